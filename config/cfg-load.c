@@ -1,0 +1,569 @@
+/* cfg-load.c - reads the XML config into struct cfg, reporting every error. */
+
+/*
+ * libxml2's RELAX NG validator stops at the first error of an element and
+ * names it vaguely, so the structure is read here, element by element, and
+ * every problem is reported with its line. The schema is applied after, as
+ * the authority: a file it refuses never passes, even if this reader let it.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+
+#include "cfg.h"
+#include "units.h"
+#include "xmalloc.h"
+
+#define READER_MAX_ATTRS 16
+
+/* One element being read: the attributes asked for so far. */
+struct reader {
+	struct cfg *cfg;
+	xmlNode *node;
+	unsigned line;
+	const char *known[READER_MAX_ATTRS];
+	size_t nknown;
+};
+
+static void
+reader_start(struct reader *r, struct cfg *cfg, xmlNode *node)
+{
+	r->cfg = cfg;
+	r->node = node;
+	r->line = (unsigned)xmlGetLineNo(node);
+	r->nknown = 0;
+}
+
+/* Returns an attribute's value (allocated) or NULL; notes it as known. */
+static char *
+reader_text(struct reader *r, const char *name, int required)
+{
+	xmlChar *v;
+	char *s;
+
+	r->known[r->nknown++] = name;
+	v = xmlGetProp(r->node, (const xmlChar *)name);
+	if (v == NULL) {
+		if (required)
+			cfg_error(r->cfg, r->line, "<%s> needs the attribute "
+			    "'%s'", r->node->name, name);
+		return NULL;
+	}
+	s = xstrdup((const char *)v);
+	xmlFree(v);
+	if (required && *s == '\0') {
+		cfg_error(r->cfg, r->line, "<%s %s=\"\">: '%s' must not be "
+		    "empty", r->node->name, name, name);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Reports a bad value: "<workers timeout="5x">: ...". */
+static void
+reader_bad(struct reader *r, const char *name, const char *value,
+    char *cause)
+{
+	cfg_error(r->cfg, r->line, "<%s %s=\"%s\">: %s", r->node->name, name,
+	    value, cause);
+	free(cause);
+}
+
+static void
+reader_duration(struct reader *r, const char *name, uint64_t *out)
+{
+	char *v = reader_text(r, name, 0), *cause;
+
+	if (v != NULL && units_parse_duration(v, out, &cause) != 0)
+		reader_bad(r, name, v, cause);
+	free(v);
+}
+
+static void
+reader_size(struct reader *r, const char *name, uint64_t *out)
+{
+	char *v = reader_text(r, name, 0), *cause;
+
+	if (v != NULL && units_parse_size(v, out, &cause) != 0)
+		reader_bad(r, name, v, cause);
+	free(v);
+}
+
+static void
+reader_count(struct reader *r, const char *name, unsigned min, unsigned max,
+    unsigned *out)
+{
+	char *v = reader_text(r, name, 0), *cause;
+	int64_t n;
+
+	if (v != NULL) {
+		if (units_parse_int(v, min, max, &n, &cause) != 0)
+			reader_bad(r, name, v, cause);
+		else
+			*out = (unsigned)n;
+	}
+	free(v);
+}
+
+static void
+reader_bool(struct reader *r, const char *name, int *out)
+{
+	char *v = reader_text(r, name, 0), *cause;
+
+	if (v != NULL && units_parse_bool(v, out, &cause) != 0)
+		reader_bad(r, name, v, cause);
+	free(v);
+}
+
+/* A name: letters, digits, '.', '_', '-'; used in logs, paths, metrics. */
+static char *
+reader_name(struct reader *r, const char *name)
+{
+	char *v = reader_text(r, name, 1);
+	size_t len;
+
+	if (v == NULL)
+		return NULL;
+	len = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-");
+	if (v[len] != '\0' || len > 64 || v[0] == '.' || v[0] == '-') {
+		cfg_error(r->cfg, r->line, "<%s %s=\"%s\">: a name is 1 to 64 "
+		    "letters, digits, '.', '_' or '-', not starting with '.' "
+		    "or '-'", r->node->name, name, v);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Reports the attributes of the element that nothing asked for. */
+static void
+reader_finish(struct reader *r)
+{
+	xmlAttr *a;
+	size_t i;
+
+	for (a = r->node->properties; a != NULL; a = a->next) {
+		for (i = 0; i < r->nknown; i++) {
+			if (strcmp((const char *)a->name, r->known[i]) == 0)
+				break;
+		}
+		if (i == r->nknown)
+			cfg_error(r->cfg, r->line, "<%s> has no attribute "
+			    "'%s'", r->node->name, a->name);
+	}
+}
+
+static int
+node_is(xmlNode *n, const char *name)
+{
+	return strcmp((const char *)n->name, name) == 0;
+}
+
+/* Reports text or an element that has no place here. */
+static void
+reader_unexpected(struct cfg *cfg, xmlNode *parent, xmlNode *n)
+{
+	unsigned line = (unsigned)xmlGetLineNo(n);
+
+	if (n->type == XML_ELEMENT_NODE)
+		cfg_error(cfg, line, "unknown element <%s> in <%s>", n->name,
+		    parent->name);
+	else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
+		cfg_error(cfg, line, "text is not allowed in <%s>",
+		    parent->name);
+	else if (n->type == XML_ENTITY_REF_NODE)
+		cfg_error(cfg, line, "entity references are not allowed");
+}
+
+/* Element children, skipping comments and white space. */
+static xmlNode *
+node_next(xmlNode *n)
+{
+	for (; n != NULL; n = n->next) {
+		if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE)
+			continue;
+		if (n->type == XML_TEXT_NODE && xmlIsBlankNode(n))
+			continue;
+		return n;
+	}
+	return NULL;
+}
+
+static void
+read_state(struct cfg *cfg, xmlNode *n)
+{
+	struct reader r;
+
+	reader_start(&r, cfg, n);
+	free(cfg->state);
+	cfg->state = reader_text(&r, "path", 1);
+	reader_finish(&r);
+}
+
+static void
+read_workers(struct cfg *cfg, xmlNode *n)
+{
+	struct cfg_workers *w = &cfg->workers;
+	struct reader r;
+
+	reader_start(&r, cfg, n);
+	reader_count(&r, "count", 1, 1024, &w->count);
+	reader_duration(&r, "timeout", &w->timeout_ms);
+	reader_size(&r, "memory", &w->memory);
+	reader_duration(&r, "cpu", &w->cpu_ms);
+	reader_size(&r, "file-size", &w->file_size);
+	reader_count(&r, "open-files", 16, 1048576, &w->open_files);
+	reader_finish(&r);
+	if (w->timeout_ms == 0)
+		cfg_error(cfg, r.line, "<workers timeout>: must be above 0");
+	if (w->memory != 0 && w->memory < 16 << 20)
+		cfg_error(cfg, r.line, "<workers memory>: at least 16MiB");
+}
+
+static void
+read_watch(struct cfg *cfg, xmlNode *n)
+{
+	struct cfg_watch *w;
+	struct reader r;
+	char *type;
+
+	cfg->watches = xreallocarray(cfg->watches, cfg->nwatches + 1,
+	    sizeof *cfg->watches);
+	w = &cfg->watches[cfg->nwatches++];
+	memset(w, 0, sizeof *w);
+	reader_start(&r, cfg, n);
+	w->line = r.line;
+	w->name = reader_name(&r, "name");
+	type = reader_text(&r, "type", 1);
+	if (type != NULL && strcmp(type, "folder") != 0)
+		cfg_error(cfg, r.line, "<watch type=\"%s\">: unknown type "
+		    "(expected folder)", type);
+	free(type);
+	w->type = CFG_WATCH_FOLDER;
+	w->path = reader_text(&r, "path", 1);
+	reader_bool(&r, "recursive", &w->recursive);
+	w->ignore = reader_text(&r, "ignore", 0);
+	reader_duration(&r, "settle", &w->settle_ms);
+	reader_finish(&r);
+	if (node_next(n->children) != NULL)
+		reader_unexpected(cfg, n, node_next(n->children));
+}
+
+/* Splits a space-separated list into a NULL-terminated array. */
+static char **
+split_words(const char *s)
+{
+	char **v = xcalloc(1, sizeof *v);
+	size_t n = 0, len;
+
+	for (;;) {
+		s += strspn(s, " \t\r\n");
+		len = strcspn(s, " \t\r\n");
+		if (len == 0)
+			return v;
+		v = xreallocarray(v, n + 2, sizeof *v);
+		v[n++] = xstrndup(s, len);
+		v[n] = NULL;
+		s += len;
+	}
+}
+
+static void
+free_words(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+read_events(struct reader *r, struct cfg_trigger *t)
+{
+	char *v = reader_text(r, "events", 0), **words;
+	size_t i;
+
+	t->events = CFG_EVENT_CREATED;
+	if (v == NULL)
+		return;
+	words = split_words(v);
+	t->events = 0;
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(words[i], "created") == 0)
+			t->events |= CFG_EVENT_CREATED;
+		else if (strcmp(words[i], "removed") == 0)
+			t->events |= CFG_EVENT_REMOVED;
+		else
+			cfg_error(r->cfg, r->line, "<trigger events>: unknown "
+			    "event '%s' (expected created, removed)", words[i]);
+	}
+	if (words[0] == NULL)
+		cfg_error(r->cfg, r->line, "<trigger events>: empty");
+	free_words(words);
+	free(v);
+}
+
+static void
+read_transform(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
+{
+	struct cfg_param *p;
+	struct reader r;
+	xmlNode *c;
+
+	if (t->plugin != NULL) {
+		cfg_error(cfg, (unsigned)xmlGetLineNo(n), "<trigger name=\"%s\"> "
+		    "has a second <transform>", t->name ? t->name : "");
+		return;
+	}
+	reader_start(&r, cfg, n);
+	t->plugin_line = r.line;
+	t->plugin = reader_text(&r, "plugin", 1);
+	reader_finish(&r);
+	for (c = node_next(n->children); c != NULL; c = node_next(c->next)) {
+		if (c->type != XML_ELEMENT_NODE || !node_is(c, "param")) {
+			reader_unexpected(cfg, n, c);
+			continue;
+		}
+		t->params = xreallocarray(t->params, t->nparams + 1,
+		    sizeof *t->params);
+		p = &t->params[t->nparams++];
+		reader_start(&r, cfg, c);
+		p->line = r.line;
+		p->name = reader_text(&r, "name", 1);
+		p->value = reader_text(&r, "value", 0);
+		if (p->value == NULL)
+			cfg_error(cfg, r.line, "<param> needs the attribute "
+			    "'value'");
+		reader_finish(&r);
+	}
+}
+
+static void
+read_output(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
+{
+	struct cfg_output *o;
+	struct reader r;
+
+	t->outputs = xreallocarray(t->outputs, t->noutputs + 1,
+	    sizeof *t->outputs);
+	o = &t->outputs[t->noutputs++];
+	reader_start(&r, cfg, n);
+	o->line = r.line;
+	o->path = reader_text(&r, "path", 1);
+	reader_finish(&r);
+}
+
+static void
+read_retry(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
+{
+	struct reader r;
+
+	reader_start(&r, cfg, n);
+	reader_count(&r, "attempts", 1, 1000, &t->retry.attempts);
+	reader_duration(&r, "backoff", &t->retry.backoff_ms);
+	reader_duration(&r, "max-backoff", &t->retry.max_backoff_ms);
+	reader_finish(&r);
+	if (t->retry.max_backoff_ms < t->retry.backoff_ms)
+		cfg_error(cfg, r.line, "<retry>: max-backoff is below backoff");
+}
+
+static void
+read_trigger(struct cfg *cfg, xmlNode *n)
+{
+	struct cfg_trigger *t;
+	struct reader r;
+	char *match;
+	xmlNode *c;
+
+	cfg->triggers = xreallocarray(cfg->triggers, cfg->ntriggers + 1,
+	    sizeof *cfg->triggers);
+	t = &cfg->triggers[cfg->ntriggers++];
+	memset(t, 0, sizeof *t);
+	t->concurrency = cfg->workers.count;
+	t->retry.attempts = 5;
+	t->retry.backoff_ms = 1000;
+	t->retry.max_backoff_ms = 5 * 60 * 1000;
+
+	reader_start(&r, cfg, n);
+	t->line = r.line;
+	t->name = reader_name(&r, "name");
+	t->watch = reader_text(&r, "watch", 1);
+	read_events(&r, t);
+	match = reader_text(&r, "match", 0);
+	t->match = split_words(match != NULL ? match : "");
+	free(match);
+	reader_size(&r, "min-size", &t->min_size);
+	reader_size(&r, "max-size", &t->max_size);
+	reader_count(&r, "concurrency", 1, 1024, &t->concurrency);
+	reader_finish(&r);
+	if (t->max_size != 0 && t->max_size < t->min_size)
+		cfg_error(cfg, r.line, "<trigger>: max-size is below min-size");
+
+	for (c = node_next(n->children); c != NULL; c = node_next(c->next)) {
+		if (c->type != XML_ELEMENT_NODE)
+			reader_unexpected(cfg, n, c);
+		else if (node_is(c, "transform"))
+			read_transform(cfg, t, c);
+		else if (node_is(c, "output"))
+			read_output(cfg, t, c);
+		else if (node_is(c, "retry"))
+			read_retry(cfg, t, c);
+		else
+			reader_unexpected(cfg, n, c);
+	}
+	if (t->plugin == NULL && t->plugin_line == 0)
+		cfg_error(cfg, t->line, "<trigger name=\"%s\"> needs a "
+		    "<transform>", t->name ? t->name : "");
+}
+
+/* Reports a second definition of a name among n items. */
+#define CHECK_UNIQUE(cfg, items, n, what)                                   \
+	do {                                                                \
+		size_t i_, j_;                                              \
+		for (i_ = 0; i_ < (n); i_++) {                              \
+			for (j_ = 0; j_ < i_; j_++) {                       \
+				if ((items)[i_].name == NULL ||             \
+				    (items)[j_].name == NULL ||             \
+				    strcmp((items)[i_].name,                \
+				    (items)[j_].name) != 0)                 \
+					continue;                           \
+				cfg_error((cfg), (items)[i_].line, "a "     \
+				    what " named '%s' is already defined "  \
+				    "at line %u", (items)[i_].name,         \
+				    (items)[j_].line);                      \
+				break;                                      \
+			}                                                   \
+		}                                                           \
+	} while (0)
+
+static void
+check_references(struct cfg *cfg)
+{
+	struct cfg_trigger *t;
+	size_t i;
+
+	CHECK_UNIQUE(cfg, cfg->watches, cfg->nwatches, "watch");
+	CHECK_UNIQUE(cfg, cfg->triggers, cfg->ntriggers, "trigger");
+	for (i = 0; i < cfg->ntriggers; i++) {
+		t = &cfg->triggers[i];
+		if (t->watch != NULL && cfg_find_watch(cfg, t->watch) == NULL)
+			cfg_error(cfg, t->line, "<trigger name=\"%s\">: no "
+			    "<watch> is named '%s'", t->name ? t->name : "",
+			    t->watch);
+	}
+}
+
+static void
+read_root(struct cfg *cfg, xmlNode *root)
+{
+	xmlNode *n;
+	struct reader r;
+
+	if (!node_is(root, "objtrigger")) {
+		cfg_error(cfg, (unsigned)xmlGetLineNo(root), "the root element "
+		    "is <%s>, expected <objtrigger>", root->name);
+		return;
+	}
+	reader_start(&r, cfg, root);
+	reader_finish(&r);
+	for (n = node_next(root->children); n != NULL; n = node_next(n->next)) {
+		if (n->type != XML_ELEMENT_NODE)
+			reader_unexpected(cfg, root, n);
+		else if (node_is(n, "state"))
+			read_state(cfg, n);
+		else if (node_is(n, "workers"))
+			read_workers(cfg, n);
+		else if (node_is(n, "watch"))
+			read_watch(cfg, n);
+		else if (node_is(n, "trigger"))
+			read_trigger(cfg, n);
+		else
+			reader_unexpected(cfg, root, n);
+	}
+	check_references(cfg);
+}
+
+/* Collects libxml2's messages as config errors. */
+static void
+cfg_xml_error(void *arg, xmlError *e)
+{
+	struct cfg *cfg = arg;
+	size_t len = e->message != NULL ? strlen(e->message) : 0;
+
+	while (len > 0 && (e->message[len - 1] == '\n' ||
+	    e->message[len - 1] == ' '))
+		len--;
+	cfg_error(cfg, e->line > 0 ? (unsigned)e->line : 0, "%s%.*s",
+	    e->domain == XML_FROM_RELAXNGV ? "schema: " : "", (int)len,
+	    e->message != NULL ? e->message : "");
+}
+
+static void
+cfg_validate_schema(struct cfg *cfg, xmlDoc *doc)
+{
+	xmlRelaxNGParserCtxt *pctxt;
+	xmlRelaxNG *schema;
+	xmlRelaxNGValidCtxt *vctxt;
+
+	pctxt = xmlRelaxNGNewMemParserCtxt(cfg_schema, (int)cfg_schema_len);
+	schema = xmlRelaxNGParse(pctxt);
+	xmlRelaxNGFreeParserCtxt(pctxt);
+	if (schema == NULL) {
+		cfg_error(cfg, 0, "the built-in schema does not parse");
+		return;
+	}
+	vctxt = xmlRelaxNGNewValidCtxt(schema);
+	xmlRelaxNGSetValidStructuredErrors(vctxt, cfg_xml_error, cfg);
+	xmlRelaxNGValidateDoc(vctxt, doc);
+	xmlRelaxNGFreeValidCtxt(vctxt);
+	xmlRelaxNGFree(schema);
+}
+
+static void
+cfg_defaults(struct cfg *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	cfg->state = xstrdup("./.objtrigger");
+	cfg->workers.count = cpus > 0 ? (unsigned)cpus : 1;
+	cfg->workers.timeout_ms = 60 * 1000;
+	cfg->workers.memory = 1ULL << 30;
+	cfg->workers.open_files = 256;
+}
+
+struct cfg *
+cfg_load(const char *file)
+{
+	struct cfg *cfg = xcalloc(1, sizeof *cfg);
+	xmlDoc *doc;
+
+	cfg->file = xstrdup(file);
+	cfg_defaults(cfg);
+	if (access(file, R_OK) != 0) {
+		cfg_error(cfg, 0, "cannot read: %s", strerror(errno));
+		return cfg;
+	}
+	xmlSetStructuredErrorFunc(cfg, cfg_xml_error);
+	doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))
+		cfg_error(cfg, 1, "a DTD (<!DOCTYPE ...>) is not allowed");
+	else if (doc != NULL) {
+		read_root(cfg, xmlDocGetRootElement(doc));
+		if (cfg->nerrors == 0)
+			cfg_validate_schema(cfg, doc);
+	} else if (cfg->nerrors == 0)
+		cfg_error(cfg, 0, "not an XML document");
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlFreeDoc(doc);
+	return cfg;
+}

@@ -1,0 +1,106 @@
+/* cfg.c - the configuration's errors, look-ups and release. */
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "xmalloc.h"
+
+void
+cfg_error(struct cfg *cfg, unsigned line, const char *fmt, ...)
+{
+	struct cfg_error *e;
+	va_list ap;
+
+	cfg->errors = xreallocarray(cfg->errors, cfg->nerrors + 1,
+	    sizeof *cfg->errors);
+	e = &cfg->errors[cfg->nerrors++];
+	e->line = line;
+	va_start(ap, fmt);
+	xvasprintf(&e->message, fmt, ap);
+	va_end(ap);
+}
+
+static int
+cfg_error_cmp(const void *a, const void *b)
+{
+	const struct cfg_error *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+void
+cfg_print_errors(struct cfg *cfg, FILE *f)
+{
+	size_t i;
+
+	qsort(cfg->errors, cfg->nerrors, sizeof *cfg->errors, cfg_error_cmp);
+	for (i = 0; i < cfg->nerrors; i++) {
+		if (cfg->errors[i].line == 0)
+			fprintf(f, "%s: %s\n", cfg->file, cfg->errors[i].message);
+		else
+			fprintf(f, "%s:%u: %s\n", cfg->file, cfg->errors[i].line,
+			    cfg->errors[i].message);
+	}
+}
+
+const struct cfg_watch *
+cfg_find_watch(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwatches; i++) {
+		if (cfg->watches[i].name != NULL &&
+		    strcmp(cfg->watches[i].name, name) == 0)
+			return &cfg->watches[i];
+	}
+	return NULL;
+}
+
+static void
+cfg_free_trigger(struct cfg_trigger *t)
+{
+	size_t i;
+
+	free(t->name);
+	free(t->watch);
+	for (i = 0; t->match != NULL && t->match[i] != NULL; i++)
+		free(t->match[i]);
+	free(t->match);
+	free(t->plugin);
+	for (i = 0; i < t->nparams; i++) {
+		free(t->params[i].name);
+		free(t->params[i].value);
+	}
+	free(t->params);
+	for (i = 0; i < t->noutputs; i++)
+		free(t->outputs[i].path);
+	free(t->outputs);
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nwatches; i++) {
+		free(cfg->watches[i].name);
+		free(cfg->watches[i].path);
+		free(cfg->watches[i].ignore);
+	}
+	free(cfg->watches);
+	for (i = 0; i < cfg->ntriggers; i++)
+		cfg_free_trigger(&cfg->triggers[i]);
+	free(cfg->triggers);
+	for (i = 0; i < cfg->nerrors; i++)
+		free(cfg->errors[i].message);
+	free(cfg->errors);
+	free(cfg->state);
+	free(cfg->file);
+	free(cfg);
+}

@@ -1,0 +1,104 @@
+/* cfg.h - the objtrigger configuration, as read from its XML file. */
+
+#ifndef OT_CFG_H
+#define OT_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Event types a trigger can ask for; a bit mask. */
+#define CFG_EVENT_CREATED 0x1
+#define CFG_EVENT_REMOVED 0x2
+
+enum cfg_watch_type { CFG_WATCH_FOLDER };
+
+struct cfg_workers {
+	unsigned count;      /* worker processes; default: CPUs online */
+	uint64_t timeout_ms; /* wall clock per job */
+	uint64_t memory;     /* address space per job, bytes */
+	uint64_t cpu_ms;     /* CPU time per job; 0 for no limit */
+	uint64_t file_size;  /* largest file a job may write; 0 for none */
+	unsigned open_files; /* descriptors per worker */
+};
+
+struct cfg_watch {
+	char *name;
+	enum cfg_watch_type type;
+	char *path;
+	int recursive;
+	char *ignore; /* NULL: the default list */
+	uint64_t settle_ms;
+	unsigned line;
+};
+
+struct cfg_param {
+	char *name;
+	char *value;
+	unsigned line;
+};
+
+struct cfg_output {
+	char *path; /* template */
+	unsigned line;
+};
+
+struct cfg_retry {
+	unsigned attempts;
+	uint64_t backoff_ms;
+	uint64_t max_backoff_ms;
+};
+
+struct cfg_trigger {
+	char *name;
+	char *watch;
+	unsigned events; /* CFG_EVENT_* */
+	char **match;    /* globs; NULL-terminated, empty for all */
+	uint64_t min_size, max_size; /* max 0: no limit */
+	unsigned concurrency;
+	char *plugin;
+	unsigned plugin_line;
+	struct cfg_param *params;
+	size_t nparams;
+	struct cfg_output *outputs;
+	size_t noutputs;
+	struct cfg_retry retry;
+	unsigned line;
+};
+
+struct cfg_error {
+	unsigned line; /* 0: the file as a whole */
+	char *message;
+};
+
+struct cfg {
+	char *file;
+	char *state;
+	struct cfg_workers workers;
+	struct cfg_watch *watches;
+	size_t nwatches;
+	struct cfg_trigger *triggers;
+	size_t ntriggers;
+
+	struct cfg_error *errors; /* in the order found */
+	size_t nerrors;
+};
+
+/* Reads and checks a config file. Never NULL: look at nerrors. */
+struct cfg *cfg_load(const char *file);
+void cfg_free(struct cfg *);
+
+/* Adds an error at a line of the config's file. */
+void cfg_error(struct cfg *, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sorts the errors by line and prints each as "file:line: message". */
+void cfg_print_errors(struct cfg *, FILE *);
+
+const struct cfg_watch *cfg_find_watch(const struct cfg *, const char *);
+
+/* The RELAX NG schema, compiled in from config/objtrigger.rng. */
+extern const char cfg_schema[];
+extern const size_t cfg_schema_len;
+
+#endif

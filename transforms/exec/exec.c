@@ -1,0 +1,270 @@
+/* exec.c - the exec transform: runs the user's command on each input. */
+
+/*
+ * The command is an argv from the config, run with execvp: no shell ever
+ * sees a key or a path. {input}, {outdir}, {key} and {name} in an argument
+ * are replaced by the input's path, the output folder, the key and its
+ * last component; each argument stays one argument, whatever it holds.
+ * The input is also the command's standard input. The command runs in the
+ * output folder with a small environment: what it writes there is output.
+ * Exit 0 is success, 75 (EX_TEMPFAIL) asks for a retry, anything else
+ * rejects the input; the start of its stderr is the error message.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "objtrigger-transform.h"
+
+#define EXEC_TEMPFAIL 75
+
+/* Environment variables passed through from the worker, if set. */
+static const char *exec_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL",
+	"TZ", "TMPDIR", NULL };
+
+struct exec_buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void
+exec_buf_add(struct exec_buf *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->data = realloc(b->data, b->cap);
+		if (b->data == NULL)
+			abort();
+	}
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+static const char *
+exec_name(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash != NULL ? slash + 1 : key;
+}
+
+/* Replaces the placeholders of one argument; the result is allocated. */
+static char *
+exec_expand(const char *arg, const struct ot_job *job,
+    const struct ot_input *in)
+{
+	static const char *names[] = { "{input}", "{outdir}", "{key}",
+		"{name}", NULL };
+	const char *values[] = { in->path, job->outdir, in->key,
+		exec_name(in->key) };
+	struct exec_buf b = { NULL, 0, 0 };
+	size_t i;
+
+	exec_buf_add(&b, "", 0);
+	while (*arg != '\0') {
+		for (i = 0; names[i] != NULL; i++) {
+			if (strncmp(arg, names[i], strlen(names[i])) == 0)
+				break;
+		}
+		if (names[i] != NULL) {
+			exec_buf_add(&b, values[i], strlen(values[i]));
+			arg += strlen(names[i]);
+		} else
+			exec_buf_add(&b, arg++, 1);
+	}
+	return b.data;
+}
+
+static char *
+exec_env_var(const char *name, const char *value)
+{
+	char *s;
+
+	if (asprintf(&s, "%s=%s", name, value) < 0)
+		abort();
+	return s;
+}
+
+/* The command's environment: a few variables kept, the job's added. */
+static char **
+exec_environment(const struct ot_host *host, struct ot_context *ctx,
+    const struct ot_job *job, const struct ot_input *in)
+{
+	size_t nenv = host->param_count(ctx, "env"), n = 0, i;
+	char **env = calloc(nenv + 20, sizeof *env), size[32];
+	const char *v;
+
+	if (env == NULL)
+		abort();
+	for (i = 0; exec_keep_env[i] != NULL; i++) {
+		if ((v = getenv(exec_keep_env[i])) != NULL)
+			env[n++] = exec_env_var(exec_keep_env[i], v);
+	}
+	snprintf(size, sizeof size, "%" PRIu64, in->size);
+	env[n++] = exec_env_var("OBJTRIGGER_INPUT", in->path);
+	env[n++] = exec_env_var("OBJTRIGGER_KEY", in->key);
+	env[n++] = exec_env_var("OBJTRIGGER_BUCKET", in->bucket);
+	env[n++] = exec_env_var("OBJTRIGGER_SIZE", size);
+	env[n++] = exec_env_var("OBJTRIGGER_EVENT", in->event);
+	env[n++] = exec_env_var("OBJTRIGGER_TRIGGER", job->trigger);
+	env[n++] = exec_env_var("OBJTRIGGER_OUTDIR", job->outdir);
+	env[n++] = exec_env_var("OBJTRIGGER_JOB", job->id);
+	if (in->etag != NULL)
+		env[n++] = exec_env_var("OBJTRIGGER_ETAG", in->etag);
+	for (i = 0; i < nenv; i++)
+		env[n++] = strdup(host->param_at(ctx, "env", i));
+	return env;
+}
+
+static void
+exec_free_vector(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* In the child: wires the descriptors and runs the command. */
+static void
+exec_child(char **argv, char **env, const struct ot_job *job,
+    const struct ot_input *in, int err)
+{
+	if (lseek(in->fd, 0, SEEK_SET) != 0 || dup2(in->fd, 0) != 0 ||
+	    dup2(2, 1) != 1 || dup2(err, 2) != 2 || chdir(job->outdir) != 0) {
+		dprintf(err, "cannot prepare the command: %s", strerror(errno));
+		_exit(127);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	execvpe(argv[0], argv, env);
+	fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Reads the command's stderr to its end, keeping the first limit bytes
+ * with line breaks turned into " | ". */
+static void
+exec_read_stderr(int fd, size_t limit, struct exec_buf *msg)
+{
+	char chunk[4096];
+	ssize_t n, i;
+
+	exec_buf_add(msg, "", 0);
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (i = 0; i < n && msg->len < limit; i++) {
+			if (chunk[i] == '\n')
+				exec_buf_add(msg, " | ", 3);
+			else
+				exec_buf_add(msg, &chunk[i], 1);
+		}
+	}
+	while (msg->len >= 3 && strcmp(msg->data + msg->len - 3, " | ") == 0)
+		msg->data[msg->len -= 3] = '\0';
+}
+
+static enum ot_status
+exec_status(const struct ot_host *host, struct ot_context *ctx,
+    const char *cmd, int status, const char *err)
+{
+	const char *sep = *err != '\0' ? ": " : "";
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return OT_OK;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXEC_TEMPFAIL)
+		return host->fail(ctx, OT_RETRY, "%s asked for a retry (exit "
+		    "75)%s%s", cmd, sep, err);
+	if (WIFEXITED(status))
+		return host->fail(ctx, OT_REJECT, "%s exited with status %d%s%s",
+		    cmd, WEXITSTATUS(status), sep, err);
+	return host->fail(ctx, OT_RETRY, "%s was killed by signal %d (%s)%s%s",
+	    cmd, WTERMSIG(status), strsignal(WTERMSIG(status)), sep, err);
+}
+
+static enum ot_status
+exec_one(const struct ot_host *host, struct ot_context *ctx,
+    const struct ot_job *job, const struct ot_input *in)
+{
+	size_t argc = host->param_count(ctx, "arg"), i;
+	char **argv = calloc(argc + 1, sizeof *argv), **env;
+	struct exec_buf err = { NULL, 0, 0 };
+	enum ot_status st;
+	int pipefd[2], status;
+	pid_t pid;
+
+	if (argv == NULL)
+		abort();
+	for (i = 0; i < argc; i++)
+		argv[i] = exec_expand(host->param_at(ctx, "arg", i), job, in);
+	env = exec_environment(host, ctx, job, in);
+	if (pipe2(pipefd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		st = host->fail(ctx, OT_RETRY, "cannot start %s: %s", argv[0],
+		    strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		exec_child(argv, env, job, in, pipefd[1]);
+	close(pipefd[1]);
+	exec_read_stderr(pipefd[0], host->param_size(ctx, "stderr-limit"),
+	    &err);
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	st = exec_status(host, ctx, argv[0], status, err.data);
+out:
+	free(err.data);
+	exec_free_vector(argv);
+	exec_free_vector(env);
+	return st;
+}
+
+static enum ot_status
+exec_run(void *state, const struct ot_host *host, struct ot_context *ctx,
+    const struct ot_job *job)
+{
+	enum ot_status status = OT_OK;
+	size_t i;
+
+	for (i = 0; i < job->count && status == OT_OK; i++)
+		status = exec_one(host, ctx, job, &job->inputs[i]);
+	return status;
+}
+
+static const struct ot_param exec_params[] = {
+	{ "arg", OT_PARAM_STRING, OT_PARAM_REQUIRED | OT_PARAM_REPEAT, NULL,
+	    "the command, then one argument each; {input}, {outdir}, {key} "
+	    "and {name} are replaced", NULL, 0, 0 },
+	{ "env", OT_PARAM_STRING, OT_PARAM_REPEAT, NULL,
+	    "NAME=VALUE added to the command's environment", NULL, 0, 0 },
+	{ "stderr-limit", OT_PARAM_SIZE, 0, "4KiB",
+	    "how much of the command's stderr to keep as its error message",
+	    NULL, 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 }
+};
+
+static const struct ot_transform exec_transform = {
+	OT_TRANSFORM_HEADER,
+	.name = "exec",
+	.version = PACKAGE_VERSION,
+	.summary = "runs a command (no shell) on each input",
+	.params = exec_params,
+	.run = exec_run,
+};
+
+const struct ot_transform *
+objtrigger_transform_v1(void)
+{
+	return &exec_transform;
+}

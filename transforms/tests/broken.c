@@ -1,0 +1,64 @@
+/* broken.c - deliberately broken transforms for the loader and pool tests. */
+
+/*
+ * Built once per kind, with one of BROKEN_MAJOR2, BROKEN_MINOR, BROKEN_NOENTRY,
+ * BROKEN_CRASH, BROKEN_HANG or BROKEN_HOG defined.
+ */
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "objtrigger-transform.h"
+
+static enum ot_status
+broken_run(void *state, const struct ot_host *host, struct ot_context *ctx,
+    const struct ot_job *job)
+{
+#if defined(BROKEN_CRASH)
+	volatile int *volatile p = NULL;
+	*p = 1;
+#elif defined(BROKEN_HANG)
+	for (;;)
+		pause();
+#elif defined(BROKEN_HOG)
+	for (;;) {
+		char *p = malloc(1 << 20);
+		if (p == NULL)
+			abort();
+		memset(p, 1, 1 << 20);
+	}
+#endif
+	return OT_OK;
+}
+
+static const struct ot_transform broken __attribute__((unused)) = {
+#if defined(BROKEN_MAJOR2)
+	2, 0,
+#elif defined(BROKEN_MINOR)
+	OT_ABI_MAJOR, OT_ABI_MINOR + 1,
+#else
+	OT_ABI_MAJOR, OT_ABI_MINOR,
+#endif
+	sizeof(struct ot_transform),
+	.name = "broken",
+	.version = "1",
+	.summary = "a transform that misbehaves on purpose",
+	.run = broken_run,
+};
+
+#if defined(BROKEN_MAJOR2)
+const struct ot_transform *objtrigger_transform_v2(void);
+const struct ot_transform *
+objtrigger_transform_v2(void)
+{
+	return &broken;
+}
+#elif !defined(BROKEN_NOENTRY)
+const struct ot_transform *
+objtrigger_transform_v1(void)
+{
+	return &broken;
+}
+#endif

@@ -1,0 +1,229 @@
+/* cmd-once.c - "objtrigger once": one transform on one file, in a worker. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "objtrigger.h"
+#include "units.h"
+
+#define ONCE_USAGE "usage: objtrigger once [-t TIMEOUT] [-m MEMORY] " \
+	"[-C CPU] PLUGIN INPUT OUTDIR [-p NAME=VALUE]...\n"
+
+static const char *status_words[] = { "ok", "retry", "reject", "fatal" };
+
+static void
+once_report_param(void *arg, size_t i, const char *message)
+{
+	const struct param_value *v = arg;
+
+	if (i == SIZE_MAX)
+		fprintf(stderr, "objtrigger: once: %s\n", message);
+	else
+		fprintf(stderr, "objtrigger: once: -p %s=%s: %s\n", v[i].name,
+		    v[i].value, message);
+}
+
+static void
+once_print_output(void *arg, const char *path, uint64_t size)
+{
+	(*(unsigned *)arg)++;
+	printf("%s\n", path);
+}
+
+/* Makes a folder and its parents, like mkdir -p. */
+static int
+once_mkdirs(const char *path)
+{
+	char *copy, *p;
+	int rc = 0;
+
+	copy = xstrdup(path);
+	for (p = copy + 1; rc == 0 && *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	if (rc == 0 && mkdir(copy, 0755) != 0 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+static int
+once_parse_limits(int argc, char **argv, struct worker_limits *l)
+{
+	char *cause = NULL;
+	int ch, rc = 0;
+
+	while (rc == 0 && (ch = getopt(argc, argv, "t:m:C:p:")) != -1) {
+		switch (ch) {
+		case 't':
+			rc = units_parse_duration(optarg, &l->timeout_ms, &cause);
+			break;
+		case 'm':
+			rc = units_parse_size(optarg, &l->memory, &cause);
+			break;
+		case 'C':
+			rc = units_parse_duration(optarg, &l->cpu_ms, &cause);
+			break;
+		case 'p':
+			break; /* read by once_parse_params */
+		default:
+			fprintf(stderr, ONCE_USAGE);
+			return -1;
+		}
+	}
+	if (rc != 0) {
+		fprintf(stderr, "objtrigger: once: -%c: %s\n", ch, cause);
+		free(cause);
+	}
+	return rc;
+}
+
+/* Collects the -p NAME=VALUE options; NULL (reported) if one is bad. */
+static struct param_value *
+once_parse_params(int argc, char **argv, size_t *n)
+{
+	struct param_value *v = NULL;
+	char *eq;
+	int i;
+
+	*n = 0;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-p") != 0 || i + 1 == argc)
+			continue;
+		eq = strchr(argv[++i], '=');
+		if (eq == NULL || eq == argv[i]) {
+			fprintf(stderr, "objtrigger: once: -p %s: expected "
+			    "NAME=VALUE\n", argv[i]);
+			free(v);
+			return NULL;
+		}
+		*eq = '\0';
+		v = xreallocarray(v, *n + 1, sizeof *v);
+		v[*n].name = argv[i];
+		v[(*n)++].value = eq + 1;
+	}
+	return v != NULL ? v : xcalloc(1, sizeof *v);
+}
+
+/* Runs the job and commits its outputs to outdir; returns the exit code. */
+static int
+once_run(struct worker_pool *pool, struct job *job, const char *outdir)
+{
+	unsigned outputs = 0;
+	char *cause;
+	int rc = 0;
+
+	worker_pool_run(pool, job);
+	if (job->status != OT_OK) {
+		fprintf(stderr, "objtrigger: once: %s on %s failed (%s): %s\n",
+		    job->plugin, job->inputs[0].path, status_words[job->status],
+		    job->message);
+		rc = 1;
+	} else if (sink_folder_commit(job->outdir, outdir, once_print_output,
+	    &outputs, &cause) != 0) {
+		fprintf(stderr, "objtrigger: once: %s\n", cause);
+		free(cause);
+		rc = 1;
+	} else if (outputs == 0)
+		fprintf(stderr, "objtrigger: once: %s wrote no output\n",
+		    job->plugin);
+	free(job->message);
+	return rc;
+}
+
+int
+cmd_once(int argc, char **argv)
+{
+	struct worker_limits limits = { .timeout_ms = 60000,
+	    .memory = 1ULL << 30, .open_files = 256 };
+	struct job_input in = { 0 };
+	struct job job = { 0 };
+	struct worker_pool *pool;
+	struct plugin_info *info;
+	struct param_value *params;
+	char real[PATH_MAX], outdir[PATH_MAX], *scratch, *cause, *dir;
+	const char *plugin;
+	size_t nparams;
+	int rc = 1;
+
+	if (once_parse_limits(argc, argv, &limits) != 0)
+		return 2;
+	if (argc - optind != 3) {
+		fprintf(stderr, ONCE_USAGE);
+		return 2;
+	}
+	plugin = argv[optind];
+	if (plugin_check_name(plugin, &cause) != 0) {
+		fprintf(stderr, "objtrigger: once: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (realpath(argv[optind + 1], real) == NULL) {
+		fprintf(stderr, "objtrigger: once: %s: %s\n", argv[optind + 1],
+		    strerror(errno));
+		return 1;
+	}
+	if ((params = once_parse_params(argc, argv, &nparams)) == NULL)
+		return 2;
+
+	pool = pool_for_commands(&limits);
+	info = worker_pool_describe(pool, plugin, &cause);
+	if (info == NULL) {
+		fprintf(stderr, "objtrigger: once: %s\n", cause);
+		free(cause);
+		goto out;
+	}
+	if (param_check(info, params, nparams, once_report_param, params) != 0)
+		goto out;
+	if (once_mkdirs(argv[optind + 2]) != 0 ||
+	    realpath(argv[optind + 2], outdir) == NULL) {
+		fprintf(stderr, "objtrigger: once: %s: %s\n", argv[optind + 2],
+		    strerror(errno));
+		goto out;
+	}
+	xasprintf(&scratch, "%s/.objtrigger-once-XXXXXX", outdir);
+	if (mkdtemp(scratch) == NULL) {
+		fprintf(stderr, "objtrigger: once: cannot write to %s: %s\n",
+		    outdir, strerror(errno));
+		free(scratch);
+		goto out;
+	}
+
+	dir = xstrdup(real);
+	in.path = real;
+	in.key = basename(real);
+	in.bucket = dirname(dir);
+	in.event = (char *)"created";
+	job.id = (char *)"once";
+	job.trigger = (char *)"once";
+	job.plugin = (char *)plugin;
+	job.outdir = scratch;
+	job.params = params;
+	job.nparams = nparams;
+	job.inputs = &in;
+	job.ninputs = 1;
+	rc = once_run(pool, &job, outdir);
+	sink_folder_remove_tree(scratch);
+	free(scratch);
+	free(dir);
+out:
+	plugin_info_free(info);
+	free(params);
+	worker_pool_free(pool);
+	return rc;
+}

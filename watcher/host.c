@@ -1,0 +1,154 @@
+/* host.c - the functions a transform may call, as a worker provides them. */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objtrigger.h"
+#include "units.h"
+
+static void
+host_log(struct ot_context *ctx, enum ot_log_level level, const char *fmt,
+    ...)
+{
+	char *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	xvasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (level > OT_LOG_DEBUG)
+		level = OT_LOG_DEBUG;
+	/* ot_log_level and log_level share their order. */
+	log_write_job((enum log_level)level, ctx->transform->name, ctx->job_id,
+	    line);
+	free(line);
+}
+
+static enum ot_status
+host_fail(struct ot_context *ctx, enum ot_status status, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	free(ctx->message);
+	va_start(ap, fmt);
+	xvasprintf(&ctx->message, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static const struct ot_param *
+host_declared(struct ot_context *ctx, const char *name)
+{
+	const struct ot_param *p;
+
+	for (p = ctx->transform->params; p != NULL && p->name != NULL; p++) {
+		if (strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static size_t
+host_param_count(struct ot_context *ctx, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ctx->nparams; i++)
+		n += strcmp(ctx->params[i].name, name) == 0;
+	return n;
+}
+
+static const char *
+host_param_at(struct ot_context *ctx, const char *name, size_t at)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nparams; i++) {
+		if (strcmp(ctx->params[i].name, name) == 0 && at-- == 0)
+			return ctx->params[i].value;
+	}
+	return NULL;
+}
+
+static const char *
+host_param(struct ot_context *ctx, const char *name)
+{
+	const struct ot_param *p;
+	const char *v = host_param_at(ctx, name, 0);
+
+	if (v != NULL)
+		return v;
+	p = host_declared(ctx, name);
+	return p != NULL ? p->default_value : NULL;
+}
+
+/* Values were checked when the config was loaded: parse errors are 0. */
+static int64_t
+host_param_int(struct ot_context *ctx, const char *name)
+{
+	const char *v = host_param(ctx, name);
+	char *cause = NULL;
+	int64_t n = 0;
+
+	if (v != NULL && units_parse_int(v, INT64_MIN, INT64_MAX, &n,
+	    &cause) != 0)
+		n = 0;
+	free(cause);
+	return n;
+}
+
+static int
+host_param_bool(struct ot_context *ctx, const char *name)
+{
+	const char *v = host_param(ctx, name);
+	char *cause = NULL;
+	int b = 0;
+
+	if (v != NULL && units_parse_bool(v, &b, &cause) != 0)
+		b = 0;
+	free(cause);
+	return b;
+}
+
+static uint64_t
+host_param_unit(struct ot_context *ctx, const char *name,
+    int (*parse)(const char *, uint64_t *, char **))
+{
+	const char *v = host_param(ctx, name);
+	char *cause = NULL;
+	uint64_t n = 0;
+
+	if (v != NULL && parse(v, &n, &cause) != 0)
+		n = 0;
+	free(cause);
+	return n;
+}
+
+static uint64_t
+host_param_size(struct ot_context *ctx, const char *name)
+{
+	return host_param_unit(ctx, name, units_parse_size);
+}
+
+static uint64_t
+host_param_duration_ms(struct ot_context *ctx, const char *name)
+{
+	return host_param_unit(ctx, name, units_parse_duration);
+}
+
+const struct ot_host host_functions = {
+	.abi_major = OT_ABI_MAJOR,
+	.abi_minor = OT_ABI_MINOR,
+	.log = host_log,
+	.fail = host_fail,
+	.param = host_param,
+	.param_count = host_param_count,
+	.param_at = host_param_at,
+	.param_int = host_param_int,
+	.param_bool = host_param_bool,
+	.param_size = host_param_size,
+	.param_duration_ms = host_param_duration_ms,
+};

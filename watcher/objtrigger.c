@@ -1,0 +1,96 @@
+/* objtrigger.c - the command line: dispatches to the commands. */
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objtrigger.h"
+
+#define WORKER_FD 3
+
+static const struct command {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+} commands[] = {
+	{ "check", cmd_check, "check [-c FILE]" },
+	{ "plugins", cmd_plugins, "plugins" },
+	{ "once", cmd_once, "once [-t TIMEOUT] [-m MEMORY] PLUGIN INPUT OUTDIR "
+	    "[-p NAME=VALUE]..." },
+	{ NULL, NULL, NULL }
+};
+
+static void
+usage(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f, "usage: objtrigger [-v] COMMAND [ARGS]\n");
+	for (c = commands; c->name != NULL; c++)
+		fprintf(f, "       objtrigger %s\n", c->usage);
+}
+
+/* The plugin folder: $OBJTRIGGER_PLUGIN_DIR, else the one installed. */
+const char *
+plugins_dir(void)
+{
+	const char *dir = getenv("OBJTRIGGER_PLUGIN_DIR");
+
+	return dir != NULL && *dir != '\0' ? dir : PLUGINDIR;
+}
+
+/* A pool of one worker for the commands that describe or run plugins. */
+struct worker_pool *
+pool_for_commands(const struct worker_limits *limits)
+{
+	return worker_pool_new("/proc/self/exe", 1, limits, plugins_dir());
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *c;
+	enum log_level level = LEVEL_INFO;
+	int ch;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && strcmp(argv[1], "worker") == 0) {
+		log_open(level, "objtrigger worker");
+		return worker_main(WORKER_FD);
+	}
+	while ((ch = getopt(argc, argv, "+hvV")) != -1) {
+		switch (ch) {
+		case 'v':
+			level = LEVEL_DEBUG;
+			break;
+		case 'V':
+			printf("objtrigger %s (plugin ABI %d.%d)\n",
+			    PACKAGE_VERSION, OT_ABI_MAJOR, OT_ABI_MINOR);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_open(level, "objtrigger");
+	if (argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (c = commands; c->name != NULL; c++) {
+		if (strcmp(argv[0], c->name) == 0) {
+			optind = 0; /* each command parses its own options */
+			return c->fn(argc, argv);
+		}
+	}
+	fprintf(stderr, "objtrigger: unknown command '%s'\n", argv[0]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,162 @@
+/* objtrigger.h - the daemon's internal interfaces, grouped by file. */
+
+#ifndef OT_OBJTRIGGER_H
+#define OT_OBJTRIGGER_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "objtrigger-transform.h"
+#include "xmalloc.h"
+
+struct cfg;
+
+/* log.c */
+enum log_level { LEVEL_ERROR = 0, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
+void log_open(enum log_level, const char *role);
+void log_vwrite(enum log_level, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_write_job(enum log_level, const char *plugin, const char *job,
+    const char *line);
+__attribute__((noreturn)) void fatal(const char *, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* wire.c: messages between the daemon and its workers. A message is a list
+ * of "name=value" fields; values are any bytes but NUL. */
+struct wire_field {
+	const char *name;
+	const char *value;
+};
+struct wire_msg {
+	char *buf;
+	size_t len, cap;
+	struct wire_field *fields; /* after wire_recv: into buf */
+	size_t nfields;
+};
+void wire_init(struct wire_msg *);
+void wire_clear(struct wire_msg *);
+void wire_add(struct wire_msg *, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int wire_send(int fd, const struct wire_msg *);
+int wire_recv(int fd, struct wire_msg *);
+const char *wire_get(const struct wire_msg *, const char *name);
+
+/* plugin.c: the transform descriptions, and loading in workers. */
+struct plugin_param {
+	char *name;
+	enum ot_param_type type;
+	unsigned flags;
+	char *default_value; /* may be NULL */
+	char *help;
+	char *choices;       /* may be NULL */
+	int64_t min, max;
+};
+struct plugin_info {
+	char *name;
+	char *version;
+	char *summary;
+	struct plugin_param *params;
+	size_t nparams;
+};
+int plugin_check_name(const char *, char **cause);
+int plugin_check_file(const char *dir, const char *name, char **cause);
+const struct ot_transform *plugin_open(const char *dir, const char *name,
+    char **cause);
+struct plugin_info *plugin_info_from(const struct ot_transform *);
+void plugin_info_to_wire(const struct plugin_info *, struct wire_msg *);
+struct plugin_info *plugin_info_from_wire(const struct wire_msg *);
+void plugin_info_free(struct plugin_info *);
+const struct plugin_param *plugin_info_param(const struct plugin_info *,
+    const char *);
+const char *plugin_type_name(enum ot_param_type);
+
+/* param.c: plugin parameters checked against their declarations. */
+struct param_value {
+	const char *name;
+	const char *value;
+};
+typedef void (*param_report_cb)(void *, size_t index, const char *message);
+int param_check(const struct plugin_info *, const struct param_value *,
+    size_t, param_report_cb, void *);
+int param_check_value(const struct plugin_param *, const char *, char **);
+
+/* host.c: the functions plugins call, in a worker. */
+struct ot_context {
+	const struct ot_transform *transform;
+	const char *job_id;
+	const struct param_value *params;
+	size_t nparams;
+	char *message;       /* set by fail() */
+};
+extern const struct ot_host host_functions;
+
+/* worker.c: the worker process. */
+int worker_main(int fd);
+
+/* worker-pool.c: worker processes, seen from the daemon. */
+struct worker_limits {
+	uint64_t timeout_ms;
+	uint64_t memory;    /* 0: none */
+	uint64_t cpu_ms;    /* 0: none */
+	uint64_t file_size; /* 0: none */
+	unsigned open_files;
+};
+struct job_input {
+	char *path;
+	char *key;
+	char *bucket;
+	char *event;
+	char *etag; /* may be NULL */
+};
+struct job {
+	char *id;
+	char *trigger;
+	char *plugin;
+	char *outdir;
+	struct param_value *params; /* borrowed */
+	size_t nparams;
+	struct job_input *inputs;   /* borrowed */
+	size_t ninputs;
+
+	/* Filled when the job ends, then done(job) is called. */
+	enum ot_status status;
+	char *message; /* NULL on success */
+	void (*done)(struct job *);
+	void *arg;
+};
+struct worker_pool;
+struct worker_pool *worker_pool_new(const char *exe, unsigned count,
+    const struct worker_limits *, const char *plugin_dir);
+void worker_pool_free(struct worker_pool *);
+int worker_pool_submit(struct worker_pool *, struct job *);
+int worker_pool_wait(struct worker_pool *, int timeout_ms);
+unsigned worker_pool_busy(const struct worker_pool *);
+void worker_pool_run(struct worker_pool *, struct job *);
+struct plugin_info *worker_pool_describe(struct worker_pool *,
+    const char *plugin, char **cause);
+
+/* sink-folder.c: committing a job's outputs into a folder. */
+typedef void (*sink_folder_cb)(void *, const char *path, uint64_t size);
+int sink_folder_commit(const char *scratch, const char *dest,
+    sink_folder_cb, void *, char **cause);
+int sink_folder_remove_tree(const char *);
+
+/* objtrigger.c: the command line. */
+const char *plugins_dir(void);
+struct worker_pool *pool_for_commands(const struct worker_limits *);
+
+/* cmd-*.c: the commands. */
+int cmd_check(int, char **);
+int cmd_plugins(int, char **);
+int cmd_once(int, char **);
+int config_check_plugins(struct cfg *, struct worker_pool *);
+const char *config_default_file(void);
+struct worker_limits config_worker_limits(const struct cfg *);
+
+#endif

@@ -1,0 +1,138 @@
+/* wire.c - framed "name=value" messages between the daemon and workers. */
+
+/*
+ * A frame is a 32-bit length in host order followed by that many bytes of
+ * fields, each "name=value" and a NUL. Names hold no '='; values may hold
+ * any byte but NUL, which no key, path or parameter may contain anyway.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "objtrigger.h"
+
+#define WIRE_MAX (64U << 20)
+
+void
+wire_init(struct wire_msg *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void
+wire_clear(struct wire_msg *m)
+{
+	free(m->buf);
+	free(m->fields);
+	wire_init(m);
+}
+
+void
+wire_add(struct wire_msg *m, const char *name, const char *fmt, ...)
+{
+	char *value;
+	size_t need;
+	va_list ap;
+
+	va_start(ap, fmt);
+	xvasprintf(&value, fmt, ap);
+	va_end(ap);
+	need = strlen(name) + 1 + strlen(value) + 1;
+	if (m->len + need > m->cap) {
+		m->cap = (m->len + need) * 2;
+		m->buf = xreallocarray(m->buf, m->cap, 1);
+	}
+	m->len += (size_t)sprintf(m->buf + m->len, "%s=%s", name, value) + 1;
+	free(value);
+}
+
+static int
+wire_io(int fd, void *buf, size_t len, int writing)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = writing ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+wire_send(int fd, const struct wire_msg *m)
+{
+	uint32_t len = (uint32_t)m->len;
+
+	if (wire_io(fd, &len, sizeof len, 1) != 0)
+		return -1;
+	return wire_io(fd, m->buf, m->len, 1);
+}
+
+/* Splits the received bytes into fields; -1 if they are not a message. */
+static int
+wire_parse(struct wire_msg *m)
+{
+	char *p = m->buf, *end = m->buf + m->len, *eq, *nul;
+
+	while (p < end) {
+		nul = memchr(p, '\0', (size_t)(end - p));
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (nul == NULL || eq == NULL || eq > nul)
+			return -1;
+		*eq = '\0';
+		m->fields = xreallocarray(m->fields, m->nfields + 1,
+		    sizeof *m->fields);
+		m->fields[m->nfields].name = p;
+		m->fields[m->nfields++].value = eq + 1;
+		p = nul + 1;
+	}
+	return 0;
+}
+
+int
+wire_recv(int fd, struct wire_msg *m)
+{
+	uint32_t len;
+
+	wire_clear(m);
+	if (wire_io(fd, &len, sizeof len, 0) != 0)
+		return -1;
+	if (len > WIRE_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	m->buf = xmalloc(len);
+	m->len = m->cap = len;
+	if (wire_io(fd, m->buf, len, 0) != 0)
+		return -1;
+	if (wire_parse(m) != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+wire_get(const struct wire_msg *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nfields; i++) {
+		if (strcmp(m->fields[i].name, name) == 0)
+			return m->fields[i].value;
+	}
+	return NULL;
+}

@@ -1,0 +1,303 @@
+/* worker.c - the worker process: loads transforms and runs jobs. */
+
+/*
+ * A worker is objtrigger re-executed as "objtrigger worker" with its end of
+ * a socket pair on descriptor 3. It answers one request at a time until the
+ * daemon closes the socket. Each job runs under the limits the request
+ * carries, so that a crash, a hang or a bomb costs this process only.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "objtrigger.h"
+
+static const char *status_names[] = { "ok", "retry", "reject", "fatal" };
+
+/* The transforms this worker has loaded; their handles stay open. */
+struct worker_plugin {
+	char *name;
+	const struct ot_transform *transform;
+};
+static struct worker_plugin *worker_plugins;
+static size_t worker_nplugins;
+
+static const struct ot_transform *
+worker_plugin(const char *dir, const char *name, char **cause)
+{
+	const struct ot_transform *t;
+	size_t i;
+
+	if (dir == NULL || name == NULL) {
+		xasprintf(cause, "malformed request: no plugin");
+		return NULL;
+	}
+	for (i = 0; i < worker_nplugins; i++) {
+		if (strcmp(worker_plugins[i].name, name) == 0)
+			return worker_plugins[i].transform;
+	}
+	if ((t = plugin_open(dir, name, cause)) == NULL)
+		return NULL;
+	worker_plugins = xreallocarray(worker_plugins, worker_nplugins + 1,
+	    sizeof *worker_plugins);
+	worker_plugins[worker_nplugins].name = xstrdup(name);
+	worker_plugins[worker_nplugins++].transform = t;
+	return t;
+}
+
+static uint64_t
+worker_field_u64(const struct wire_msg *m, const char *name)
+{
+	const char *v = wire_get(m, name);
+
+	return v != NULL ? strtoull(v, NULL, 10) : 0;
+}
+
+/* Lowers a soft limit; the hard limit stays so the next job can raise it. */
+static void
+worker_set_limit(int resource, rlim_t value)
+{
+	struct rlimit rl;
+
+	if (getrlimit(resource, &rl) != 0)
+		return;
+	rl.rlim_cur = value < rl.rlim_max ? value : rl.rlim_max;
+	if (setrlimit(resource, &rl) != 0)
+		log_warn("setrlimit %d: %s", resource, strerror(errno));
+}
+
+/* The address space now: limits count from here, since a sanitizer or a
+ * loaded library may already hold much of it. */
+static uint64_t
+worker_vm_size(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void
+worker_apply_limits(const struct wire_msg *m)
+{
+	uint64_t memory = worker_field_u64(m, "memory");
+	uint64_t cpu_ms = worker_field_u64(m, "cpu-ms");
+	uint64_t fsize = worker_field_u64(m, "file-size");
+	uint64_t nofile = worker_field_u64(m, "open-files");
+	struct rusage ru;
+
+	worker_set_limit(RLIMIT_AS, memory != 0 ? worker_vm_size() + memory :
+	    RLIM_INFINITY);
+	if (cpu_ms != 0 && getrusage(RUSAGE_SELF, &ru) == 0)
+		worker_set_limit(RLIMIT_CPU, (rlim_t)(ru.ru_utime.tv_sec +
+		    ru.ru_stime.tv_sec + 1 + (cpu_ms + 999) / 1000));
+	else
+		worker_set_limit(RLIMIT_CPU, RLIM_INFINITY);
+	worker_set_limit(RLIMIT_FSIZE, fsize != 0 ? fsize : RLIM_INFINITY);
+	if (nofile != 0)
+		worker_set_limit(RLIMIT_NOFILE, nofile);
+}
+
+static void
+worker_describe(const struct wire_msg *req, struct wire_msg *res)
+{
+	const struct ot_transform *t;
+	struct plugin_info *info;
+	char *cause;
+
+	t = worker_plugin(wire_get(req, "plugin-dir"), wire_get(req, "plugin"),
+	    &cause);
+	if (t == NULL) {
+		wire_add(res, "status", "error");
+		wire_add(res, "message", "%s", cause);
+		free(cause);
+		return;
+	}
+	info = plugin_info_from(t);
+	wire_add(res, "status", "ok");
+	plugin_info_to_wire(info, res);
+	plugin_info_free(info);
+}
+
+/* Everything one run request holds, parsed into ABI structures. */
+struct worker_job {
+	struct ot_job job;
+	struct ot_input *inputs;
+	struct param_value *params;
+	size_t nparams;
+};
+
+static void
+worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
+{
+	struct ot_input *in = NULL;
+	const struct wire_field *f;
+	size_t i;
+
+	memset(wj, 0, sizeof *wj);
+	wj->job.id = wire_get(m, "id");
+	wj->job.trigger = wire_get(m, "trigger");
+	wj->job.outdir = wire_get(m, "outdir");
+	for (i = 0; i < m->nfields; i++) {
+		f = &m->fields[i];
+		if (strcmp(f->name, "param") == 0 && i + 1 < m->nfields) {
+			wj->params = xreallocarray(wj->params, wj->nparams + 1,
+			    sizeof *wj->params);
+			wj->params[wj->nparams].name = f->value;
+			wj->params[wj->nparams++].value = m->fields[++i].value;
+		} else if (strcmp(f->name, "input") == 0) {
+			wj->inputs = xreallocarray(wj->inputs, wj->job.count + 1,
+			    sizeof *wj->inputs);
+			in = &wj->inputs[wj->job.count++];
+			memset(in, 0, sizeof *in);
+			in->fd = -1;
+			in->path = in->key = f->value;
+			in->bucket = in->event = "";
+		} else if (in == NULL)
+			continue;
+		else if (strcmp(f->name, "key") == 0)
+			in->key = f->value;
+		else if (strcmp(f->name, "bucket") == 0)
+			in->bucket = f->value;
+		else if (strcmp(f->name, "event") == 0)
+			in->event = f->value;
+		else if (strcmp(f->name, "etag") == 0)
+			in->etag = f->value;
+	}
+	wj->job.inputs = wj->inputs;
+}
+
+/* Opens the inputs; refuses what is not a regular file, and symlinks. */
+static enum ot_status
+worker_open_inputs(struct worker_job *wj, struct ot_context *ctx)
+{
+	struct ot_input *in;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < wj->job.count; i++) {
+		in = &wj->inputs[i];
+		in->fd = open(in->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in->fd < 0 && errno == ENOENT)
+			return host_functions.fail(ctx, OT_REJECT, "input %s "
+			    "vanished before its job ran", in->path);
+		if (in->fd < 0 && errno == ELOOP)
+			return host_functions.fail(ctx, OT_REJECT, "input %s "
+			    "is a symbolic link: not followed", in->path);
+		if (in->fd < 0)
+			return host_functions.fail(ctx, OT_RETRY, "input %s: "
+			    "%s", in->path, strerror(errno));
+		if (fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+			return host_functions.fail(ctx, OT_REJECT, "input %s "
+			    "is not a regular file", in->path);
+		in->size = (uint64_t)sb.st_size;
+	}
+	return OT_OK;
+}
+
+static enum ot_status
+worker_run_job(const struct ot_transform *t, struct worker_job *wj,
+    struct ot_context *ctx)
+{
+	enum ot_status status;
+	void *state = NULL;
+
+	if (wj->job.count == 0 || wj->job.outdir == NULL)
+		return host_functions.fail(ctx, OT_FATAL, "malformed request");
+	if ((status = worker_open_inputs(wj, ctx)) != OT_OK)
+		return status;
+	if (t->init != NULL &&
+	    (status = t->init(&host_functions, ctx, &state)) != OT_OK)
+		return status;
+	status = t->run(state, &host_functions, ctx, &wj->job);
+	if (t->fini != NULL)
+		t->fini(state);
+	return status;
+}
+
+/* Runs a job; returns its status, which the caller sends back. */
+static enum ot_status
+worker_run(const struct wire_msg *req, struct wire_msg *res)
+{
+	struct ot_context ctx;
+	struct worker_job wj;
+	const struct ot_transform *t;
+	enum ot_status status;
+	char *cause;
+	size_t i;
+
+	worker_job_parse(req, &wj);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.job_id = wj.job.id;
+	ctx.params = wj.params;
+	ctx.nparams = wj.nparams;
+	t = worker_plugin(wire_get(req, "plugin-dir"), wire_get(req, "plugin"),
+	    &cause);
+	if (t == NULL) {
+		status = OT_FATAL;
+		ctx.message = cause;
+	} else {
+		ctx.transform = t;
+		worker_apply_limits(req);
+		status = worker_run_job(t, &wj, &ctx);
+	}
+	if ((unsigned)status > OT_FATAL)
+		status = host_functions.fail(&ctx, OT_FATAL, "plugin returned "
+		    "an unknown status %d", (int)status);
+	for (i = 0; i < wj.job.count; i++) {
+		if (wj.inputs[i].fd >= 0)
+			close(wj.inputs[i].fd);
+	}
+	wire_add(res, "status", "%s", status_names[status]);
+	if (status != OT_OK)
+		wire_add(res, "message", "%s", ctx.message != NULL ?
+		    ctx.message : "the plugin gave no reason");
+	free(ctx.message);
+	free(wj.inputs);
+	free(wj.params);
+	return status;
+}
+
+int
+worker_main(int fd)
+{
+	struct wire_msg req, res;
+	enum ot_status status = OT_OK;
+	const char *op;
+
+	fcntl(fd, F_SETFD, FD_CLOEXEC); /* commands never inherit it */
+	wire_init(&req);
+	wire_init(&res);
+	while (status != OT_FATAL && wire_recv(fd, &req) == 0) {
+		wire_clear(&res);
+		op = wire_get(&req, "op");
+		if (op != NULL && strcmp(op, "describe") == 0)
+			worker_describe(&req, &res);
+		else if (op != NULL && strcmp(op, "run") == 0)
+			status = worker_run(&req, &res);
+		else {
+			wire_add(&res, "status", "error");
+			wire_add(&res, "message", "unknown request");
+		}
+		if (wire_send(fd, &res) != 0)
+			break;
+	}
+	wire_clear(&req);
+	wire_clear(&res);
+	while (worker_nplugins > 0)
+		free(worker_plugins[--worker_nplugins].name);
+	free(worker_plugins);
+	return 0;
+}
