@@ -1,0 +1,49 @@
+#!/bin/sh
+# test.sh - installs what is missing, builds with ASan and UBSan, and runs
+# every test (make distcheck too when FULL=1). Its last line is the tally.
+set -u
+cd "$(dirname "$0")" || exit 1
+top=$PWD
+build=$top/_build/test
+
+tally() {
+	echo "$1 passed, $2 failed, $3 skipped"
+	exit "$4"
+}
+
+. ./build-aux/deps.sh
+ot_install_missing $OT_BUILD_PACKAGES $OT_TEST_PACKAGES ||
+    { echo "test.sh: cannot install the packages"; tally 0 1 0 1; }
+[ -x configure ] || autoreconf -fi || tally 0 1 0 1
+mkdir -p "$build" && cd "$build" || tally 0 1 0 1
+if [ ! -f Makefile ]; then
+	"$top/configure" --enable-sanitizers --enable-werror ||
+	    { echo "test.sh: configure failed"; tally 0 1 0 1; }
+fi
+jobs=$(nproc 2>/dev/null || echo 2)
+make -j"$jobs" || { echo "test.sh: the build failed"; tally 0 1 0 1; }
+make -j"$jobs" check
+rc=$?
+
+count() {
+	sed -n "s/^# $1: *//p" test-suite.log 2>/dev/null | head -n 1
+}
+pass=$(count PASS) fail=$(count FAIL) error=$(count ERROR)
+xpass=$(count XPASS) xfail=$(count XFAIL) skip=$(count SKIP)
+pass=$((${pass:-0} + ${xfail:-0}))
+failed=$((${fail:-0} + ${error:-0} + ${xpass:-0}))
+[ "$rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+
+# A sanitizer report anywhere fails the run, even in a test that passed.
+reports=$(grep -rlE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+    --include='*.log' . 2>/dev/null | grep -v '^./config.log$')
+if [ -n "$reports" ]; then
+	echo "test.sh: sanitizer reports in: $reports"
+	failed=$((failed + 1))
+fi
+
+if [ "${FULL:-0}" = 1 ]; then
+	make -j"$jobs" distcheck || failed=$((failed + 1))
+fi
+[ "$failed" = 0 ]
+tally "$pass" "$failed" "${skip:-0}" $?

@@ -168,11 +168,28 @@ node_is(xmlNode *n, const char *name)
 	return strcmp((const char *)n->name, name) == 0;
 }
 
+/* The line where a text node's first visible character is: libxml2 gives
+ * the line where the text ends. */
+static unsigned
+text_line(xmlNode *n)
+{
+	const char *s = (const char *)n->content;
+	unsigned line = (unsigned)xmlGetLineNo(n);
+	size_t i, lead = strspn(s, " \t\r\n");
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '\n' && i >= lead)
+			line--;
+	}
+	return line;
+}
+
 /* Reports text or an element that has no place here. */
 static void
 reader_unexpected(struct cfg *cfg, xmlNode *parent, xmlNode *n)
 {
-	unsigned line = (unsigned)xmlGetLineNo(n);
+	unsigned line = n->type == XML_TEXT_NODE && n->content != NULL ?
+	    text_line(n) : (unsigned)xmlGetLineNo(n);
 
 	if (n->type == XML_ELEMENT_NODE)
 		cfg_error(cfg, line, "unknown element <%s> in <%s>", n->name,

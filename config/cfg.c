@@ -11,15 +11,25 @@ void
 cfg_error(struct cfg *cfg, unsigned line, const char *fmt, ...)
 {
 	struct cfg_error *e;
+	char *message;
 	va_list ap;
+	size_t i;
 
+	va_start(ap, fmt);
+	xvasprintf(&message, fmt, ap);
+	va_end(ap);
+	for (i = 0; i < cfg->nerrors; i++) {
+		if (cfg->errors[i].line == line &&
+		    strcmp(cfg->errors[i].message, message) == 0) {
+			free(message); /* libxml2 may say it more than once */
+			return;
+		}
+	}
 	cfg->errors = xreallocarray(cfg->errors, cfg->nerrors + 1,
 	    sizeof *cfg->errors);
 	e = &cfg->errors[cfg->nerrors++];
 	e->line = line;
-	va_start(ap, fmt);
-	xvasprintf(&e->message, fmt, ap);
-	va_end(ap);
+	e->message = message;
 }
 
 static int

@@ -1,2 +1,48 @@
 #!/bin/sh
-exit 77
+# check-errors.sh - bad configs: every error, each with its file and line.
+# Each file in config/tests/bad/ lists what check must say in comments:
+#   <!-- expect: LINE: TEXT -->
+. "$top_srcdir/integration-tests/lib.sh"
+
+n=0
+for f in "$top_srcdir"/config/tests/bad/*.xml; do
+	run 1 "$OBJTRIGGER" check -c "$f"
+	no_sanitizer_report
+	want=$(grep -c '<!-- expect: ' "$f")
+	[ "$want" -ge 1 ] || fail "$f expects nothing"
+	grep -o '<!-- expect: .* -->' "$f" | sed 's/<!-- expect: \(.*\) -->/\1/' |
+	while IFS= read -r e; do
+		expect "$T/stderr" "$f:$e"
+	done || exit 1
+	expect "$T/stderr" "$f: $want error"
+	n=$((n + 1))
+done
+echo "checked $n bad configs"
+
+# Five distinct errors in one file: all five, with their lines.
+cat >five.xml <<'XML'
+<objtrigger>
+  <workers timeout="5 seconds"/>
+  <watch name="in" type="folder"/>
+  <trigger name="t" watch="in">
+    <transform plugin="exec"><param name="arg" value="true"/><param name="colour" value="red"/></transform>
+  </trigger>
+  <trigger name="t" watch="in">
+    <transform plugin="thumbnailer"/>
+  </trigger>
+</objtrigger>
+XML
+run 1 "$OBJTRIGGER" check -c five.xml
+expect "$T/stderr" "five.xml:2: <workers timeout=\"5 seconds\">: '5 seconds' is not a duration"
+expect "$T/stderr" "five.xml:3: <watch> needs the attribute 'path'"
+expect "$T/stderr" "five.xml:5: plugin 'exec' has no parameter 'colour'"
+expect "$T/stderr" "five.xml:7: a trigger named 't' is already defined at line 4"
+expect "$T/stderr" "five.xml:8: no plugin named 'thumbnailer'"
+expect "$T/stderr" "five.xml: 5 errors"
+
+# A file that is not there, and a folder.
+run 1 "$OBJTRIGGER" check -c missing.xml
+expect "$T/stderr" "missing.xml: cannot read"
+mkdir adir
+run 1 "$OBJTRIGGER" check -c adir
+no_sanitizer_report

@@ -1,2 +1,40 @@
 #!/bin/sh
-exit 77
+# once-failures.sh - a command or a plugin that crashes, hangs or eats
+# memory fails its job with a plain reason; the next run works.
+. "$top_srcdir/integration-tests/lib.sh"
+
+echo data >in.txt
+works() {
+	run 0 "$OBJTRIGGER" once copy in.txt ok
+	cmp in.txt ok/in.txt || fail "copy after a failure"
+}
+
+run 1 "$OBJTRIGGER" once exec in.txt out -p arg=/bin/sh -p arg=-c \
+    -p 'arg=kill -SEGV $$'
+expect "$T/stderr" "failed (retry): /bin/sh was killed by signal 11 (Segmentation fault)"
+works
+run 1 "$OBJTRIGGER" once -t 1s exec in.txt out -p arg=sleep -p arg=60
+expect "$T/stderr" "failed (retry): timed out after 1s and was killed"
+works
+run 1 "$OBJTRIGGER" once -m 128MiB exec in.txt out -p arg=perl -p arg=-e \
+    -p 'arg=$x = "x" x (100 * 2**30)'
+expect "$T/stderr" "failed (reject): perl exited with status"
+expect "$T/stderr" "Out of memory"
+works
+
+# A hung command is killed with its worker: nothing is left running.
+run 1 "$OBJTRIGGER" once -t 1s exec in.txt out -p arg=/bin/sh -p arg=-c \
+    -p "arg=sleep 41$$ & sleep 42$$"
+sleep 0.2
+pgrep -f "sleep 4[12]$$" >/dev/null && fail "a command outlived its timeout"
+
+# The same for plugins that misbehave themselves.
+OBJTRIGGER_PLUGIN_DIR=$BROKEN_PLUGIN_DIR
+export OBJTRIGGER_PLUGIN_DIR
+run 1 "$OBJTRIGGER" once crash in.txt out
+expect "$T/stderr" "failed (retry): worker crashed: signal 11 (Segmentation fault)"
+run 1 "$OBJTRIGGER" once -t 1s hang in.txt out
+expect "$T/stderr" "failed (retry): timed out after 1s and was killed"
+run 1 "$OBJTRIGGER" once -m 128MiB hog in.txt out
+expect "$T/stderr" "failed (retry): ran out of memory (limit 128MiB"
+[ -z "$(ls -A out 2>/dev/null)" ] || fail "a failed job left output"

@@ -7,13 +7,14 @@
 
 #include "objtrigger.h"
 
+/* Prints a plugin under the name it is loaded by, its file's. */
 static void
-plugins_print(const struct plugin_info *info)
+plugins_print(const char *name, const struct plugin_info *info)
 {
 	const struct plugin_param *p;
 	size_t i;
 
-	printf("%s %s: %s\n", info->name, info->version, info->summary);
+	printf("%s %s: %s\n", name, info->version, info->summary);
 	for (i = 0; i < info->nparams; i++) {
 		p = &info->params[i];
 		printf("    %-14s %s", p->name, plugin_type_name(p->type));
@@ -88,7 +89,7 @@ cmd_plugins(int argc, char **argv)
 			free(cause);
 			rc = 1;
 		} else {
-			plugins_print(info);
+			plugins_print(names[i], info);
 			plugin_info_free(info);
 		}
 		free(names[i]);

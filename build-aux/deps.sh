@@ -1,0 +1,26 @@
+# deps.sh - the Debian packages objtrigger needs, and installing the missing.
+# Sourced by start.sh and test.sh.
+
+# To build, and the libraries configure looks for.
+OT_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
+ libxml2-dev libcmocka-dev libs3-dev libarchive-dev libvips-dev
+ libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
+ librabbitmq-dev"
+# What the tests run besides objtrigger.
+OT_TEST_PACKAGES="libxml2-utils perl util-linux procps"
+
+# ot_install_missing PACKAGE...: installs, with apt, those not installed.
+ot_install_missing() {
+	missing=
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+		    grep -q ' installed$' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "objtrigger: installing:$missing"
+	sudo=
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -qq &&
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+	    --no-install-recommends $missing >/dev/null
+}
