@@ -52,15 +52,19 @@ reader_text(struct reader *r, const char *name, int required)
 	v = xmlGetProp(r->node, (const xmlChar *)name);
 	if (v == NULL) {
 		if (required)
-			cfg_error(r->cfg, r->line, "<%s> needs the attribute "
-			    "'%s'", r->node->name, name);
+			cfg_error(r->cfg, r->line,
+			    "<%s> needs the attribute "
+			    "'%s'",
+			    r->node->name, name);
 		return NULL;
 	}
 	s = xstrdup((const char *)v);
 	xmlFree(v);
 	if (required && *s == '\0') {
-		cfg_error(r->cfg, r->line, "<%s %s=\"\">: '%s' must not be "
-		    "empty", r->node->name, name, name);
+		cfg_error(r->cfg, r->line,
+		    "<%s %s=\"\">: '%s' must not be "
+		    "empty",
+		    r->node->name, name, name);
 		free(s);
 		return NULL;
 	}
@@ -69,8 +73,7 @@ reader_text(struct reader *r, const char *name, int required)
 
 /* Reports a bad value: "<workers timeout="5x">: ...". */
 static void
-reader_bad(struct reader *r, const char *name, const char *value,
-    char *cause)
+reader_bad(struct reader *r, const char *name, const char *value, char *cause)
 {
 	cfg_error(r->cfg, r->line, "<%s %s=\"%s\">: %s", r->node->name, name,
 	    value, cause);
@@ -132,12 +135,15 @@ reader_name(struct reader *r, const char *name)
 
 	if (v == NULL)
 		return NULL;
-	len = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	len = strspn(v,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789._-");
 	if (v[len] != '\0' || len > 64 || v[0] == '.' || v[0] == '-') {
-		cfg_error(r->cfg, r->line, "<%s %s=\"%s\">: a name is 1 to 64 "
+		cfg_error(r->cfg, r->line,
+		    "<%s %s=\"%s\">: a name is 1 to 64 "
 		    "letters, digits, '.', '_' or '-', not starting with '.' "
-		    "or '-'", r->node->name, name, v);
+		    "or '-'",
+		    r->node->name, name, v);
 		free(v);
 		return NULL;
 	}
@@ -157,8 +163,10 @@ reader_finish(struct reader *r)
 				break;
 		}
 		if (i == r->nknown)
-			cfg_error(r->cfg, r->line, "<%s> has no attribute "
-			    "'%s'", r->node->name, a->name);
+			cfg_error(r->cfg, r->line,
+			    "<%s> has no attribute "
+			    "'%s'",
+			    r->node->name, a->name);
 	}
 }
 
@@ -189,7 +197,8 @@ static void
 reader_unexpected(struct cfg *cfg, xmlNode *parent, xmlNode *n)
 {
 	unsigned line = n->type == XML_TEXT_NODE && n->content != NULL ?
-	    text_line(n) : (unsigned)xmlGetLineNo(n);
+	    text_line(n) :
+	    (unsigned)xmlGetLineNo(n);
 
 	if (n->type == XML_ELEMENT_NODE)
 		cfg_error(cfg, line, "unknown element <%s> in <%s>", n->name,
@@ -262,8 +271,10 @@ read_watch(struct cfg *cfg, xmlNode *n)
 	w->name = reader_name(&r, "name");
 	type = reader_text(&r, "type", 1);
 	if (type != NULL && strcmp(type, "folder") != 0)
-		cfg_error(cfg, r.line, "<watch type=\"%s\">: unknown type "
-		    "(expected folder)", type);
+		cfg_error(cfg, r.line,
+		    "<watch type=\"%s\">: unknown type "
+		    "(expected folder)",
+		    type);
 	free(type);
 	w->type = CFG_WATCH_FOLDER;
 	w->path = reader_text(&r, "path", 1);
@@ -321,8 +332,10 @@ read_events(struct reader *r, struct cfg_trigger *t)
 		else if (strcmp(words[i], "removed") == 0)
 			t->events |= CFG_EVENT_REMOVED;
 		else
-			cfg_error(r->cfg, r->line, "<trigger events>: unknown "
-			    "event '%s' (expected created, removed)", words[i]);
+			cfg_error(r->cfg, r->line,
+			    "<trigger events>: unknown "
+			    "event '%s' (expected created, removed)",
+			    words[i]);
 	}
 	if (words[0] == NULL)
 		cfg_error(r->cfg, r->line, "<trigger events>: empty");
@@ -338,8 +351,10 @@ read_transform(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
 	xmlNode *c;
 
 	if (t->plugin != NULL) {
-		cfg_error(cfg, (unsigned)xmlGetLineNo(n), "<trigger name=\"%s\"> "
-		    "has a second <transform>", t->name ? t->name : "");
+		cfg_error(cfg, (unsigned)xmlGetLineNo(n),
+		    "<trigger name=\"%s\"> "
+		    "has a second <transform>",
+		    t->name ? t->name : "");
 		return;
 	}
 	reader_start(&r, cfg, n);
@@ -351,15 +366,16 @@ read_transform(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
 			reader_unexpected(cfg, n, c);
 			continue;
 		}
-		t->params = xreallocarray(t->params, t->nparams + 1,
-		    sizeof *t->params);
+		t->params =
+		    xreallocarray(t->params, t->nparams + 1, sizeof *t->params);
 		p = &t->params[t->nparams++];
 		reader_start(&r, cfg, c);
 		p->line = r.line;
 		p->name = reader_text(&r, "name", 1);
 		p->value = reader_text(&r, "value", 0);
 		if (p->value == NULL)
-			cfg_error(cfg, r.line, "<param> needs the attribute "
+			cfg_error(cfg, r.line,
+			    "<param> needs the attribute "
 			    "'value'");
 		reader_finish(&r);
 	}
@@ -371,8 +387,8 @@ read_output(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
 	struct cfg_output *o;
 	struct reader r;
 
-	t->outputs = xreallocarray(t->outputs, t->noutputs + 1,
-	    sizeof *t->outputs);
+	t->outputs =
+	    xreallocarray(t->outputs, t->noutputs + 1, sizeof *t->outputs);
 	o = &t->outputs[t->noutputs++];
 	reader_start(&r, cfg, n);
 	o->line = r.line;
@@ -439,28 +455,31 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 			reader_unexpected(cfg, n, c);
 	}
 	if (t->plugin == NULL && t->plugin_line == 0)
-		cfg_error(cfg, t->line, "<trigger name=\"%s\"> needs a "
-		    "<transform>", t->name ? t->name : "");
+		cfg_error(cfg, t->line,
+		    "<trigger name=\"%s\"> needs a "
+		    "<transform>",
+		    t->name ? t->name : "");
 }
 
 /* Reports a second definition of a name among n items. */
-#define CHECK_UNIQUE(cfg, items, n, what)                                   \
-	do {                                                                \
-		size_t i_, j_;                                              \
-		for (i_ = 0; i_ < (n); i_++) {                              \
-			for (j_ = 0; j_ < i_; j_++) {                       \
-				if ((items)[i_].name == NULL ||             \
-				    (items)[j_].name == NULL ||             \
-				    strcmp((items)[i_].name,                \
-				    (items)[j_].name) != 0)                 \
-					continue;                           \
-				cfg_error((cfg), (items)[i_].line, "a "     \
-				    what " named '%s' is already defined "  \
-				    "at line %u", (items)[i_].name,         \
-				    (items)[j_].line);                      \
-				break;                                      \
-			}                                                   \
-		}                                                           \
+#define CHECK_UNIQUE(cfg, items, n, what) \
+	do { \
+		size_t i_, j_; \
+		for (i_ = 0; i_ < (n); i_++) { \
+			for (j_ = 0; j_ < i_; j_++) { \
+				if ((items)[i_].name == NULL || \
+				    (items)[j_].name == NULL || \
+				    strcmp((items)[i_].name, \
+					(items)[j_].name) != 0) \
+					continue; \
+				cfg_error((cfg), (items)[i_].line, \
+				    "a " what \
+				    " named '%s' is already defined " \
+				    "at line %u", \
+				    (items)[i_].name, (items)[j_].line); \
+				break; \
+			} \
+		} \
 	} while (0)
 
 static void
@@ -474,9 +493,10 @@ check_references(struct cfg *cfg)
 	for (i = 0; i < cfg->ntriggers; i++) {
 		t = &cfg->triggers[i];
 		if (t->watch != NULL && cfg_find_watch(cfg, t->watch) == NULL)
-			cfg_error(cfg, t->line, "<trigger name=\"%s\">: no "
-			    "<watch> is named '%s'", t->name ? t->name : "",
-			    t->watch);
+			cfg_error(cfg, t->line,
+			    "<trigger name=\"%s\">: no "
+			    "<watch> is named '%s'",
+			    t->name ? t->name : "", t->watch);
 	}
 }
 
@@ -487,8 +507,10 @@ read_root(struct cfg *cfg, xmlNode *root)
 	struct reader r;
 
 	if (!node_is(root, "objtrigger")) {
-		cfg_error(cfg, (unsigned)xmlGetLineNo(root), "the root element "
-		    "is <%s>, expected <objtrigger>", root->name);
+		cfg_error(cfg, (unsigned)xmlGetLineNo(root),
+		    "the root element "
+		    "is <%s>, expected <objtrigger>",
+		    root->name);
 		return;
 	}
 	reader_start(&r, cfg, root);
@@ -517,8 +539,8 @@ cfg_xml_error(void *arg, xmlError *e)
 	struct cfg *cfg = arg;
 	size_t len = e->message != NULL ? strlen(e->message) : 0;
 
-	while (len > 0 && (e->message[len - 1] == '\n' ||
-	    e->message[len - 1] == ' '))
+	while (len > 0 &&
+	    (e->message[len - 1] == '\n' || e->message[len - 1] == ' '))
 		len--;
 	cfg_error(cfg, e->line > 0 ? (unsigned)e->line : 0, "%s%.*s",
 	    e->domain == XML_FROM_RELAXNGV ? "schema: " : "", (int)len,

@@ -25,8 +25,8 @@ cfg_error(struct cfg *cfg, unsigned line, const char *fmt, ...)
 			return;
 		}
 	}
-	cfg->errors = xreallocarray(cfg->errors, cfg->nerrors + 1,
-	    sizeof *cfg->errors);
+	cfg->errors =
+	    xreallocarray(cfg->errors, cfg->nerrors + 1, sizeof *cfg->errors);
 	e = &cfg->errors[cfg->nerrors++];
 	e->line = line;
 	e->message = message;
@@ -50,10 +50,11 @@ cfg_print_errors(struct cfg *cfg, FILE *f)
 	qsort(cfg->errors, cfg->nerrors, sizeof *cfg->errors, cfg_error_cmp);
 	for (i = 0; i < cfg->nerrors; i++) {
 		if (cfg->errors[i].line == 0)
-			fprintf(f, "%s: %s\n", cfg->file, cfg->errors[i].message);
-		else
-			fprintf(f, "%s:%u: %s\n", cfg->file, cfg->errors[i].line,
+			fprintf(f, "%s: %s\n", cfg->file,
 			    cfg->errors[i].message);
+		else
+			fprintf(f, "%s:%u: %s\n", cfg->file,
+			    cfg->errors[i].line, cfg->errors[i].message);
 	}
 }
 

@@ -14,11 +14,11 @@
 enum cfg_watch_type { CFG_WATCH_FOLDER };
 
 struct cfg_workers {
-	unsigned count;      /* worker processes; default: CPUs online */
+	unsigned count; /* worker processes; default: CPUs online */
 	uint64_t timeout_ms; /* wall clock per job */
-	uint64_t memory;     /* address space per job, bytes */
-	uint64_t cpu_ms;     /* CPU time per job; 0 for no limit */
-	uint64_t file_size;  /* largest file a job may write; 0 for none */
+	uint64_t memory; /* address space per job, bytes */
+	uint64_t cpu_ms; /* CPU time per job; 0 for no limit */
+	uint64_t file_size; /* largest file a job may write; 0 for none */
 	unsigned open_files; /* descriptors per worker */
 };
 
@@ -53,7 +53,7 @@ struct cfg_trigger {
 	char *name;
 	char *watch;
 	unsigned events; /* CFG_EVENT_* */
-	char **match;    /* globs; NULL-terminated, empty for all */
+	char **match; /* globs; NULL-terminated, empty for all */
 	uint64_t min_size, max_size; /* max 0: no limit */
 	unsigned concurrency;
 	char *plugin;

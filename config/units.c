@@ -16,19 +16,15 @@ struct unit {
 	uint64_t factor;
 };
 
-static const struct unit duration_units[] = {
-	{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
-	{ "d", 24 * 3600 * 1000 }, { NULL, 0 }
-};
+static const struct unit duration_units[] = { { "ms", 1 }, { "s", 1000 },
+	{ "m", 60 * 1000 }, { "h", 3600 * 1000 }, { "d", 24 * 3600 * 1000 },
+	{ NULL, 0 } };
 
-static const struct unit size_units[] = {
-	{ "", 1 }, { "B", 1 },
+static const struct unit size_units[] = { { "", 1 }, { "B", 1 },
 	{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 }, { "GiB", 1ULL << 30 },
-	{ "TiB", 1ULL << 40 },
-	{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
-	{ "TB", 1000000000000ULL },
-	{ NULL, 0 }
-};
+	{ "TiB", 1ULL << 40 }, { "kB", 1000 }, { "KB", 1000 },
+	{ "MB", 1000000 }, { "GB", 1000000000 }, { "TB", 1000000000000ULL },
+	{ NULL, 0 } };
 
 /* Reads "<digits><suffix>" with a suffix from units; -1 if malformed. */
 static int
@@ -60,8 +56,10 @@ units_parse_duration(const char *s, uint64_t *ms, char **cause)
 {
 	if (units_scale(s, duration_units, ms) == 0)
 		return 0;
-	xasprintf(cause, "'%s' is not a duration (a number with ms, s, m, h "
-	    "or d: 250ms, 5s, 2m, 1h)", s);
+	xasprintf(cause,
+	    "'%s' is not a duration (a number with ms, s, m, h "
+	    "or d: 250ms, 5s, 2m, 1h)",
+	    s);
 	return -1;
 }
 
@@ -70,8 +68,10 @@ units_parse_size(const char *s, uint64_t *bytes, char **cause)
 {
 	if (units_scale(s, size_units, bytes) == 0)
 		return 0;
-	xasprintf(cause, "'%s' is not a size (bytes, or a number with KiB, "
-	    "MiB, GiB, TiB, kB, MB, GB: 512KiB, 1GiB)", s);
+	xasprintf(cause,
+	    "'%s' is not a size (bytes, or a number with KiB, "
+	    "MiB, GiB, TiB, kB, MB, GB: 512KiB, 1GiB)",
+	    s);
 	return -1;
 }
 
@@ -90,8 +90,9 @@ units_parse_int(const char *s, int64_t min, int64_t max, int64_t *out,
 		return -1;
 	}
 	if (n < min || n > max) {
-		xasprintf(cause, "%lld is out of range (%" PRId64 " to %" PRId64
-		    ")", n, min, max);
+		xasprintf(cause,
+		    "%lld is out of range (%" PRId64 " to %" PRId64 ")", n, min,
+		    max);
 		return -1;
 	}
 	*out = n;

@@ -35,52 +35,53 @@ extern "C" {
 /* What run() returns. */
 enum ot_status {
 	OT_OK = 0, /* outputs are complete */
-	OT_RETRY,  /* transient failure: run again later */
+	OT_RETRY, /* transient failure: run again later */
 	OT_REJECT, /* this input will never work: dead-letter it now */
-	OT_FATAL   /* the plugin instance is broken: do not reuse it */
+	OT_FATAL /* the plugin instance is broken: do not reuse it */
 };
 
 /* Parameter types, checked by the host when the config is loaded. */
 enum ot_param_type {
 	OT_PARAM_STRING = 0, /* any text */
-	OT_PARAM_INT,        /* a decimal integer, within [min, max] */
-	OT_PARAM_BOOL,       /* yes/no, true/false, on/off, 1/0 */
-	OT_PARAM_SIZE,       /* bytes: 512, 64KiB, 1GiB, 10MB */
-	OT_PARAM_DURATION,   /* 250ms, 5s, 2m, 1h */
-	OT_PARAM_ENUM        /* one of the words in choices */
+	OT_PARAM_INT, /* a decimal integer, within [min, max] */
+	OT_PARAM_BOOL, /* yes/no, true/false, on/off, 1/0 */
+	OT_PARAM_SIZE, /* bytes: 512, 64KiB, 1GiB, 10MB */
+	OT_PARAM_DURATION, /* 250ms, 5s, 2m, 1h */
+	OT_PARAM_ENUM /* one of the words in choices */
 };
 
 /* Flags of a parameter. */
 #define OT_PARAM_REQUIRED 0x1 /* must be given; default is ignored */
-#define OT_PARAM_REPEAT 0x2   /* may be given many times, in order */
+#define OT_PARAM_REPEAT 0x2 /* may be given many times, in order */
 
 /* A parameter a transform declares; the list ends with a NULL name. */
 struct ot_param {
-	const char *name;         /* lower case, digits and '-' */
+	const char *name; /* lower case, digits and '-' */
 	enum ot_param_type type;
-	unsigned flags;           /* OT_PARAM_* flags */
+	unsigned flags; /* OT_PARAM_* flags */
 	const char *default_value; /* as text, or NULL for none */
-	const char *help;          /* one line */
-	const char *choices;       /* OT_PARAM_ENUM: words separated by '|' */
-	int64_t min, max;          /* OT_PARAM_INT: range, both 0 for any */
+	const char *help; /* one line */
+	const char *choices; /* OT_PARAM_ENUM: words separated by '|' */
+	int64_t min, max; /* OT_PARAM_INT: range, both 0 for any */
 };
 
 /* One input of a job. */
 struct ot_input {
-	int fd;             /* read-only, at offset 0; the host closes it */
-	const char *path;   /* a local path of the same file, read-only */
-	const char *key;    /* object key, or path relative to the watched folder */
+	int fd; /* read-only, at offset 0; the host closes it */
+	const char *path; /* a local path of the same file, read-only */
+	const char
+	    *key; /* object key, or path relative to the watched folder */
 	const char *bucket; /* bucket name, or the watched folder */
-	const char *event;  /* "created" or "removed" */
-	uint64_t size;      /* bytes */
-	const char *etag;   /* ETag or version; may be NULL */
+	const char *event; /* "created" or "removed" */
+	uint64_t size; /* bytes */
+	const char *etag; /* ETag or version; may be NULL */
 };
 
 /* What run() is given: one input, or a batch of them (count >= 1). */
 struct ot_job {
-	const char *id;       /* job id, for messages */
-	const char *trigger;  /* the trigger's name */
-	const char *outdir;   /* empty folder for the outputs */
+	const char *id; /* job id, for messages */
+	const char *trigger; /* the trigger's name */
+	const char *outdir; /* empty folder for the outputs */
 	const struct ot_input *inputs;
 	size_t count;
 };
@@ -95,8 +96,8 @@ struct ot_host {
 	uint32_t abi_major, abi_minor;
 
 	/* Logs a line, prefixed with the plugin's name and the job. */
-	void (*log)(struct ot_context *, enum ot_log_level, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+	void (*log)(struct ot_context *, enum ot_log_level, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
 
 	/* Sets the job's error message and returns status, so that a plugin
 	 * writes: return host->fail(ctx, OT_REJECT, "not an image"); */
@@ -108,7 +109,8 @@ struct ot_host {
 	const char *(*param)(struct ot_context *, const char *name);
 	/* How many times a parameter was given, and the i-th value. */
 	size_t (*param_count)(struct ot_context *, const char *name);
-	const char *(*param_at)(struct ot_context *, const char *name, size_t i);
+	const char *(
+	    *param_at)(struct ot_context *, const char *name, size_t i);
 
 	/* Typed values, already checked by the host; 0 when absent. */
 	int64_t (*param_int)(struct ot_context *, const char *name);
@@ -121,7 +123,7 @@ struct ot_host {
 struct ot_transform {
 	uint32_t abi_major; /* OT_ABI_MAJOR */
 	uint32_t abi_minor; /* OT_ABI_MINOR */
-	size_t size;        /* sizeof(struct ot_transform) */
+	size_t size; /* sizeof(struct ot_transform) */
 	const char *name;
 	const char *version;
 	const char *summary; /* one line */
@@ -129,8 +131,8 @@ struct ot_transform {
 
 	/* Optional. Makes an instance from the parameters; *state is passed
 	 * to run and fini. Returns OT_OK, or a failure set with host->fail. */
-	enum ot_status (*init)(const struct ot_host *, struct ot_context *,
-	    void **state);
+	enum ot_status (
+	    *init)(const struct ot_host *, struct ot_context *, void **state);
 	/* Optional. Frees the instance. */
 	void (*fini)(void *state);
 	/* Runs the transform on a job. */
@@ -142,7 +144,8 @@ struct ot_transform {
 #define OT_ENTRY_POINT_NAME "objtrigger_transform_v1"
 
 /* Fills the fixed fields of a descriptor. */
-#define OT_TRANSFORM_HEADER OT_ABI_MAJOR, OT_ABI_MINOR, sizeof(struct ot_transform)
+#define OT_TRANSFORM_HEADER \
+	OT_ABI_MAJOR, OT_ABI_MINOR, sizeof(struct ot_transform)
 
 const struct ot_transform *objtrigger_transform_v1(void);
 

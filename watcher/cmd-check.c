@@ -20,8 +20,10 @@ check_report_param(void *arg, size_t i, const char *message)
 {
 	struct check_report *r = arg;
 
-	cfg_error(r->cfg, i == SIZE_MAX ? r->trigger->plugin_line :
-	    r->trigger->params[i].line, "%s", message);
+	cfg_error(r->cfg,
+	    i == SIZE_MAX ? r->trigger->plugin_line :
+			    r->trigger->params[i].line,
+	    "%s", message);
 }
 
 /* Describes each trigger's plugin through a worker and checks its
@@ -63,7 +65,7 @@ const char *
 config_default_file(void)
 {
 	return access("objtrigger.xml", F_OK) == 0 ? "objtrigger.xml" :
-	    DEFAULT_CONFIG;
+						     DEFAULT_CONFIG;
 }
 
 struct worker_limits

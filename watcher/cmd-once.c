@@ -14,7 +14,8 @@
 #include "objtrigger.h"
 #include "units.h"
 
-#define ONCE_USAGE "usage: objtrigger once [-t TIMEOUT] [-m MEMORY] " \
+#define ONCE_USAGE \
+	"usage: objtrigger once [-t TIMEOUT] [-m MEMORY] " \
 	"[-C CPU] PLUGIN INPUT OUTDIR [-p NAME=VALUE]...\n"
 
 static const char *status_words[] = { "ok", "retry", "reject", "fatal" };
@@ -69,7 +70,8 @@ once_parse_limits(int argc, char **argv, struct worker_limits *l)
 	while (rc == 0 && (ch = getopt(argc, argv, "t:m:C:p:")) != -1) {
 		switch (ch) {
 		case 't':
-			rc = units_parse_duration(optarg, &l->timeout_ms, &cause);
+			rc = units_parse_duration(optarg, &l->timeout_ms,
+			    &cause);
 			break;
 		case 'm':
 			rc = units_parse_size(optarg, &l->memory, &cause);
@@ -107,8 +109,10 @@ once_parse_params(int argc, char **argv, size_t *n)
 			continue;
 		eq = strchr(argv[++i], '=');
 		if (eq == NULL || eq == argv[i]) {
-			fprintf(stderr, "objtrigger: once: -p %s: expected "
-			    "NAME=VALUE\n", argv[i]);
+			fprintf(stderr,
+			    "objtrigger: once: -p %s: expected "
+			    "NAME=VALUE\n",
+			    argv[i]);
 			free(v);
 			return NULL;
 		}
@@ -135,7 +139,7 @@ once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 		    job->message);
 		rc = 1;
 	} else if (sink_folder_commit(job->outdir, outdir, once_print_output,
-	    &outputs, &cause) != 0) {
+		       &outputs, &cause) != 0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
 		rc = 1;
@@ -150,7 +154,8 @@ int
 cmd_once(int argc, char **argv)
 {
 	struct worker_limits limits = { .timeout_ms = 60000,
-	    .memory = 1ULL << 30, .open_files = 256 };
+		.memory = 1ULL << 30,
+		.open_files = 256 };
 	struct job_input in = { 0 };
 	struct job job = { 0 };
 	struct worker_pool *pool;

@@ -77,7 +77,8 @@ cmd_plugins(int argc, char **argv)
 	}
 	names = plugins_names(plugins_dir(), &n);
 	if (n == 0) {
-		fprintf(stderr, "objtrigger: no plugins in %s\n", plugins_dir());
+		fprintf(stderr, "objtrigger: no plugins in %s\n",
+		    plugins_dir());
 		free(names);
 		return 1;
 	}

@@ -9,8 +9,7 @@
 #include "units.h"
 
 static void
-host_log(struct ot_context *ctx, enum ot_log_level level, const char *fmt,
-    ...)
+host_log(struct ot_context *ctx, enum ot_log_level level, const char *fmt, ...)
 {
 	char *line;
 	va_list ap;
@@ -27,8 +26,7 @@ host_log(struct ot_context *ctx, enum ot_log_level level, const char *fmt,
 }
 
 static enum ot_status
-host_fail(struct ot_context *ctx, enum ot_status status, const char *fmt,
-    ...)
+host_fail(struct ot_context *ctx, enum ot_status status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -93,8 +91,8 @@ host_param_int(struct ot_context *ctx, const char *name)
 	char *cause = NULL;
 	int64_t n = 0;
 
-	if (v != NULL && units_parse_int(v, INT64_MIN, INT64_MAX, &n,
-	    &cause) != 0)
+	if (v != NULL &&
+	    units_parse_int(v, INT64_MIN, INT64_MAX, &n, &cause) != 0)
 		n = 0;
 	free(cause);
 	return n;

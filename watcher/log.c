@@ -43,13 +43,13 @@ log_write_job(enum log_level level, const char *plugin, const char *job,
 	    plugin, job != NULL ? job : "-", line);
 }
 
-#define LOG_FUNCTION(fn, level)            \
-	void fn(const char *fmt, ...)      \
-	{                                  \
-		va_list ap;                \
-		va_start(ap, fmt);         \
+#define LOG_FUNCTION(fn, level) \
+	void fn(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
 		log_vwrite(level, fmt, ap); \
-		va_end(ap);                \
+		va_end(ap); \
 	}
 
 LOG_FUNCTION(log_error, LEVEL_ERROR)

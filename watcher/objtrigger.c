@@ -14,13 +14,12 @@ static const struct command {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *usage;
-} commands[] = {
-	{ "check", cmd_check, "check [-c FILE]" },
+} commands[] = { { "check", cmd_check, "check [-c FILE]" },
 	{ "plugins", cmd_plugins, "plugins" },
-	{ "once", cmd_once, "once [-t TIMEOUT] [-m MEMORY] PLUGIN INPUT OUTDIR "
+	{ "once", cmd_once,
+	    "once [-t TIMEOUT] [-m MEMORY] PLUGIN INPUT OUTDIR "
 	    "[-p NAME=VALUE]..." },
-	{ NULL, NULL, NULL }
-};
+	{ NULL, NULL, NULL } };
 
 static void
 usage(FILE *f)

@@ -54,7 +54,7 @@ struct plugin_param {
 	unsigned flags;
 	char *default_value; /* may be NULL */
 	char *help;
-	char *choices;       /* may be NULL */
+	char *choices; /* may be NULL */
 	int64_t min, max;
 };
 struct plugin_info {
@@ -82,8 +82,8 @@ struct param_value {
 	const char *value;
 };
 typedef void (*param_report_cb)(void *, size_t index, const char *message);
-int param_check(const struct plugin_info *, const struct param_value *,
-    size_t, param_report_cb, void *);
+int param_check(const struct plugin_info *, const struct param_value *, size_t,
+    param_report_cb, void *);
 int param_check_value(const struct plugin_param *, const char *, char **);
 
 /* host.c: the functions plugins call, in a worker. */
@@ -92,7 +92,7 @@ struct ot_context {
 	const char *job_id;
 	const struct param_value *params;
 	size_t nparams;
-	char *message;       /* set by fail() */
+	char *message; /* set by fail() */
 };
 extern const struct ot_host host_functions;
 
@@ -102,8 +102,8 @@ int worker_main(int fd);
 /* worker-pool.c: worker processes, seen from the daemon. */
 struct worker_limits {
 	uint64_t timeout_ms;
-	uint64_t memory;    /* 0: none */
-	uint64_t cpu_ms;    /* 0: none */
+	uint64_t memory; /* 0: none */
+	uint64_t cpu_ms; /* 0: none */
 	uint64_t file_size; /* 0: none */
 	unsigned open_files;
 };
@@ -121,7 +121,7 @@ struct job {
 	char *outdir;
 	struct param_value *params; /* borrowed */
 	size_t nparams;
-	struct job_input *inputs;   /* borrowed */
+	struct job_input *inputs; /* borrowed */
 	size_t ninputs;
 
 	/* Filled when the job ends, then done(job) is called. */
@@ -143,8 +143,8 @@ struct plugin_info *worker_pool_describe(struct worker_pool *,
 
 /* sink-folder.c: committing a job's outputs into a folder. */
 typedef void (*sink_folder_cb)(void *, const char *path, uint64_t size);
-int sink_folder_commit(const char *scratch, const char *dest,
-    sink_folder_cb, void *, char **cause);
+int sink_folder_commit(const char *scratch, const char *dest, sink_folder_cb,
+    void *, char **cause);
 int sink_folder_remove_tree(const char *);
 
 /* objtrigger.c: the command line. */

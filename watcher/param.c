@@ -26,8 +26,7 @@ param_check_choice(const struct plugin_param *p, const char *value,
 
 /* Checks one value against its declared type; -1 with *cause if bad. */
 int
-param_check_value(const struct plugin_param *p, const char *value,
-    char **cause)
+param_check_value(const struct plugin_param *p, const char *value, char **cause)
 {
 	uint64_t u;
 	int64_t i;
@@ -93,12 +92,16 @@ param_check(const struct plugin_info *info, const struct param_value *v,
 		p = plugin_info_param(info, v[i].name);
 		if (p == NULL) {
 			names = param_names(info);
-			xasprintf(&msg, "plugin '%s' has no parameter '%s' "
-			    "(it takes: %s)", info->name, v[i].name, names);
+			xasprintf(&msg,
+			    "plugin '%s' has no parameter '%s' "
+			    "(it takes: %s)",
+			    info->name, v[i].name, names);
 			free(names);
 		} else if (param_check_value(p, v[i].value, &cause) != 0) {
-			xasprintf(&msg, "parameter '%s' of plugin '%s' is %s: "
-			    "%s", p->name, info->name, plugin_type_name(p->type),
+			xasprintf(&msg,
+			    "parameter '%s' of plugin '%s' is %s: "
+			    "%s",
+			    p->name, info->name, plugin_type_name(p->type),
 			    cause);
 			free(cause);
 		} else {
@@ -108,8 +111,10 @@ param_check(const struct plugin_info *info, const struct param_value *v,
 			}
 			if (j == i || (p->flags & OT_PARAM_REPEAT))
 				continue;
-			xasprintf(&msg, "parameter '%s' of plugin '%s' is given "
-			    "twice", p->name, info->name);
+			xasprintf(&msg,
+			    "parameter '%s' of plugin '%s' is given "
+			    "twice",
+			    p->name, info->name);
 		}
 		report(arg, i, msg);
 		free(msg);

@@ -12,14 +12,14 @@
 
 #define PLUGIN_NAME_MAX 64
 
-static const char *plugin_type_names[] = {
-	"string", "int", "bool", "size", "duration", "enum"
-};
+static const char *plugin_type_names[] = { "string", "int", "bool", "size",
+	"duration", "enum" };
 
 const char *
 plugin_type_name(enum ot_param_type type)
 {
-	if ((size_t)type >= sizeof plugin_type_names / sizeof *plugin_type_names)
+	if ((size_t)type >=
+	    sizeof plugin_type_names / sizeof *plugin_type_names)
 		return "unknown";
 	return plugin_type_names[type];
 }
@@ -30,7 +30,7 @@ plugin_type_from_name(const char *s, enum ot_param_type *type)
 	size_t i;
 
 	for (i = 0; i < sizeof plugin_type_names / sizeof *plugin_type_names;
-	    i++) {
+	     i++) {
 		if (strcmp(s, plugin_type_names[i]) == 0) {
 			*type = (enum ot_param_type)i;
 			return 0;
@@ -47,9 +47,11 @@ plugin_check_name(const char *name, char **cause)
 
 	if (len == 0 || name[len] != '\0' || len > PLUGIN_NAME_MAX ||
 	    name[0] == '-') {
-		xasprintf(cause, "'%s' is not a plugin name: plugins are "
+		xasprintf(cause,
+		    "'%s' is not a plugin name: plugins are "
 		    "named by a bare word of lower-case letters, digits, '-' "
-		    "and '_' (no path, no '..')", name);
+		    "and '_' (no path, no '..')",
+		    name);
 		return -1;
 	}
 	return 0;
@@ -67,7 +69,8 @@ plugin_check_file(const char *dir, const char *name, char **cause)
 	xasprintf(&path, "%s/%s.so", dir, name);
 	if (stat(path, &sb) != 0) {
 		if (errno == ENOENT)
-			xasprintf(cause, "no plugin named '%s' (no %s; "
+			xasprintf(cause,
+			    "no plugin named '%s' (no %s; "
 			    "'objtrigger plugins' lists the installed ones)",
 			    name, path);
 		else
@@ -75,8 +78,10 @@ plugin_check_file(const char *dir, const char *name, char **cause)
 	} else if (!S_ISREG(sb.st_mode))
 		xasprintf(cause, "%s is not a regular file", path);
 	else if (sb.st_mode & S_IWOTH)
-		xasprintf(cause, "%s is world-writable: refusing to load it "
-		    "(chmod o-w it if you trust it)", path);
+		xasprintf(cause,
+		    "%s is world-writable: refusing to load it "
+		    "(chmod o-w it if you trust it)",
+		    path);
 	else {
 		free(path);
 		return 0;
@@ -87,30 +92,36 @@ plugin_check_file(const char *dir, const char *name, char **cause)
 
 /* Checks a descriptor's declared parameters. */
 static int
-plugin_check_params(const char *name, const struct ot_param *p,
-    char **cause)
+plugin_check_params(const char *name, const struct ot_param *p, char **cause)
 {
 	char *why;
 
 	for (; p != NULL && p->name != NULL; p++) {
-		if ((size_t)p->type >= sizeof plugin_type_names /
-		    sizeof *plugin_type_names) {
-			xasprintf(cause, "plugin '%s': parameter '%s' has an "
-			    "unknown type %d", name, p->name, (int)p->type);
+		if ((size_t)p->type >=
+		    sizeof plugin_type_names / sizeof *plugin_type_names) {
+			xasprintf(cause,
+			    "plugin '%s': parameter '%s' has an "
+			    "unknown type %d",
+			    name, p->name, (int)p->type);
 			return -1;
 		}
 		if (p->type == OT_PARAM_ENUM && p->choices == NULL) {
-			xasprintf(cause, "plugin '%s': parameter '%s' is an "
-			    "enum without choices", name, p->name);
+			xasprintf(cause,
+			    "plugin '%s': parameter '%s' is an "
+			    "enum without choices",
+			    name, p->name);
 			return -1;
 		}
 		if (p->default_value != NULL) {
 			struct plugin_param pp = { (char *)p->name, p->type,
-			    p->flags, NULL, NULL, (char *)p->choices, p->min,
-			    p->max };
-			if (param_check_value(&pp, p->default_value, &why) != 0) {
-				xasprintf(cause, "plugin '%s': the default of "
-				    "'%s' is bad: %s", name, p->name, why);
+				p->flags, NULL, NULL, (char *)p->choices,
+				p->min, p->max };
+			if (param_check_value(&pp, p->default_value, &why) !=
+			    0) {
+				xasprintf(cause,
+				    "plugin '%s': the default of "
+				    "'%s' is bad: %s",
+				    name, p->name, why);
 				free(why);
 				return -1;
 			}
@@ -125,27 +136,33 @@ plugin_check_descriptor(const char *name, const struct ot_transform *t,
     char **cause)
 {
 	if (t == NULL) {
-		xasprintf(cause, "plugin '%s': its entry point returned no "
-		    "descriptor", name);
+		xasprintf(cause,
+		    "plugin '%s': its entry point returned no "
+		    "descriptor",
+		    name);
 		return -1;
 	}
 	if (t->abi_major != OT_ABI_MAJOR) {
-		xasprintf(cause, "plugin '%s' is built for plugin ABI %" PRIu32
-		    ".%" PRIu32 "; this objtrigger speaks ABI %d", name,
-		    t->abi_major, t->abi_minor, OT_ABI_MAJOR);
+		xasprintf(cause,
+		    "plugin '%s' is built for plugin ABI %" PRIu32 ".%" PRIu32
+		    "; this objtrigger speaks ABI %d",
+		    name, t->abi_major, t->abi_minor, OT_ABI_MAJOR);
 		return -1;
 	}
 	if (t->abi_minor > OT_ABI_MINOR) {
-		xasprintf(cause, "plugin '%s' needs plugin ABI %d.%" PRIu32 "; "
+		xasprintf(cause,
+		    "plugin '%s' needs plugin ABI %d.%" PRIu32 "; "
 		    "this objtrigger provides %d.%d: upgrade objtrigger or "
-		    "rebuild the plugin", name, OT_ABI_MAJOR, t->abi_minor,
-		    OT_ABI_MAJOR, OT_ABI_MINOR);
+		    "rebuild the plugin",
+		    name, OT_ABI_MAJOR, t->abi_minor, OT_ABI_MAJOR,
+		    OT_ABI_MINOR);
 		return -1;
 	}
 	if (t->size < sizeof *t || t->run == NULL || t->name == NULL) {
-		xasprintf(cause, "plugin '%s': malformed descriptor (size %zu, "
-		    "expected %zu, with a name and run)", name, t->size,
-		    sizeof *t);
+		xasprintf(cause,
+		    "plugin '%s': malformed descriptor (size %zu, "
+		    "expected %zu, with a name and run)",
+		    name, t->size, sizeof *t);
 		return -1;
 	}
 	return plugin_check_params(name, t->params, cause);
@@ -167,8 +184,10 @@ plugin_open(const char *dir, const char *name, char **cause)
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	free(path);
 	if (handle == NULL) {
-		xasprintf(cause, "plugin '%s' is not a loadable shared object: "
-		    "%s", name, dlerror());
+		xasprintf(cause,
+		    "plugin '%s' is not a loadable shared object: "
+		    "%s",
+		    name, dlerror());
 		return NULL;
 	}
 	*(void **)&entry = dlsym(handle, OT_ENTRY_POINT_NAME);
@@ -180,13 +199,15 @@ plugin_open(const char *dir, const char *name, char **cause)
 				break;
 		}
 		if (major < 10)
-			xasprintf(cause, "plugin '%s' is built for plugin ABI "
-			    "%d; this objtrigger speaks ABI %d", name, major,
-			    OT_ABI_MAJOR);
+			xasprintf(cause,
+			    "plugin '%s' is built for plugin ABI "
+			    "%d; this objtrigger speaks ABI %d",
+			    name, major, OT_ABI_MAJOR);
 		else
-			xasprintf(cause, "plugin '%s' has no entry point %s(): "
-			    "is it an objtrigger transform?", name,
-			    OT_ENTRY_POINT_NAME);
+			xasprintf(cause,
+			    "plugin '%s' has no entry point %s(): "
+			    "is it an objtrigger transform?",
+			    name, OT_ENTRY_POINT_NAME);
 		dlclose(handle);
 		return NULL;
 	}
@@ -215,8 +236,8 @@ plugin_info_from(const struct ot_transform *t)
 		pp->name = xstrdup(p->name);
 		pp->type = p->type;
 		pp->flags = p->flags;
-		pp->default_value = p->default_value != NULL ?
-		    xstrdup(p->default_value) : NULL;
+		pp->default_value =
+		    p->default_value != NULL ? xstrdup(p->default_value) : NULL;
 		pp->help = xstrdup(p->help != NULL ? p->help : "");
 		pp->choices = p->choices != NULL ? xstrdup(p->choices) : NULL;
 		pp->min = p->min;
@@ -258,10 +279,10 @@ plugin_info_from_wire(const struct wire_msg *m)
 	size_t i;
 
 	info->name = xstrdup(wire_get(m, "name") ? wire_get(m, "name") : "");
-	info->version = xstrdup(wire_get(m, "version") ?
-	    wire_get(m, "version") : "");
-	info->summary = xstrdup(wire_get(m, "summary") ?
-	    wire_get(m, "summary") : "");
+	info->version =
+	    xstrdup(wire_get(m, "version") ? wire_get(m, "version") : "");
+	info->summary =
+	    xstrdup(wire_get(m, "summary") ? wire_get(m, "summary") : "");
 	for (i = 0; i < m->nfields; i++) {
 		f = &m->fields[i];
 		if (strcmp(f->name, "param") == 0) {

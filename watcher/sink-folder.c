@@ -114,7 +114,8 @@ sink_dir(const char *from, const char *to, struct sink_walk *walk)
 		return -1;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		xasprintf(&src, "%s/%s", from, de->d_name);
 		xasprintf(&dst, "%s/%s", to, de->d_name);

@@ -93,8 +93,8 @@ wire_parse(struct wire_msg *m)
 		if (nul == NULL || eq == NULL || eq > nul)
 			return -1;
 		*eq = '\0';
-		m->fields = xreallocarray(m->fields, m->nfields + 1,
-		    sizeof *m->fields);
+		m->fields =
+		    xreallocarray(m->fields, m->nfields + 1, sizeof *m->fields);
 		m->fields[m->nfields].name = p;
 		m->fields[m->nfields++].value = eq + 1;
 		p = nul + 1;

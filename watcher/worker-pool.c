@@ -142,11 +142,11 @@ worker_death(const struct worker_pool *pool, int status,
 	if (sig == SIGXCPU)
 		xasprintf(&s, "used more than its CPU time (limit %s)",
 		    units_format_duration(pool->limits.cpu_ms, limit,
-		    sizeof limit));
+			sizeof limit));
 	else if (sig == SIGXFSZ)
 		xasprintf(&s, "wrote a file larger than the limit (%s)",
 		    units_format_size(pool->limits.file_size, limit,
-		    sizeof limit));
+			sizeof limit));
 	else
 		xasprintf(&s, "worker crashed: signal %d (%s)", sig,
 		    strsignal(sig));
@@ -168,7 +168,7 @@ worker_reap(struct worker_pool *pool, struct worker *w, int timed_out)
 	if (timed_out)
 		xasprintf(&why, "timed out after %s and was killed",
 		    units_format_duration(pool->limits.timeout_ms, took,
-		    sizeof took));
+			sizeof took));
 	else
 		why = worker_death(pool, status, &ru);
 	log_debug("worker %ld ended: %s", (long)w->pid, why);
@@ -283,8 +283,8 @@ worker_pool_submit(struct worker_pool *pool, struct job *job)
 
 /* Reads a worker's answer; NULL with *cause if the worker died. */
 static int
-worker_answer(struct worker_pool *pool, struct worker *w,
-    struct wire_msg *res, char **cause)
+worker_answer(struct worker_pool *pool, struct worker *w, struct wire_msg *res,
+    char **cause)
 {
 	if (wire_recv(w->fd, res) == 0)
 		return 0;
@@ -298,7 +298,7 @@ worker_status(const char *s)
 	size_t i;
 
 	for (i = 0; s != NULL && i < sizeof status_names / sizeof *status_names;
-	    i++) {
+	     i++) {
 		if (strcmp(s, status_names[i]) == 0)
 			return (enum ot_status)i;
 	}
@@ -324,8 +324,9 @@ worker_pool_collect(struct worker_pool *pool, struct worker *w)
 	msg = wire_get(&res, "message");
 	if (status == OT_FATAL) /* the worker exits after a fatal job */
 		free(worker_reap(pool, w, 0));
-	worker_pool_finish(job, status, status == OT_OK ? NULL :
-	    xstrdup(msg != NULL ? msg : "no reason given"));
+	worker_pool_finish(job, status,
+	    status == OT_OK ? NULL :
+			      xstrdup(msg != NULL ? msg : "no reason given"));
 	wire_clear(&res);
 }
 
@@ -365,8 +366,9 @@ worker_pool_wait(struct worker_pool *pool, int timeout_ms)
 		free(map);
 		return 0;
 	}
-	wait = next <= now ? 0 : (int)(next - now > INT32_MAX ? INT32_MAX :
-	    next - now);
+	wait = next <= now ?
+	    0 :
+	    (int)(next - now > INT32_MAX ? INT32_MAX : next - now);
 	if (timeout_ms >= 0 && timeout_ms < wait)
 		wait = timeout_ms;
 	if (poll(pfd, n, wait) < 0 && errno != EINTR)
@@ -411,8 +413,7 @@ worker_pool_run(struct worker_pool *pool, struct job *job)
 /* Asks a worker what a plugin is and takes; NULL with *cause if it
  * cannot be loaded. */
 struct plugin_info *
-worker_pool_describe(struct worker_pool *pool, const char *plugin,
-    char **cause)
+worker_pool_describe(struct worker_pool *pool, const char *plugin, char **cause)
 {
 	struct plugin_info *info = NULL;
 	struct wire_msg req, res;
@@ -435,8 +436,9 @@ worker_pool_describe(struct worker_pool *pool, const char *plugin,
 		return NULL;
 	pfd.fd = w->fd;
 	pfd.events = POLLIN;
-	wait = (int)(pool->limits.timeout_ms > INT32_MAX ? INT32_MAX :
-	    pool->limits.timeout_ms);
+	wait = (int)(pool->limits.timeout_ms > INT32_MAX ?
+		INT32_MAX :
+		pool->limits.timeout_ms);
 	while (poll(&pfd, 1, wait) < 0 && errno == EINTR)
 		;
 	if (pfd.revents == 0)
@@ -446,7 +448,7 @@ worker_pool_describe(struct worker_pool *pool, const char *plugin,
 			info = plugin_info_from_wire(&res);
 		else
 			*cause = xstrdup(wire_get(&res, "message") ?:
-			    "the worker gave no reason");
+				"the worker gave no reason");
 	}
 	if (why != NULL) {
 		xasprintf(cause, "plugin '%s' could not be loaded: %s", plugin,

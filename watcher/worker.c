@@ -98,11 +98,12 @@ worker_apply_limits(const struct wire_msg *m)
 	uint64_t nofile = worker_field_u64(m, "open-files");
 	struct rusage ru;
 
-	worker_set_limit(RLIMIT_AS, memory != 0 ? worker_vm_size() + memory :
-	    RLIM_INFINITY);
+	worker_set_limit(RLIMIT_AS,
+	    memory != 0 ? worker_vm_size() + memory : RLIM_INFINITY);
 	if (cpu_ms != 0 && getrusage(RUSAGE_SELF, &ru) == 0)
-		worker_set_limit(RLIMIT_CPU, (rlim_t)(ru.ru_utime.tv_sec +
-		    ru.ru_stime.tv_sec + 1 + (cpu_ms + 999) / 1000));
+		worker_set_limit(RLIMIT_CPU,
+		    (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1 +
+			(cpu_ms + 999) / 1000));
 	else
 		worker_set_limit(RLIMIT_CPU, RLIM_INFINITY);
 	worker_set_limit(RLIMIT_FSIZE, fsize != 0 ? fsize : RLIM_INFINITY);
@@ -158,8 +159,8 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 			wj->params[wj->nparams].name = f->value;
 			wj->params[wj->nparams++].value = m->fields[++i].value;
 		} else if (strcmp(f->name, "input") == 0) {
-			wj->inputs = xreallocarray(wj->inputs, wj->job.count + 1,
-			    sizeof *wj->inputs);
+			wj->inputs = xreallocarray(wj->inputs,
+			    wj->job.count + 1, sizeof *wj->inputs);
 			in = &wj->inputs[wj->job.count++];
 			memset(in, 0, sizeof *in);
 			in->fd = -1;
@@ -191,17 +192,25 @@ worker_open_inputs(struct worker_job *wj, struct ot_context *ctx)
 		in = &wj->inputs[i];
 		in->fd = open(in->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (in->fd < 0 && errno == ENOENT)
-			return host_functions.fail(ctx, OT_REJECT, "input %s "
-			    "vanished before its job ran", in->path);
+			return host_functions.fail(ctx, OT_REJECT,
+			    "input %s "
+			    "vanished before its job ran",
+			    in->path);
 		if (in->fd < 0 && errno == ELOOP)
-			return host_functions.fail(ctx, OT_REJECT, "input %s "
-			    "is a symbolic link: not followed", in->path);
+			return host_functions.fail(ctx, OT_REJECT,
+			    "input %s "
+			    "is a symbolic link: not followed",
+			    in->path);
 		if (in->fd < 0)
-			return host_functions.fail(ctx, OT_RETRY, "input %s: "
-			    "%s", in->path, strerror(errno));
+			return host_functions.fail(ctx, OT_RETRY,
+			    "input %s: "
+			    "%s",
+			    in->path, strerror(errno));
 		if (fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-			return host_functions.fail(ctx, OT_REJECT, "input %s "
-			    "is not a regular file", in->path);
+			return host_functions.fail(ctx, OT_REJECT,
+			    "input %s "
+			    "is not a regular file",
+			    in->path);
 		in->size = (uint64_t)sb.st_size;
 	}
 	return OT_OK;
@@ -254,16 +263,19 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 		status = worker_run_job(t, &wj, &ctx);
 	}
 	if ((unsigned)status > OT_FATAL)
-		status = host_functions.fail(&ctx, OT_FATAL, "plugin returned "
-		    "an unknown status %d", (int)status);
+		status = host_functions.fail(&ctx, OT_FATAL,
+		    "plugin returned "
+		    "an unknown status %d",
+		    (int)status);
 	for (i = 0; i < wj.job.count; i++) {
 		if (wj.inputs[i].fd >= 0)
 			close(wj.inputs[i].fd);
 	}
 	wire_add(res, "status", "%s", status_names[status]);
 	if (status != OT_OK)
-		wire_add(res, "message", "%s", ctx.message != NULL ?
-		    ctx.message : "the plugin gave no reason");
+		wire_add(res, "message", "%s",
+		    ctx.message != NULL ? ctx.message :
+					  "the plugin gave no reason");
 	free(ctx.message);
 	free(wj.inputs);
 	free(wj.params);

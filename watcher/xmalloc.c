@@ -9,7 +9,8 @@
 static void
 xmalloc_fail(size_t size)
 {
-	fprintf(stderr, "objtrigger: out of memory allocating %zu bytes\n", size);
+	fprintf(stderr, "objtrigger: out of memory allocating %zu bytes\n",
+	    size);
 	abort();
 }
 

@@ -29,14 +29,17 @@ copy_one(const struct ot_host *host, struct ot_context *ctx,
 	int out;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", job->outdir,
-	    copy_name(in->key)) >= sizeof path)
+		copy_name(in->key)) >= sizeof path)
 		return host->fail(ctx, OT_REJECT, "key too long");
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0 && errno == EEXIST)
-		return host->fail(ctx, OT_REJECT, "two inputs named '%s' in "
-		    "one job", copy_name(in->key));
+		return host->fail(ctx, OT_REJECT,
+		    "two inputs named '%s' in "
+		    "one job",
+		    copy_name(in->key));
 	if (out < 0)
-		return host->fail(ctx, OT_RETRY, "%s: %s", path, strerror(errno));
+		return host->fail(ctx, OT_RETRY, "%s: %s", path,
+		    strerror(errno));
 	do
 		n = copy_file_range(in->fd, NULL, out, NULL, 1 << 30, 0);
 	while (n > 0);

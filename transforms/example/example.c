@@ -15,8 +15,8 @@
 #include <objtrigger-transform.h>
 
 static enum ot_status
-linecount_run(void *state, const struct ot_host *host,
-    struct ot_context *ctx, const struct ot_job *job)
+linecount_run(void *state, const struct ot_host *host, struct ot_context *ctx,
+    const struct ot_job *job)
 {
 	const struct ot_input *in = &job->inputs[0];
 	const char *name, *slash;

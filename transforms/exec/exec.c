@@ -26,8 +26,8 @@
 #define EXEC_TEMPFAIL 75
 
 /* Environment variables passed through from the worker, if set. */
-static const char *exec_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL",
-	"TZ", "TMPDIR", NULL };
+static const char *exec_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
+	"TMPDIR", NULL };
 
 struct exec_buf {
 	char *data;
@@ -61,8 +61,8 @@ static char *
 exec_expand(const char *arg, const struct ot_job *job,
     const struct ot_input *in)
 {
-	static const char *names[] = { "{input}", "{outdir}", "{key}",
-		"{name}", NULL };
+	static const char *names[] = { "{input}", "{outdir}", "{key}", "{name}",
+		NULL };
 	const char *values[] = { in->path, job->outdir, in->key,
 		exec_name(in->key) };
 	struct exec_buf b = { NULL, 0, 0 };
@@ -176,19 +176,22 @@ exec_read_stderr(int fd, size_t limit, struct exec_buf *msg)
 }
 
 static enum ot_status
-exec_status(const struct ot_host *host, struct ot_context *ctx,
-    const char *cmd, int status, const char *err)
+exec_status(const struct ot_host *host, struct ot_context *ctx, const char *cmd,
+    int status, const char *err)
 {
 	const char *sep = *err != '\0' ? ": " : "";
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return OT_OK;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EXEC_TEMPFAIL)
-		return host->fail(ctx, OT_RETRY, "%s asked for a retry (exit "
-		    "75)%s%s", cmd, sep, err);
+		return host->fail(ctx, OT_RETRY,
+		    "%s asked for a retry (exit "
+		    "75)%s%s",
+		    cmd, sep, err);
 	if (WIFEXITED(status))
-		return host->fail(ctx, OT_REJECT, "%s exited with status %d%s%s",
-		    cmd, WEXITSTATUS(status), sep, err);
+		return host->fail(ctx, OT_REJECT,
+		    "%s exited with status %d%s%s", cmd, WEXITSTATUS(status),
+		    sep, err);
 	return host->fail(ctx, OT_RETRY, "%s was killed by signal %d (%s)%s%s",
 	    cmd, WTERMSIG(status), strsignal(WTERMSIG(status)), sep, err);
 }
@@ -245,7 +248,8 @@ exec_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 static const struct ot_param exec_params[] = {
 	{ "arg", OT_PARAM_STRING, OT_PARAM_REQUIRED | OT_PARAM_REPEAT, NULL,
 	    "the command, then one argument each; {input}, {outdir}, {key} "
-	    "and {name} are replaced", NULL, 0, 0 },
+	    "and {name} are replaced",
+	    NULL, 0, 0 },
 	{ "env", OT_PARAM_STRING, OT_PARAM_REPEAT, NULL,
 	    "NAME=VALUE added to the command's environment", NULL, 0, 0 },
 	{ "stderr-limit", OT_PARAM_SIZE, 0, "4KiB",

@@ -35,11 +35,14 @@ broken_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 
 static const struct ot_transform broken __attribute__((unused)) = {
 #if defined(BROKEN_MAJOR2)
-	2, 0,
+	2,
+	0,
 #elif defined(BROKEN_MINOR)
-	OT_ABI_MAJOR, OT_ABI_MINOR + 1,
+	OT_ABI_MAJOR,
+	OT_ABI_MINOR + 1,
 #else
-	OT_ABI_MAJOR, OT_ABI_MINOR,
+	OT_ABI_MAJOR,
+	OT_ABI_MINOR,
 #endif
 	sizeof(struct ot_transform),
 	.name = "broken",
