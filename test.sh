@@ -42,6 +42,9 @@ if [ -n "$reports" ]; then
 	failed=$((failed + 1))
 fi
 
+if command -v clang-format >/dev/null 2>&1; then
+	make check-format || { echo "test.sh: run make format"; failed=$((failed + 1)); }
+fi
 if [ "${FULL:-0}" = 1 ]; then
 	make -j"$jobs" distcheck || failed=$((failed + 1))
 fi

@@ -28,17 +28,21 @@ run 1 "$OBJTRIGGER" once copy empty afile
 expect "$T/stderr" "afile: Not a directory"
 mkdir locked
 chmod 555 locked
+as_nobody=
 if [ "$(id -u)" = 0 ]; then
-	command -v setpriv >/dev/null || skip "setpriv is needed as root"
+	# root writes anywhere: try as nobody, if nobody can run the build.
 	chmod 755 "$T"
 	chmod 644 empty
 	as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
-else
-	as_nobody=
+	$as_nobody "$OBJTRIGGER" -V >/dev/null 2>&1 || as_nobody=none
 fi
-run 1 $as_nobody "$OBJTRIGGER" once copy "$T/empty" "$T/locked"
-expect "$T/stderr" "cannot write to $T/locked: Permission denied"
-no_sanitizer_report
+if [ "$as_nobody" = none ]; then
+	echo "note: nobody cannot run $OBJTRIGGER: read-only OUTDIR not tried"
+else
+	run 1 $as_nobody "$OBJTRIGGER" once copy "$T/empty" "$T/locked"
+	expect "$T/stderr" "cannot write to $T/locked: Permission denied"
+	no_sanitizer_report
+fi
 
 # Usage errors.
 run 2 "$OBJTRIGGER" once copy

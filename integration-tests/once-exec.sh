@@ -22,10 +22,16 @@ expect out/env "OBJTRIGGER_EVENT=created"
 expect out/env "OBJTRIGGER_TRIGGER=once"
 expect out/env "OBJTRIGGER_BUCKET=$T"
 expect out/env "OBJTRIGGER_OUTDIR=$T/out/.objtrigger-once-"
+expect out/env "TMPDIR=$T/out/.objtrigger-once-"
 expect out/env "EXTRA=1"
 [ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e out/pwned ] ||
     fail "a name reached a shell"
 no_sanitizer_report
+
+# Temporary files stay private to the job: not outputs, and removed.
+run 0 "$OBJTRIGGER" once exec "$name" out4 -p arg=/bin/sh -p arg=-c \
+    -p 'arg=echo scratch >"$TMPDIR/t"; cp "$TMPDIR/t" result'
+[ "$(ls -A out4)" = result ] || fail "temporary files became outputs: $(ls -A out4)"
 
 # The daemon's secrets are not in the command's environment.
 SECRET_KEY=hunter2 run 0 "$OBJTRIGGER" once exec "$name" out2 \

@@ -208,6 +208,13 @@ cmd_once(int argc, char **argv)
 		free(scratch);
 		goto out;
 	}
+	xasprintf(&job.outdir, "%s/out", scratch);
+	xasprintf(&job.tmpdir, "%s/tmp", scratch);
+	if (mkdir(job.outdir, 0700) != 0 || mkdir(job.tmpdir, 0700) != 0) {
+		fprintf(stderr, "objtrigger: once: %s: %s\n", scratch,
+		    strerror(errno));
+		goto clean;
+	}
 
 	dir = xstrdup(real);
 	in.path = real;
@@ -217,15 +224,17 @@ cmd_once(int argc, char **argv)
 	job.id = (char *)"once";
 	job.trigger = (char *)"once";
 	job.plugin = (char *)plugin;
-	job.outdir = scratch;
 	job.params = params;
 	job.nparams = nparams;
 	job.inputs = &in;
 	job.ninputs = 1;
 	rc = once_run(pool, &job, outdir);
+	free(dir);
+clean:
 	sink_folder_remove_tree(scratch);
 	free(scratch);
-	free(dir);
+	free(job.outdir);
+	free(job.tmpdir);
 out:
 	plugin_info_free(info);
 	free(params);

@@ -119,6 +119,7 @@ struct job {
 	char *trigger;
 	char *plugin;
 	char *outdir;
+	char *tmpdir;
 	struct param_value *params; /* borrowed */
 	size_t nparams;
 	struct job_input *inputs; /* borrowed */

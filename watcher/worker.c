@@ -151,6 +151,7 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 	wj->job.id = wire_get(m, "id");
 	wj->job.trigger = wire_get(m, "trigger");
 	wj->job.outdir = wire_get(m, "outdir");
+	wj->job.tmpdir = wire_get(m, "tmpdir");
 	for (i = 0; i < m->nfields; i++) {
 		f = &m->fields[i];
 		if (strcmp(f->name, "param") == 0 && i + 1 < m->nfields) {
@@ -223,10 +224,12 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 	enum ot_status status;
 	void *state = NULL;
 
-	if (wj->job.count == 0 || wj->job.outdir == NULL)
+	if (wj->job.count == 0 || wj->job.outdir == NULL ||
+	    wj->job.tmpdir == NULL)
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
 	if ((status = worker_open_inputs(wj, ctx)) != OT_OK)
 		return status;
+	setenv("TMPDIR", wj->job.tmpdir, 1);
 	if (t->init != NULL &&
 	    (status = t->init(&host_functions, ctx, &state)) != OT_OK)
 		return status;

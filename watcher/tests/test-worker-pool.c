@@ -89,8 +89,10 @@ job_init(struct fixture *f, struct job *job, struct job_input *in,
 	in->key = (char *)"in put.txt";
 	in->bucket = f->dir;
 	in->event = (char *)"created";
-	xasprintf(&outdir, "%s/out%u", f->dir, n++);
+	xasprintf(&outdir, "%s/out%u", f->dir, n);
 	assert_int_equal(mkdir(outdir, 0755), 0);
+	xasprintf(&job->tmpdir, "%s/tmp%u", f->dir, n++);
+	assert_int_equal(mkdir(job->tmpdir, 0700), 0);
 	job->id = (char *)"test";
 	job->trigger = (char *)"test";
 	job->plugin = (char *)plugin;
@@ -105,6 +107,7 @@ static void
 job_fini(struct job *job)
 {
 	free(job->outdir);
+	free(job->tmpdir);
 	free(job->message);
 }
 
