@@ -80,24 +80,29 @@ reader_bad(struct reader *r, const char *name, const char *value, char *cause)
 	free(cause);
 }
 
+/* Reads an optional attribute with a parser of units.h; *out keeps its
+ * default when the attribute is absent or bad. */
 static void
-reader_duration(struct reader *r, const char *name, uint64_t *out)
+reader_unit(struct reader *r, const char *name,
+    int (*parse)(const char *, uint64_t *, char **), uint64_t *out)
 {
 	char *v = reader_text(r, name, 0), *cause;
 
-	if (v != NULL && units_parse_duration(v, out, &cause) != 0)
+	if (v != NULL && parse(v, out, &cause) != 0)
 		reader_bad(r, name, v, cause);
 	free(v);
 }
 
 static void
+reader_duration(struct reader *r, const char *name, uint64_t *out)
+{
+	reader_unit(r, name, units_parse_duration, out);
+}
+
+static void
 reader_size(struct reader *r, const char *name, uint64_t *out)
 {
-	char *v = reader_text(r, name, 0), *cause;
-
-	if (v != NULL && units_parse_size(v, out, &cause) != 0)
-		reader_bad(r, name, v, cause);
-	free(v);
+	reader_unit(r, name, units_parse_size, out);
 }
 
 static void
@@ -422,7 +427,6 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	    sizeof *cfg->triggers);
 	t = &cfg->triggers[cfg->ntriggers++];
 	memset(t, 0, sizeof *t);
-	t->concurrency = cfg->workers.count;
 	t->retry.attempts = 5;
 	t->retry.backoff_ms = 1000;
 	t->retry.max_backoff_ms = 5 * 60 * 1000;
@@ -505,6 +509,7 @@ read_root(struct cfg *cfg, xmlNode *root)
 {
 	xmlNode *n;
 	struct reader r;
+	size_t i;
 
 	if (!node_is(root, "objtrigger")) {
 		cfg_error(cfg, (unsigned)xmlGetLineNo(root),
@@ -530,6 +535,10 @@ read_root(struct cfg *cfg, xmlNode *root)
 			reader_unexpected(cfg, root, n);
 	}
 	check_references(cfg);
+	for (i = 0; i < cfg->ntriggers; i++) {
+		if (cfg->triggers[i].concurrency == 0)
+			cfg->triggers[i].concurrency = cfg->workers.count;
+	}
 }
 
 /* Collects libxml2's messages as config errors. */

@@ -55,7 +55,7 @@ struct cfg_trigger {
 	unsigned events; /* CFG_EVENT_* */
 	char **match; /* globs; NULL-terminated, empty for all */
 	uint64_t min_size, max_size; /* max 0: no limit */
-	unsigned concurrency;
+	unsigned concurrency; /* default: the workers' count */
 	char *plugin;
 	unsigned plugin_line;
 	struct cfg_param *params;

@@ -11,7 +11,7 @@ run 0 "$OBJTRIGGER" once exec "$name" out \
     -p arg=/bin/sh -p arg=-c \
     -p 'arg=printf "%s\n" "$@" >args; cat >stdin; env >env' \
     -p arg=sh -p 'arg={input}' -p 'arg=--name={name}' -p 'arg={key}' \
-    -p 'env=EXTRA=1'
+    -p 'env=EXTRA=1' -p 'env=LANG=C.UTF-8'
 printf '%s\n' "$T/$name" "--name=$name" "$name" >want
 cmp want out/args || { cat out/args; fail "arguments were changed"; }
 cmp "$name" out/stdin || fail "standard input is not the input"
@@ -24,6 +24,7 @@ expect out/env "OBJTRIGGER_BUCKET=$T"
 expect out/env "OBJTRIGGER_OUTDIR=$T/out/.objtrigger-once-"
 expect out/env "TMPDIR=$T/out/.objtrigger-once-"
 expect out/env "EXTRA=1"
+[ "$(grep -c '^LANG=' out/env)" = 1 ] && expect out/env "LANG=C.UTF-8"
 [ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e out/pwned ] ||
     fail "a name reached a shell"
 no_sanitizer_report
@@ -53,6 +54,13 @@ run 1 "$OBJTRIGGER" once exec "$name" out3 -p arg=/bin/sh -p arg=-c \
     -p 'arg=head -c 1000000 /dev/zero | tr "\0" x >&2; exit 1' \
     -p stderr-limit=100
 [ "$(wc -c <"$T/stderr")" -lt 400 ] || fail "stderr was not bounded"
+
+# An env that is not NAME=VALUE; a -p written as one word.
+run 1 "$OBJTRIGGER" once exec "$name" out3 -p arg=true -p env=JUSTNAME
+expect "$T/stderr" "env 'JUSTNAME' is not NAME=VALUE"
+run 0 "$OBJTRIGGER" once exec "$name" out5 -parg=/bin/sh -parg=-c \
+    '-parg=echo joined >joined'
+[ "$(cat out5/joined)" = joined ] || fail "-pNAME=VALUE was not taken"
 
 # Parameters are checked before anything runs.
 run 1 "$OBJTRIGGER" once exec "$name" out3

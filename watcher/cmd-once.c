@@ -61,8 +61,28 @@ once_mkdirs(const char *path)
 	return rc;
 }
 
+/* Adds a -p NAME=VALUE; -1 (reported) if it has no name or no '='. */
 static int
-once_parse_limits(int argc, char **argv, struct worker_limits *l)
+once_add_param(char *arg, struct param_value **v, size_t *n)
+{
+	char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg) {
+		fprintf(stderr,
+		    "objtrigger: once: -p %s: expected NAME=VALUE\n", arg);
+		return -1;
+	}
+	*eq = '\0';
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[*n].name = arg;
+	(*v)[(*n)++].value = eq + 1;
+	return 0;
+}
+
+/* Reads the options; -1 (reported) on a bad one. */
+static int
+once_parse_options(int argc, char **argv, struct worker_limits *l,
+    struct param_value **params, size_t *nparams)
 {
 	char *cause = NULL;
 	int ch, rc = 0;
@@ -80,7 +100,9 @@ once_parse_limits(int argc, char **argv, struct worker_limits *l)
 			rc = units_parse_duration(optarg, &l->cpu_ms, &cause);
 			break;
 		case 'p':
-			break; /* read by once_parse_params */
+			if (once_add_param(optarg, params, nparams) != 0)
+				return -1;
+			break;
 		default:
 			fprintf(stderr, ONCE_USAGE);
 			return -1;
@@ -91,37 +113,6 @@ once_parse_limits(int argc, char **argv, struct worker_limits *l)
 		free(cause);
 	}
 	return rc;
-}
-
-/* Collects the -p NAME=VALUE options; NULL (reported) if one is bad. */
-static struct param_value *
-once_parse_params(int argc, char **argv, size_t *n)
-{
-	struct param_value *v = NULL;
-	char *eq;
-	int i;
-
-	*n = 0;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-p") != 0 || i + 1 == argc)
-			continue;
-		eq = strchr(argv[++i], '=');
-		if (eq == NULL || eq == argv[i]) {
-			fprintf(stderr,
-			    "objtrigger: once: -p %s: expected "
-			    "NAME=VALUE\n",
-			    argv[i]);
-			free(v);
-			return NULL;
-		}
-		*eq = '\0';
-		v = xreallocarray(v, *n + 1, sizeof *v);
-		v[*n].name = argv[i];
-		v[(*n)++].value = eq + 1;
-	}
-	return v != NULL ? v : xcalloc(1, sizeof *v);
 }
 
 /* Runs the job and commits its outputs to outdir; returns the exit code. */
@@ -158,33 +149,32 @@ cmd_once(int argc, char **argv)
 		.open_files = 256 };
 	struct job_input in = { 0 };
 	struct job job = { 0 };
-	struct worker_pool *pool;
-	struct plugin_info *info;
-	struct param_value *params;
+	struct worker_pool *pool = NULL;
+	struct plugin_info *info = NULL;
+	struct param_value *params = NULL;
 	char real[PATH_MAX], outdir[PATH_MAX], *scratch, *cause, *dir;
 	const char *plugin;
-	size_t nparams;
+	size_t nparams = 0;
 	int rc = 1;
 
-	if (once_parse_limits(argc, argv, &limits) != 0)
-		return 2;
-	if (argc - optind != 3) {
-		fprintf(stderr, ONCE_USAGE);
+	if (once_parse_options(argc, argv, &limits, &params, &nparams) != 0 ||
+	    argc - optind != 3) {
+		if (argc - optind != 3)
+			fprintf(stderr, ONCE_USAGE);
+		free(params);
 		return 2;
 	}
 	plugin = argv[optind];
 	if (plugin_check_name(plugin, &cause) != 0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
-		return 1;
+		goto out;
 	}
 	if (realpath(argv[optind + 1], real) == NULL) {
 		fprintf(stderr, "objtrigger: once: %s: %s\n", argv[optind + 1],
 		    strerror(errno));
-		return 1;
+		goto out;
 	}
-	if ((params = once_parse_params(argc, argv, &nparams)) == NULL)
-		return 2;
 
 	pool = pool_for_commands(&limits);
 	info = worker_pool_describe(pool, plugin, &cause);

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,10 @@ plugin_check_descriptor(const char *name, const struct ot_transform *t,
 		    OT_ABI_MINOR);
 		return -1;
 	}
-	if (t->size < sizeof *t || t->run == NULL || t->name == NULL) {
+	/* A descriptor is at least as long as ABI 1.0's, which ends at run;
+	 * newer minors add fields after it. */
+	if (t->size < offsetof(struct ot_transform, run) + sizeof t->run ||
+	    t->run == NULL || t->name == NULL) {
 		xasprintf(cause,
 		    "plugin '%s': malformed descriptor (size %zu, "
 		    "expected %zu, with a name and run)",

@@ -105,8 +105,15 @@ sink_dir(const char *from, const char *to, struct sink_walk *walk)
 	DIR *d;
 	int rc = 0;
 
-	if (mkdir(to, 0755) != 0 && errno != EEXIST) {
+	if ((mkdir(to, 0755) != 0 && errno != EEXIST) || lstat(to, &sb) != 0) {
 		xasprintf(walk->cause, "%s: %s", to, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) { /* a symlink planted there, say */
+		xasprintf(walk->cause,
+		    "%s is not a folder: not writing "
+		    "through it",
+		    to);
 		return -1;
 	}
 	if ((d = opendir(from)) == NULL) {

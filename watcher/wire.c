@@ -34,19 +34,21 @@ wire_clear(struct wire_msg *m)
 void
 wire_add(struct wire_msg *m, const char *name, const char *fmt, ...)
 {
+	size_t nlen = strlen(name), vlen;
 	char *value;
-	size_t need;
 	va_list ap;
 
 	va_start(ap, fmt);
-	xvasprintf(&value, fmt, ap);
+	vlen = (size_t)xvasprintf(&value, fmt, ap);
 	va_end(ap);
-	need = strlen(name) + 1 + strlen(value) + 1;
-	if (m->len + need > m->cap) {
-		m->cap = (m->len + need) * 2;
+	if (m->len + nlen + vlen + 2 > m->cap) {
+		m->cap = (m->len + nlen + vlen + 2) * 2;
 		m->buf = xreallocarray(m->buf, m->cap, 1);
 	}
-	m->len += (size_t)sprintf(m->buf + m->len, "%s=%s", name, value) + 1;
+	memcpy(m->buf + m->len, name, nlen);
+	m->buf[m->len + nlen] = '=';
+	memcpy(m->buf + m->len + nlen + 1, value, vlen + 1);
+	m->len += nlen + vlen + 2;
 	free(value);
 }
 

@@ -81,6 +81,7 @@ worker_exec(const char *exe, int fd, pid_t parent)
 		fcntl(fd, F_SETFD, 0);
 	else if (dup2(fd, 3) != 3)
 		_exit(1);
+	dup2(2, 1); /* what plugins print is log, never a command's output */
 	execl(exe, "objtrigger", "worker", (char *)NULL);
 	fprintf(stderr, "objtrigger: cannot run %s as a worker: %s\n", exe,
 	    strerror(errno));

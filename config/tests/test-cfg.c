@@ -109,6 +109,24 @@ test_defaults(void **state)
 }
 
 /* Five distinct mistakes: all five are reported, each at its line. */
+/* A trigger's concurrency defaults to the workers' count, wherever
+ * <workers> stands in the file. */
+static void
+test_concurrency_default(void **state)
+{
+	struct cfg *cfg = load(
+	    "<objtrigger>\n"
+	    "  <watch name=\"in\" type=\"folder\" path=\"/in\"/>\n"
+	    "  <trigger name=\"t\" watch=\"in\"><transform plugin=\"copy\"/>"
+	    "</trigger>\n"
+	    "  <workers count=\"3\"/>\n"
+	    "</objtrigger>\n");
+
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->triggers[0].concurrency, 3);
+	cfg_free(cfg);
+}
+
 static void
 test_every_error(void **state)
 {
@@ -228,6 +246,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_concurrency_default),
 		cmocka_unit_test(test_every_error),
 		cmocka_unit_test(test_not_xml),
 		cmocka_unit_test(test_wrong_root),

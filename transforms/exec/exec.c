@@ -104,10 +104,6 @@ exec_environment(const struct ot_host *host, struct ot_context *ctx,
 
 	if (env == NULL)
 		abort();
-	for (i = 0; exec_keep_env[i] != NULL; i++) {
-		if ((v = getenv(exec_keep_env[i])) != NULL)
-			env[n++] = exec_env_var(exec_keep_env[i], v);
-	}
 	snprintf(size, sizeof size, "%" PRIu64, in->size);
 	env[n++] = exec_env_var("OBJTRIGGER_INPUT", in->path);
 	env[n++] = exec_env_var("OBJTRIGGER_KEY", in->key);
@@ -119,8 +115,13 @@ exec_environment(const struct ot_host *host, struct ot_context *ctx,
 	env[n++] = exec_env_var("OBJTRIGGER_JOB", job->id);
 	if (in->etag != NULL)
 		env[n++] = exec_env_var("OBJTRIGGER_ETAG", in->etag);
+	/* The first of a name wins: the user's env overrides what is kept. */
 	for (i = 0; i < nenv; i++)
 		env[n++] = strdup(host->param_at(ctx, "env", i));
+	for (i = 0; exec_keep_env[i] != NULL; i++) {
+		if ((v = getenv(exec_keep_env[i])) != NULL)
+			env[n++] = exec_env_var(exec_keep_env[i], v);
+	}
 	return env;
 }
 
@@ -238,8 +239,17 @@ exec_run(void *state, const struct ot_host *host, struct ot_context *ctx,
     const struct ot_job *job)
 {
 	enum ot_status status = OT_OK;
+	const char *e;
 	size_t i;
 
+	for (i = 0; i < host->param_count(ctx, "env"); i++) {
+		e = host->param_at(ctx, "env", i);
+		if (strchr(e, '=') == NULL || *e == '=')
+			return host->fail(ctx, OT_REJECT,
+			    "env '%s' is not "
+			    "NAME=VALUE",
+			    e);
+	}
 	for (i = 0; i < job->count && status == OT_OK; i++)
 		status = exec_one(host, ctx, job, &job->inputs[i]);
 	return status;

@@ -50,7 +50,7 @@ fixture_new(unsigned count)
 	char plugins[128];
 	FILE *in;
 
-	strcpy(f->dir, "/tmp/test-pool-XXXXXX");
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-pool-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(plugins, sizeof plugins, "%s/plugins", f->dir);
 	assert_int_equal(mkdir(plugins, 0755), 0);
