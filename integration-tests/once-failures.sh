@@ -22,6 +22,15 @@ expect "$T/stderr" "failed (reject): perl exited with status"
 expect "$T/stderr" "Out of memory"
 works
 
+# CPU time and file size limits.
+run 1 "$OBJTRIGGER" once -C 1s -t 30s exec in.txt out -p arg=/bin/sh \
+    -p arg=-c -p 'arg=while :; do :; done'
+expect "$T/stderr" "failed (retry): /bin/sh was killed by signal 24 (CPU time limit exceeded)"
+run 1 "$OBJTRIGGER" once -f 1MiB exec in.txt out -p arg=/bin/sh -p arg=-c \
+    -p 'arg=exec head -c 2000000 /dev/zero >big'
+expect "$T/stderr" "failed (retry): /bin/sh was killed by signal 25 (File size limit exceeded)"
+works
+
 # A hung command is killed with its worker: nothing is left running.
 run 1 "$OBJTRIGGER" once -t 1s exec in.txt out -p arg=/bin/sh -p arg=-c \
     -p "arg=sleep 41$$ & sleep 42$$"
@@ -35,6 +44,8 @@ run 1 "$OBJTRIGGER" once crash in.txt out
 expect "$T/stderr" "failed (retry): worker crashed: signal 11 (Segmentation fault)"
 run 1 "$OBJTRIGGER" once -t 1s hang in.txt out
 expect "$T/stderr" "failed (retry): timed out after 1s and was killed"
+run 1 "$OBJTRIGGER" once -C 1s -t 30s spin in.txt out
+expect "$T/stderr" "failed (retry): used more than its CPU time (limit 1s)"
 run 1 "$OBJTRIGGER" once -m 128MiB hog in.txt out
 expect "$T/stderr" "failed (retry): ran out of memory (limit 128MiB"
 [ -z "$(ls -A out 2>/dev/null)" ] || fail "a failed job left output"

@@ -16,7 +16,7 @@
 
 #define ONCE_USAGE \
 	"usage: objtrigger once [-t TIMEOUT] [-m MEMORY] " \
-	"[-C CPU] PLUGIN INPUT OUTDIR [-p NAME=VALUE]...\n"
+	"[-C CPU] [-f FILESIZE] PLUGIN INPUT OUTDIR [-p NAME=VALUE]...\n"
 
 static const char *status_words[] = { "ok", "retry", "reject", "fatal" };
 
@@ -87,7 +87,7 @@ once_parse_options(int argc, char **argv, struct worker_limits *l,
 	char *cause = NULL;
 	int ch, rc = 0;
 
-	while (rc == 0 && (ch = getopt(argc, argv, "t:m:C:p:")) != -1) {
+	while (rc == 0 && (ch = getopt(argc, argv, "t:m:C:f:p:")) != -1) {
 		switch (ch) {
 		case 't':
 			rc = units_parse_duration(optarg, &l->timeout_ms,
@@ -98,6 +98,9 @@ once_parse_options(int argc, char **argv, struct worker_limits *l,
 			break;
 		case 'C':
 			rc = units_parse_duration(optarg, &l->cpu_ms, &cause);
+			break;
+		case 'f':
+			rc = units_parse_size(optarg, &l->file_size, &cause);
 			break;
 		case 'p':
 			if (once_add_param(optarg, params, nparams) != 0)

@@ -17,7 +17,8 @@ static const struct command {
 } commands[] = { { "check", cmd_check, "check [-c FILE]" },
 	{ "plugins", cmd_plugins, "plugins" },
 	{ "once", cmd_once,
-	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] PLUGIN INPUT OUTDIR "
+	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] [-f FILESIZE] PLUGIN INPUT "
+	    "OUTDIR "
 	    "[-p NAME=VALUE]..." },
 	{ NULL, NULL, NULL } };
 

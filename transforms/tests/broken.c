@@ -2,7 +2,7 @@
 
 /*
  * Built once per kind, with one of BROKEN_MAJOR2, BROKEN_MINOR, BROKEN_NOENTRY,
- * BROKEN_CRASH, BROKEN_HANG or BROKEN_HOG defined.
+ * BROKEN_CRASH, BROKEN_HANG, BROKEN_SPIN or BROKEN_HOG defined.
  */
 
 #include <signal.h>
@@ -22,6 +22,10 @@ broken_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 #elif defined(BROKEN_HANG)
 	for (;;)
 		pause();
+#elif defined(BROKEN_SPIN)
+	volatile unsigned long n = 0;
+	for (;;)
+		n++;
 #elif defined(BROKEN_HOG)
 	for (;;) {
 		char *p = malloc(1 << 20);
