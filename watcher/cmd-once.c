@@ -32,11 +32,27 @@ once_report_param(void *arg, size_t i, const char *message)
 		    v[i].value, message);
 }
 
-static void
-once_print_output(void *arg, const char *path, uint64_t size)
+struct once_commit {
+	const char *outdir;
+	unsigned outputs;
+};
+
+/* Commits one output file into OUTDIR under the same name, and lists it. */
+static int
+once_commit_one(void *arg, const char *rel, const char *path, char **cause)
 {
-	(*(unsigned *)arg)++;
-	printf("%s\n", path);
+	struct once_commit *c = arg;
+	char *dest;
+	int rc;
+
+	xasprintf(&dest, "%s/%s", c->outdir, rel);
+	rc = sink_folder_put(c->outdir, dest, path, NULL, NULL, cause);
+	if (rc == 0) {
+		printf("%s\n", dest);
+		c->outputs++;
+	}
+	free(dest);
+	return rc;
 }
 
 /* Makes a folder and its parents, like mkdir -p. */
@@ -122,7 +138,7 @@ once_parse_options(int argc, char **argv, struct worker_limits *l,
 static int
 once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 {
-	unsigned outputs = 0;
+	struct once_commit c = { outdir, 0 };
 	char *cause;
 	int rc = 0;
 
@@ -132,12 +148,12 @@ once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 		    job->plugin, job->inputs[0].path, status_words[job->status],
 		    job->message);
 		rc = 1;
-	} else if (sink_folder_commit(job->outdir, outdir, once_print_output,
-		       &outputs, &cause) != 0) {
+	} else if (sink_folder_walk(job->outdir, once_commit_one, &c,
+	    &cause) != 0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
 		rc = 1;
-	} else if (outputs == 0)
+	} else if (c.outputs == 0)
 		fprintf(stderr, "objtrigger: once: %s wrote no output\n",
 		    job->plugin);
 	free(job->message);

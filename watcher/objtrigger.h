@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "objtrigger-transform.h"
 #include "xmalloc.h"
 
 struct cfg;
+struct stat;
 
 /* log.c */
 enum log_level { LEVEL_ERROR = 0, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
@@ -137,16 +139,96 @@ struct worker_pool *worker_pool_new(const char *exe, unsigned count,
 void worker_pool_free(struct worker_pool *);
 int worker_pool_submit(struct worker_pool *, struct job *);
 int worker_pool_wait(struct worker_pool *, int timeout_ms);
+struct pollfd;
+size_t worker_pool_fds(const struct worker_pool *, struct pollfd *, int *);
+int worker_pool_dispatch(struct worker_pool *, const struct pollfd *, size_t);
+void worker_pool_abort(struct worker_pool *, const char *why);
+unsigned worker_pool_size(const struct worker_pool *);
 unsigned worker_pool_busy(const struct worker_pool *);
 void worker_pool_run(struct worker_pool *, struct job *);
 struct plugin_info *worker_pool_describe(struct worker_pool *,
     const char *plugin, char **cause);
 
-/* sink-folder.c: committing a job's outputs into a folder. */
-typedef void (*sink_folder_cb)(void *, const char *path, uint64_t size);
-int sink_folder_commit(const char *scratch, const char *dest, sink_folder_cb,
-    void *, char **cause);
+/* sink-folder.c: committing a job's outputs into folders. */
+typedef int (*sink_walk_cb)(void *, const char *rel, const char *path,
+    char **cause);
+typedef int (*sink_hook_cb)(void *, const char *dest, const struct stat *,
+    char **cause);
+int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
+int sink_folder_put(const char *root, const char *dest, const char *from,
+    sink_hook_cb, void *, char **cause);
 int sink_folder_remove_tree(const char *);
+
+/* journal.c: the durable journal of jobs. */
+struct journal;
+struct journal_event {
+	const char *watch;
+	const char *folder; /* the watched folder, absolute */
+	const char *key;    /* path relative to it */
+	const char *event;  /* "created" */
+	int64_t inode;
+	uint64_t size;
+	int64_t mtime;      /* nanoseconds */
+};
+struct journal_job {
+	int64_t id;
+	char *trigger, *watch, *folder, *key, *event;
+	uint64_t size;
+	unsigned attempts;
+};
+struct sqlite3_stmt;
+struct journal *journal_open(const char *state, char **cause);
+void journal_close(struct journal *);
+int journal_begin(struct journal *);
+int journal_commit(struct journal *);
+int journal_add(struct journal *, const struct journal_event *,
+    const char *trigger, int64_t now);
+int journal_requeue(struct journal *);
+int journal_runnable(struct journal *, const char *trigger, int64_t now,
+    unsigned limit, struct journal_job **, size_t *);
+void journal_job_free(struct journal_job *);
+int journal_start(struct journal *, int64_t id, int64_t now);
+int journal_done(struct journal *, int64_t id, int64_t now);
+int journal_failed(struct journal *, int64_t id, int dead, int64_t next_at,
+    const char *error, int64_t now);
+int64_t journal_next_due(struct journal *);
+int journal_add_output(struct journal *, const char *, const struct stat *,
+    int64_t job);
+int journal_is_output(struct journal *, const char *, const struct stat *);
+int journal_revive(struct journal *, const char *trigger, int64_t id,
+    int64_t now);
+int journal_query(struct journal *, const char *,
+    void (*)(void *, struct sqlite3_stmt *), void *);
+int64_t stat_mtime_ns(const struct stat *);
+
+/* source-folder.c: the folder watch. */
+struct cfg_watch;
+struct source_folder;
+typedef void (*source_emit_cb)(void *, const struct journal_event *,
+    const char *path, const struct stat *);
+struct source_folder *source_folder_new(const struct cfg_watch *,
+    source_emit_cb, void *, char **cause);
+void source_folder_free(struct source_folder *);
+int source_folder_fd(const struct source_folder *);
+int source_folder_read(struct source_folder *);
+void source_folder_rescan(struct source_folder *);
+int source_folder_tick(struct source_folder *);
+
+/* clock.c */
+uint64_t now_ms(void);
+int64_t wall_ms(void);
+
+/* template.c: output names. */
+struct template_vars {
+	const char *key;     /* the input's key */
+	const char *name;    /* the output's path in the job's output folder */
+	const char *trigger;
+	time_t when;
+};
+int template_check(const char *, char **cause);
+char *template_root(const char *);
+char *template_expand(const char *, const struct template_vars *,
+    char **cause);
 
 /* objtrigger.c: the command line. */
 const char *plugins_dir(void);

@@ -1,12 +1,12 @@
-/* sink-folder.c - commits a job's outputs into a folder, atomically. */
+/* sink-folder.c - commits a job's outputs into folders, atomically. */
 
 /*
- * A transform writes into a scratch folder. Each regular file found there
- * is made durable and renamed into the destination (or, across file
- * systems, copied to a hidden temporary name, made durable and renamed),
- * so a reader of the destination never sees half a file. Names come from
- * readdir, so they hold no '/' and are never "." or "..": nothing escapes.
- * Symbolic links and special files are skipped with a warning.
+ * A transform writes into its job's output folder. Each regular file found
+ * there is copied to a hidden temporary name beside its destination, made
+ * durable, and renamed into place, so a reader never sees half a file and
+ * a watch never sees the temporary name (it is hidden). Names under the
+ * destination's root come from readdir or from a checked template, and no
+ * folder on the way may be a symbolic link: nothing escapes the root.
  */
 
 #include <dirent.h>
@@ -21,140 +21,161 @@
 
 #include "objtrigger.h"
 
-struct sink_walk {
-	sink_folder_cb cb;
-	void *arg;
-	char **cause;
-};
-
-/* Copies an open file into dest through a temporary name, durably. */
 static int
-sink_copy(int in, const char *dest, char **cause)
+sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
+    char **cause)
+{
+	struct dirent *de;
+	struct stat sb;
+	char *dir, *path, *child;
+	DIR *d;
+	int rc = 0;
+
+	xasprintf(&dir, "%s%s%s", top, *rel != '\0' ? "/" : "", rel);
+	if ((d = opendir(dir)) == NULL) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		xasprintf(&child, "%s%s%s", rel, *rel != '\0' ? "/" : "",
+		    de->d_name);
+		if (lstat(path, &sb) != 0) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			rc = -1;
+		} else if (S_ISDIR(sb.st_mode))
+			rc = sink_walk_dir(top, child, cb, arg, cause);
+		else if (S_ISREG(sb.st_mode))
+			rc = cb(arg, child, path, cause);
+		else
+			log_warn("output %s is not a regular file: skipped", path);
+		free(path);
+		free(child);
+	}
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+/* Calls cb for each regular file under dir, with its path relative to dir;
+ * stops at the first -1 (with *cause set by cb or here). */
+int
+sink_folder_walk(const char *dir, sink_walk_cb cb, void *arg, char **cause)
+{
+	*cause = NULL;
+	return sink_walk_dir(dir, "", cb, arg, cause);
+}
+
+/* Makes the folders from root (made as needed) down to dest's parent,
+ * refusing any below root that is not a real folder. */
+static int
+sink_mkdirs(const char *root, const char *dest, char **cause)
+{
+	char *path = xstrdup(dest), *p;
+	size_t rootlen = strlen(root);
+	struct stat sb;
+	int rc = 0;
+
+	for (p = path + 1; rc == 0 && (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			rc = -1;
+		} else if ((size_t)(p - path) > rootlen &&
+		    (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+			xasprintf(cause, "%s is not a folder: not writing "
+			    "through it", path);
+			rc = -1;
+		}
+		*p = '/';
+	}
+	free(path);
+	return rc;
+}
+
+static int
+sink_sync_dir(const char *dest, char **cause)
+{
+	char *dir = xstrdup(dest), *slash = strrchr(dir, '/');
+	int fd;
+
+	if (slash != NULL)
+		*slash = '\0';
+	fd = open(slash != NULL && slash != dir ? dir : "/",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		free(dir);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	free(dir);
+	return 0;
+}
+
+/*
+ * Writes the file at from to dest, under root: copied to a hidden
+ * temporary name beside dest, synced, passed to hook (which may refuse it
+ * with -1) and renamed into place. Returns 0, or -1 with *cause.
+ */
+int
+sink_folder_put(const char *root, const char *dest, const char *from,
+    sink_hook_cb hook, void *arg, char **cause)
 {
 	char *tmp, *slash;
+	struct stat sb;
 	ssize_t n;
-	int out;
+	int in, out;
 
+	if (sink_mkdirs(root, dest, cause) != 0)
+		return -1;
+	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		xasprintf(cause, "%s: %s", from, strerror(errno));
+		return -1;
+	}
 	slash = strrchr(dest, '/');
-	xasprintf(&tmp, "%.*s/.objtrigger-XXXXXX", (int)(slash - dest), dest);
-	if ((out = mkstemp(tmp)) < 0) {
+	xasprintf(&tmp, "%.*s/.objtrigger-XXXXXX", slash != NULL ?
+	    (int)(slash - dest) : 1, slash != NULL ? dest : ".");
+	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		close(in);
 		free(tmp);
 		return -1;
 	}
 	do
 		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 	while (n > 0);
-	if (n < 0 || fsync(out) != 0 || close(out) != 0 ||
-	    rename(tmp, dest) != 0) {
+	close(in);
+	if (n < 0 || fchmod(out, 0644) != 0 || fsync(out) != 0 ||
+	    fstat(out, &sb) != 0) {
+		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
+		goto fail;
+	}
+	if (close(out) != 0) {
+		out = -1;
+		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
+		goto fail;
+	}
+	out = -1;
+	if (hook != NULL && hook(arg, dest, &sb, cause) != 0)
+		goto fail;
+	if (rename(tmp, dest) != 0) {
 		xasprintf(cause, "%s: %s", dest, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
+		goto fail;
 	}
 	free(tmp);
-	return 0;
-}
-
-static int
-sink_file(const char *from, const char *to, struct sink_walk *walk)
-{
-	struct stat sb;
-	int fd;
-
-	if ((fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &sb) != 0 || fsync(fd) != 0) {
-		xasprintf(walk->cause, "%s: %s", from, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (rename(from, to) != 0 &&
-	    (errno != EXDEV || sink_copy(fd, to, walk->cause) != 0)) {
-		if (*walk->cause == NULL)
-			xasprintf(walk->cause, "%s: %s", to, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	walk->cb(walk->arg, to, (uint64_t)sb.st_size);
-	return 0;
-}
-
-static int
-sink_sync_dir(const char *path, char **cause)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) != 0) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static int
-sink_dir(const char *from, const char *to, struct sink_walk *walk)
-{
-	struct dirent *de;
-	struct stat sb;
-	char *src, *dst;
-	DIR *d;
-	int rc = 0;
-
-	if ((mkdir(to, 0755) != 0 && errno != EEXIST) || lstat(to, &sb) != 0) {
-		xasprintf(walk->cause, "%s: %s", to, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(sb.st_mode)) { /* a symlink planted there, say */
-		xasprintf(walk->cause,
-		    "%s is not a folder: not writing "
-		    "through it",
-		    to);
-		return -1;
-	}
-	if ((d = opendir(from)) == NULL) {
-		xasprintf(walk->cause, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		xasprintf(&src, "%s/%s", from, de->d_name);
-		xasprintf(&dst, "%s/%s", to, de->d_name);
-		if (lstat(src, &sb) != 0) {
-			xasprintf(walk->cause, "%s: %s", src, strerror(errno));
-			rc = -1;
-		} else if (S_ISDIR(sb.st_mode))
-			rc = sink_dir(src, dst, walk);
-		else if (S_ISREG(sb.st_mode))
-			rc = sink_file(src, dst, walk);
-		else
-			log_warn("output %s is not a regular file: skipped",
-			    src);
-		free(src);
-		free(dst);
-	}
-	closedir(d);
-	if (rc == 0)
-		rc = sink_sync_dir(to, walk->cause);
-	return rc;
-}
-
-/* Moves every regular file under scratch to the same name under dest,
- * calling cb for each; -1 with *cause at the first failure. */
-int
-sink_folder_commit(const char *scratch, const char *dest, sink_folder_cb cb,
-    void *arg, char **cause)
-{
-	struct sink_walk walk = { cb, arg, cause };
-
-	*cause = NULL;
-	return sink_dir(scratch, dest, &walk);
+	return sink_sync_dir(dest, cause);
+fail:
+	if (out >= 0)
+		close(out);
+	unlink(tmp);
+	free(tmp);
+	return -1;
 }
 
 static int

@@ -42,15 +42,6 @@ struct worker_pool {
 
 static const char *status_names[] = { "ok", "retry", "reject", "fatal" };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct worker_pool *
 worker_pool_new(const char *exe, unsigned count,
     const struct worker_limits *limits, const char *plugin_dir)
@@ -342,54 +333,107 @@ worker_pool_busy(const struct worker_pool *pool)
 	return n;
 }
 
+/* Fills pfd (room for the pool's count) with the busy workers' sockets;
+ * returns how many, and sets *wait_ms to the time to the next deadline
+ * (-1: none). */
+size_t
+worker_pool_fds(const struct worker_pool *pool, struct pollfd *pfd,
+    int *wait_ms)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < pool->count; i++) {
+		const struct worker *w = &pool->workers[i];
+		if (w->job == NULL)
+			continue;
+		if (w->deadline < next)
+			next = w->deadline;
+		pfd[n].fd = w->fd;
+		pfd[n++].events = POLLIN;
+	}
+	if (next == UINT64_MAX)
+		*wait_ms = -1;
+	else
+		*wait_ms = next <= now ? 0 :
+		    (int)(next - now > INT32_MAX ? INT32_MAX : next - now);
+	return n;
+}
+
+/* Ends the jobs whose worker answered (per pfd, as polled) or whose
+ * deadline passed; returns how many ended. */
+int
+worker_pool_dispatch(struct worker_pool *pool, const struct pollfd *pfd,
+    size_t n)
+{
+	uint64_t now = now_ms();
+	int ended = 0;
+	unsigned i;
+	size_t j;
+
+	for (i = 0; i < pool->count; i++) {
+		struct worker *w = &pool->workers[i];
+		short revents = 0;
+		if (w->job == NULL)
+			continue;
+		for (j = 0; j < n; j++) {
+			if (pfd[j].fd == w->fd)
+				revents = pfd[j].revents;
+		}
+		if (revents != 0) {
+			worker_pool_collect(pool, w);
+			ended++;
+		} else if (w->deadline <= now) {
+			struct job *job = w->job;
+			worker_pool_finish(job, OT_RETRY, worker_reap(pool, w, 1));
+			ended++;
+		}
+	}
+	return ended;
+}
+
 /* Waits up to timeout_ms (-1: until a job ends) for answers and deadlines;
  * returns how many jobs ended. */
 int
 worker_pool_wait(struct worker_pool *pool, int timeout_ms)
 {
 	struct pollfd *pfd = xcalloc(pool->count, sizeof *pfd);
-	struct worker **map = xcalloc(pool->count, sizeof *map);
-	uint64_t now = now_ms(), next = UINT64_MAX;
-	unsigned i, n = 0;
+	size_t n;
 	int ended = 0, wait;
+
+	n = worker_pool_fds(pool, pfd, &wait);
+	if (n > 0) {
+		if (timeout_ms >= 0 && (wait < 0 || timeout_ms < wait))
+			wait = timeout_ms;
+		if (poll(pfd, n, wait) < 0 && errno != EINTR)
+			fatal("poll: %s", strerror(errno));
+		ended = worker_pool_dispatch(pool, pfd, n);
+	}
+	free(pfd);
+	return ended;
+}
+
+/* Kills every running job's worker; their jobs end as retries. */
+void
+worker_pool_abort(struct worker_pool *pool, const char *why)
+{
+	unsigned i;
 
 	for (i = 0; i < pool->count; i++) {
 		struct worker *w = &pool->workers[i];
-		if (w->job == NULL)
-			continue;
-		if (w->deadline < next)
-			next = w->deadline;
-		pfd[n].fd = w->fd;
-		pfd[n].events = POLLIN;
-		map[n++] = w;
-	}
-	if (n == 0) {
-		free(pfd);
-		free(map);
-		return 0;
-	}
-	wait = next <= now ?
-	    0 :
-	    (int)(next - now > INT32_MAX ? INT32_MAX : next - now);
-	if (timeout_ms >= 0 && timeout_ms < wait)
-		wait = timeout_ms;
-	if (poll(pfd, n, wait) < 0 && errno != EINTR)
-		fatal("poll: %s", strerror(errno));
-	now = now_ms();
-	for (i = 0; i < n; i++) {
-		struct job *job = map[i]->job;
-		if (pfd[i].revents != 0) {
-			worker_pool_collect(pool, map[i]);
-			ended++;
-		} else if (map[i]->deadline <= now) {
-			worker_pool_finish(job, OT_RETRY,
-			    worker_reap(pool, map[i], 1));
-			ended++;
+		if (w->job != NULL) {
+			struct job *job = w->job;
+			free(worker_reap(pool, w, 0));
+			worker_pool_finish(job, OT_RETRY, xstrdup(why));
 		}
 	}
-	free(pfd);
-	free(map);
-	return ended;
+}
+
+unsigned
+worker_pool_size(const struct worker_pool *pool)
+{
+	return pool->count;
 }
 
 static void

@@ -1,0 +1,405 @@
+/* journal.c - the durable journal of events and jobs, on SQLite. */
+
+/*
+ * One row per job: a trigger's run on one version of one file. The row's
+ * identity (trigger, folder, key, inode, size, mtime) is unique, so an
+ * event seen twice, or found again by a rescan, adds nothing, while a file
+ * replaced with new content is a new job. The journal is the queue: jobs
+ * go pending -> running -> done, or retry (with a time) and dead. WAL mode
+ * with synchronous=NORMAL survives the process being killed at any point;
+ * a job found running at start-up is run again.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "objtrigger.h"
+
+static const char journal_schema[] =
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " id INTEGER PRIMARY KEY,"
+    " trigger TEXT NOT NULL, watch TEXT NOT NULL,"
+    " folder TEXT NOT NULL, key TEXT NOT NULL,"
+    " inode INTEGER NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+    " event TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending',"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_at INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    " UNIQUE (trigger, folder, key, inode, size, mtime));"
+    "CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (trigger, next_at, id)"
+    " WHERE state IN ('pending', 'retry');"
+    "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);"
+    "CREATE TABLE IF NOT EXISTS attempts ("
+    " job INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " started INTEGER NOT NULL, ended INTEGER, result TEXT, error TEXT,"
+    " PRIMARY KEY (job, n));"
+    "CREATE TABLE IF NOT EXISTS outputs ("
+    " path TEXT PRIMARY KEY, inode INTEGER NOT NULL, size INTEGER NOT NULL,"
+    " mtime INTEGER NOT NULL, job INTEGER NOT NULL);";
+
+enum journal_stmt {
+	J_ADD, J_RUNNABLE, J_START, J_ATTEMPT, J_DONE, J_FAIL, J_ATTEMPT_END,
+	J_NEXT_DUE, J_OUTPUT_ADD, J_OUTPUT_IS, J_REQUEUE, J_REVIVE, J_COUNT
+};
+
+static const char *journal_sql[J_COUNT] = {
+	[J_ADD] = "INSERT OR IGNORE INTO jobs (trigger, watch, folder, key, "
+	    "inode, size, mtime, event, created, updated) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[J_RUNNABLE] = "SELECT id, watch, folder, key, size, event, attempts "
+	    "FROM jobs WHERE trigger = ? AND state IN ('pending', 'retry') "
+	    "AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+	[J_START] = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+	    " updated = ? WHERE id = ? RETURNING attempts",
+	[J_ATTEMPT] = "INSERT OR REPLACE INTO attempts (job, n, started) "
+	    "VALUES (?, ?, ?)",
+	[J_DONE] = "UPDATE jobs SET state = 'done', error = NULL, updated = ? "
+	    "WHERE id = ?",
+	[J_FAIL] = "UPDATE jobs SET state = ?, next_at = ?, error = ?, "
+	    "updated = ? WHERE id = ?",
+	[J_ATTEMPT_END] = "UPDATE attempts SET ended = ?, result = ?, error = ? "
+	    "WHERE job = ? AND n = (SELECT attempts FROM jobs WHERE id = ?)",
+	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs WHERE state = 'retry'",
+	[J_OUTPUT_ADD] = "INSERT OR REPLACE INTO outputs (path, inode, size, "
+	    "mtime, job) VALUES (?, ?, ?, ?, ?)",
+	[J_OUTPUT_IS] = "SELECT 1 FROM outputs WHERE path = ? AND inode = ? "
+	    "AND size = ? AND mtime = ?",
+	[J_REQUEUE] = "UPDATE jobs SET state = 'pending', next_at = 0 "
+	    "WHERE state = 'running'",
+	[J_REVIVE] = "UPDATE jobs SET state = 'pending', attempts = 0, "
+	    "next_at = 0, updated = ?1 WHERE state = 'dead' AND "
+	    "(?2 IS NULL OR trigger = ?2) AND (?3 IS NULL OR id = ?3)",
+};
+
+struct journal {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[J_COUNT];
+	char *path;
+};
+
+/* Reports a failed SQLite call once, with the journal's path. */
+static int
+journal_fail_sql(struct journal *j, const char *what)
+{
+	log_error("journal %s: %s: %s", j->path, what, sqlite3_errmsg(j->db));
+	return -1;
+}
+
+static sqlite3_stmt *
+journal_stmt(struct journal *j, enum journal_stmt which)
+{
+	sqlite3_stmt *s = j->stmt[which];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Opens (creating) STATE/journal.db; NULL with *cause. */
+struct journal *
+journal_open(const char *state, char **cause)
+{
+	struct journal *j = xcalloc(1, sizeof *j);
+	char *err = NULL;
+	int i;
+
+	if (mkdir(state, 0700) != 0 && errno != EEXIST) {
+		xasprintf(cause, "cannot make the state folder %s: %s", state,
+		    strerror(errno));
+		free(j);
+		return NULL;
+	}
+	xasprintf(&j->path, "%s/journal.db", state);
+	if (sqlite3_open_v2(j->path, &j->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(j->db, 10000);
+	if (sqlite3_exec(j->db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=NORMAL;", NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(j->db, journal_schema, NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < J_COUNT; i++) {
+		if (sqlite3_prepare_v3(j->db, journal_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &j->stmt[i], NULL) != SQLITE_OK)
+			goto fail;
+	}
+	return j;
+fail:
+	xasprintf(cause, "journal %s: %s", j->path, err != NULL ? err :
+	    j->db != NULL ? sqlite3_errmsg(j->db) : "cannot open");
+	sqlite3_free(err);
+	journal_close(j);
+	return NULL;
+}
+
+void
+journal_close(struct journal *j)
+{
+	int i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < J_COUNT; i++)
+		sqlite3_finalize(j->stmt[i]);
+	sqlite3_close(j->db);
+	free(j->path);
+	free(j);
+}
+
+int
+journal_begin(struct journal *j)
+{
+	if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return journal_fail_sql(j, "begin");
+	return 0;
+}
+
+int
+journal_commit(struct journal *j)
+{
+	if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		journal_fail_sql(j, "commit");
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Records a job for an event; 1 if new, 0 if it was known, -1 on error. */
+int
+journal_add(struct journal *j, const struct journal_event *e,
+    const char *trigger, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_ADD);
+
+	sqlite3_bind_text(s, 1, trigger, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, e->watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, e->folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, e->inode);
+	sqlite3_bind_int64(s, 6, (int64_t)e->size);
+	sqlite3_bind_int64(s, 7, e->mtime);
+	sqlite3_bind_text(s, 8, e->event, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, now);
+	sqlite3_bind_int64(s, 10, now);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "add");
+	return sqlite3_changes(j->db) > 0;
+}
+
+/* Puts the jobs that were running when the daemon stopped back in line. */
+int
+journal_requeue(struct journal *j)
+{
+	if (sqlite3_step(journal_stmt(j, J_REQUEUE)) != SQLITE_DONE)
+		return journal_fail_sql(j, "requeue");
+	return sqlite3_changes(j->db);
+}
+
+static char *
+journal_column(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return xstrdup(t != NULL ? (const char *)t : "");
+}
+
+/* Up to limit jobs of a trigger that may run at now; *out is allocated. */
+int
+journal_runnable(struct journal *j, const char *trigger, int64_t now,
+    unsigned limit, struct journal_job **out, size_t *n)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_RUNNABLE);
+	struct journal_job *job;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_text(s, 1, trigger, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, (int)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		job = &(*out)[(*n)++];
+		job->id = sqlite3_column_int64(s, 0);
+		job->trigger = xstrdup(trigger);
+		job->watch = journal_column(s, 1);
+		job->folder = journal_column(s, 2);
+		job->key = journal_column(s, 3);
+		job->size = (uint64_t)sqlite3_column_int64(s, 4);
+		job->event = journal_column(s, 5);
+		job->attempts = (unsigned)sqlite3_column_int(s, 6);
+	}
+	if (rc != SQLITE_DONE)
+		return journal_fail_sql(j, "runnable");
+	return 0;
+}
+
+void
+journal_job_free(struct journal_job *job)
+{
+	free(job->trigger);
+	free(job->watch);
+	free(job->folder);
+	free(job->key);
+	free(job->event);
+}
+
+/* Marks a job running and opens its next attempt; returns the attempt's
+ * number, or -1. */
+int
+journal_start(struct journal *j, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_START);
+	int n;
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return journal_fail_sql(j, "start");
+	n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	s = journal_stmt(j, J_ATTEMPT);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, n);
+	sqlite3_bind_int64(s, 3, now);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "attempt");
+	return n;
+}
+
+static int
+journal_end_attempt(struct journal *j, int64_t id, const char *result,
+    const char *error, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_ATTEMPT_END);
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_text(s, 2, result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, id);
+	sqlite3_bind_int64(s, 5, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "attempt end");
+	return 0;
+}
+
+int
+journal_done(struct journal *j, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_DONE);
+
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "done");
+	return journal_end_attempt(j, id, "done", NULL, now);
+}
+
+/* Ends a job's attempt in failure: to retry at next_at, or dead. */
+int
+journal_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
+    const char *error, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_FAIL);
+	const char *state = dead ? "dead" : "retry";
+
+	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, next_at);
+	sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "fail");
+	return journal_end_attempt(j, id, state, error, now);
+}
+
+/* The earliest time a waiting retry is due, or -1 if none waits. */
+int64_t
+journal_next_due(struct journal *j)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_NEXT_DUE);
+
+	if (sqlite3_step(s) != SQLITE_ROW ||
+	    sqlite3_column_type(s, 0) == SQLITE_NULL)
+		return -1;
+	return sqlite3_column_int64(s, 0);
+}
+
+int64_t
+stat_mtime_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* Remembers a file objtrigger wrote, so that a watch skips it. */
+int
+journal_add_output(struct journal *j, const char *path,
+    const struct stat *sb, int64_t job)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTPUT_ADD);
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)sb->st_ino);
+	sqlite3_bind_int64(s, 3, (int64_t)sb->st_size);
+	sqlite3_bind_int64(s, 4, stat_mtime_ns(sb));
+	sqlite3_bind_int64(s, 5, job);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "output");
+	return 0;
+}
+
+/* Whether objtrigger itself wrote this version of this file. */
+int
+journal_is_output(struct journal *j, const char *path, const struct stat *sb)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTPUT_IS);
+
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)sb->st_ino);
+	sqlite3_bind_int64(s, 3, (int64_t)sb->st_size);
+	sqlite3_bind_int64(s, 4, stat_mtime_ns(sb));
+	return sqlite3_step(s) == SQLITE_ROW;
+}
+
+/* Puts dead jobs back in line: all, a trigger's, or one by id (id < 0:
+ * any). Returns how many, or -1. */
+int
+journal_revive(struct journal *j, const char *trigger, int64_t id,
+    int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_REVIVE);
+
+	sqlite3_bind_int64(s, 1, now);
+	if (trigger != NULL)
+		sqlite3_bind_text(s, 2, trigger, -1, SQLITE_STATIC);
+	if (id >= 0)
+		sqlite3_bind_int64(s, 3, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "revive");
+	return sqlite3_changes(j->db);
+}
+
+/* Runs a read-only query for the status command, row by row. */
+int
+journal_query(struct journal *j, const char *sql,
+    void (*row)(void *, sqlite3_stmt *), void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return journal_fail_sql(j, "query");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		row(arg, s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : journal_fail_sql(j, "query");
+}
