@@ -253,6 +253,7 @@ read_workers(struct cfg *cfg, xmlNode *n)
 	reader_duration(&r, "cpu", &w->cpu_ms);
 	reader_size(&r, "file-size", &w->file_size);
 	reader_count(&r, "open-files", 16, 1048576, &w->open_files);
+	reader_duration(&r, "grace", &w->grace_ms);
 	reader_finish(&r);
 	if (w->timeout_ms == 0)
 		cfg_error(cfg, r.line, "<workers timeout>: must be above 0");
@@ -442,6 +443,7 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	reader_size(&r, "min-size", &t->min_size);
 	reader_size(&r, "max-size", &t->max_size);
 	reader_count(&r, "concurrency", 1, 1024, &t->concurrency);
+	reader_bool(&r, "allow-loop", &t->allow_loop);
 	reader_finish(&r);
 	if (t->max_size != 0 && t->max_size < t->min_size)
 		cfg_error(cfg, r.line, "<trigger>: max-size is below min-size");
@@ -587,6 +589,7 @@ cfg_defaults(struct cfg *cfg)
 	cfg->workers.timeout_ms = 60 * 1000;
 	cfg->workers.memory = 1ULL << 30;
 	cfg->workers.open_files = 256;
+	cfg->workers.grace_ms = 10 * 1000;
 }
 
 struct cfg *

@@ -42,12 +42,19 @@ cfg_error_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Puts the errors in the order of their lines. */
+void
+cfg_sort_errors(struct cfg *cfg)
+{
+	qsort(cfg->errors, cfg->nerrors, sizeof *cfg->errors, cfg_error_cmp);
+}
+
 void
 cfg_print_errors(struct cfg *cfg, FILE *f)
 {
 	size_t i;
 
-	qsort(cfg->errors, cfg->nerrors, sizeof *cfg->errors, cfg_error_cmp);
+	cfg_sort_errors(cfg);
 	for (i = 0; i < cfg->nerrors; i++) {
 		if (cfg->errors[i].line == 0)
 			fprintf(f, "%s: %s\n", cfg->file,
@@ -63,7 +70,7 @@ cfg_find_watch(const struct cfg *cfg, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->nwatches; i++) {
+	for (i = 0; name != NULL && i < cfg->nwatches; i++) {
 		if (cfg->watches[i].name != NULL &&
 		    strcmp(cfg->watches[i].name, name) == 0)
 			return &cfg->watches[i];

@@ -20,6 +20,7 @@ struct cfg_workers {
 	uint64_t cpu_ms; /* CPU time per job; 0 for no limit */
 	uint64_t file_size; /* largest file a job may write; 0 for none */
 	unsigned open_files; /* descriptors per worker */
+	uint64_t grace_ms;   /* how long running jobs may finish at stop */
 };
 
 struct cfg_watch {
@@ -63,6 +64,7 @@ struct cfg_trigger {
 	struct cfg_output *outputs;
 	size_t noutputs;
 	struct cfg_retry retry;
+	int allow_loop; /* outputs may land where the watch looks */
 	unsigned line;
 };
 
@@ -92,6 +94,7 @@ void cfg_free(struct cfg *);
 void cfg_error(struct cfg *, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+void cfg_sort_errors(struct cfg *);
 /* Sorts the errors by line and prints each as "file:line: message". */
 void cfg_print_errors(struct cfg *, FILE *);
 

@@ -1,6 +1,8 @@
 /* cmd-check.c - "objtrigger check": validates a config, plugins included. */
 
+#include <fnmatch.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,36 +28,163 @@ check_report_param(void *arg, size_t i, const char *message)
 	    "%s", message);
 }
 
-/* Describes each trigger's plugin through a worker and checks its
- * parameters; adds config errors. Returns the number of errors added. */
-int
-config_check_plugins(struct cfg *cfg, struct worker_pool *pool)
+/* Describes a trigger's plugin through a worker and checks its
+ * parameters against what it declares. */
+static void
+check_plugin(struct cfg *cfg, const struct cfg_trigger *t,
+    struct worker_pool *pool)
 {
-	struct check_report r = { cfg, NULL };
+	struct check_report r = { cfg, t };
 	struct plugin_info *info;
 	struct param_value *v;
-	size_t before = cfg->nerrors, i, j;
+	char *cause;
+	size_t j;
+
+	info = worker_pool_describe(pool, t->plugin, &cause);
+	if (info == NULL) {
+		cfg_error(cfg, t->plugin_line, "%s", cause);
+		free(cause);
+		return;
+	}
+	v = xcalloc(t->nparams, sizeof *v);
+	for (j = 0; j < t->nparams; j++) {
+		v[j].name = t->params[j].name ?: "";
+		v[j].value = t->params[j].value ?: "";
+	}
+	param_check(info, v, t->nparams, check_report_param, &r);
+	free(v);
+	plugin_info_free(info);
+}
+
+/* An absolute path without "." or ".." or repeated '/' (allocated): the
+ * real path if it exists, else the path as written made absolute. */
+static char *
+check_absolute(const char *path)
+{
+	char real[PATH_MAX], *out, *p, *q;
+	size_t len;
+
+	if (realpath(path, real) != NULL)
+		return xstrdup(real);
+	if (path[0] == '/' || getcwd(real, sizeof real) == NULL)
+		real[0] = '\0';
+	xasprintf(&out, "%s/%s/", real, path);
+	for (p = q = out; *p != '\0';) { /* q writes, p reads */
+		len = strcspn(p, "/");
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (q > out && *--q != '/')
+				;
+		} else {
+			*q++ = '/';
+			memmove(q, p, len);
+			q += len;
+		}
+		p += len + (p[len] == '/');
+	}
+	*q = '\0';
+	if (q == out) { /* the root itself */
+		out[0] = '/';
+		out[1] = '\0';
+	}
+	return out;
+}
+
+/* Whether a fixed final name part could match the trigger again: names
+ * made from the input's ({name}, {key}, {ext}) always could. */
+static int
+check_could_match(const struct cfg_trigger *t, const struct cfg_watch *w,
+    const char *tmpl)
+{
+	const char *last = strrchr(tmpl, '/');
+	char sample[NAME_MAX + 1], *p;
+	size_t i;
+
+	last = last != NULL ? last + 1 : tmpl;
+	if (strstr(last, "{name}") != NULL || strstr(last, "{key}") != NULL ||
+	    strstr(last, "{ext}") != NULL)
+		return 1;
+	snprintf(sample, sizeof sample, "%s", last);
+	while ((p = strchr(sample, '{')) != NULL) { /* {stem} etc.: "x" */
+		char *end = strchr(p, '}');
+		if (end == NULL)
+			break;
+		*p = 'x';
+		memmove(p + 1, end + 1, strlen(end + 1) + 1);
+	}
+	if (source_folder_ignores(w, sample))
+		return 0;
+	if (t->match[0] == NULL)
+		return 1;
+	for (i = 0; t->match[i] != NULL; i++) {
+		if (fnmatch(t->match[i], sample, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Refuses outputs that land where the trigger's own watch looks. */
+static void
+check_loop(struct cfg *cfg, const struct cfg_trigger *t)
+{
+	const struct cfg_watch *w = cfg_find_watch(cfg, t->watch);
+	char *watched, *root, *tmp;
+	size_t i, len;
+	int inside;
+
+	if (w == NULL || w->path == NULL || t->allow_loop)
+		return;
+	watched = check_absolute(w->path);
+	len = strlen(watched);
+	for (i = 0; i < t->noutputs; i++) {
+		if (t->outputs[i].path == NULL)
+			continue;
+		tmp = template_root(t->outputs[i].path);
+		root = check_absolute(tmp);
+		free(tmp);
+		inside = strcmp(root, watched) == 0 || (w->recursive &&
+		    strncmp(root, watched, len) == 0 &&
+		    (root[len] == '/' || strcmp(watched, "/") == 0));
+		if (inside && check_could_match(t, w, t->outputs[i].path))
+			cfg_error(cfg, t->outputs[i].line, "<output path=\"%s\"> "
+			    "writes into %s, which the trigger's own watch '%s' "
+			    "watches: it would run on its own outputs. Write "
+			    "elsewhere, make match= leave the outputs out, or "
+			    "set allow-loop=\"yes\" on the trigger",
+			    t->outputs[i].path, root, w->name);
+		free(root);
+	}
+	free(watched);
+}
+
+/*
+ * Checks what the config reader cannot: each trigger's plugin and its
+ * parameters (through a worker), its output templates, and that it does
+ * not feed on its own outputs. Adds config errors; returns how many.
+ */
+int
+config_check(struct cfg *cfg, struct worker_pool *pool)
+{
+	const struct cfg_trigger *t;
+	size_t before = cfg->nerrors, i, k;
 	char *cause;
 
 	for (i = 0; i < cfg->ntriggers; i++) {
-		r.trigger = &cfg->triggers[i];
-		if (r.trigger->plugin == NULL)
-			continue;
-		info = worker_pool_describe(pool, r.trigger->plugin, &cause);
-		if (info == NULL) {
-			cfg_error(cfg, r.trigger->plugin_line, "%s", cause);
-			free(cause);
-			continue;
+		t = &cfg->triggers[i];
+		if (t->plugin != NULL)
+			check_plugin(cfg, t, pool);
+		if (t->events & CFG_EVENT_REMOVED)
+			cfg_error(cfg, t->line, "<trigger events=\"removed\">: "
+			    "folder watches report new files only");
+		for (k = 0; k < t->noutputs; k++) {
+			if (t->outputs[k].path != NULL &&
+			    template_check(t->outputs[k].path, &cause) != 0) {
+				cfg_error(cfg, t->outputs[k].line, "<output "
+				    "path>: %s", cause);
+				free(cause);
+			}
 		}
-		v = xcalloc(r.trigger->nparams, sizeof *v);
-		for (j = 0; j < r.trigger->nparams; j++) {
-			v[j].name = r.trigger->params[j].name ?: "";
-			v[j].value = r.trigger->params[j].value ?: "";
-		}
-		param_check(info, v, r.trigger->nparams, check_report_param,
-		    &r);
-		free(v);
-		plugin_info_free(info);
+		check_loop(cfg, t);
 	}
 	return (int)(cfg->nerrors - before);
 }
@@ -108,7 +237,7 @@ cmd_check(int argc, char **argv)
 	cfg = cfg_load(file != NULL ? file : config_default_file());
 	limits = config_worker_limits(cfg);
 	pool = pool_for_commands(&limits);
-	config_check_plugins(cfg, pool);
+	config_check(cfg, pool);
 	worker_pool_free(pool);
 	if (cfg->nerrors > 0) {
 		cfg_print_errors(cfg, stderr);

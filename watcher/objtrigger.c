@@ -14,13 +14,16 @@ static const struct command {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *usage;
-} commands[] = { { "check", cmd_check, "check [-c FILE]" },
+} commands[] = {
+	{ "run", cmd_run, "run [-c FILE] [--log-format text|json]" },
+	{ "check", cmd_check, "check [-c FILE]" },
+	{ "status", cmd_status, "status [-c FILE] [--json]" },
+	{ "retry", cmd_retry, "retry [-c FILE] [--trigger T] [ID...]" },
 	{ "plugins", cmd_plugins, "plugins" },
-	{ "once", cmd_once,
-	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] [-f FILESIZE] PLUGIN INPUT "
-	    "OUTDIR "
-	    "[-p NAME=VALUE]..." },
-	{ NULL, NULL, NULL } };
+	{ "once", cmd_once, "once [-t TIMEOUT] [-m MEMORY] [-C CPU] "
+	    "[-f FILESIZE] PLUGIN INPUT OUTDIR [-p NAME=VALUE]..." },
+	{ NULL, NULL, NULL }
+};
 
 static void
 usage(FILE *f)
@@ -56,6 +59,9 @@ main(int argc, char **argv)
 	int ch;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("OBJTRIGGER_LOG_FORMAT") != NULL &&
+	    strcmp(getenv("OBJTRIGGER_LOG_FORMAT"), "json") == 0)
+		log_set_json(1);
 	if (argc == 2 && strcmp(argv[1], "worker") == 0) {
 		log_open(level, "objtrigger worker");
 		return worker_main(WORKER_FD);

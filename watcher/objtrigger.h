@@ -18,6 +18,10 @@ struct stat;
 /* log.c */
 enum log_level { LEVEL_ERROR = 0, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
 void log_open(enum log_level, const char *role);
+void log_set_json(int);
+void log_job(enum log_level, int64_t id, const char *trigger,
+    const char *key, const char *result, int attempts, uint64_t ms,
+    const char *error);
 void log_vwrite(enum log_level, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -213,6 +217,11 @@ int source_folder_fd(const struct source_folder *);
 int source_folder_read(struct source_folder *);
 void source_folder_rescan(struct source_folder *);
 int source_folder_tick(struct source_folder *);
+void source_folder_plan_rescan(struct source_folder *, uint64_t delay_ms);
+int source_folder_ignores(const struct cfg_watch *, const char *name);
+
+/* daemon.c */
+int daemon_run(const char *config_file);
 
 /* clock.c */
 uint64_t now_ms(void);
@@ -238,7 +247,10 @@ struct worker_pool *pool_for_commands(const struct worker_limits *);
 int cmd_check(int, char **);
 int cmd_plugins(int, char **);
 int cmd_once(int, char **);
-int config_check_plugins(struct cfg *, struct worker_pool *);
+int cmd_run(int, char **);
+int cmd_status(int, char **);
+int cmd_retry(int, char **);
+int config_check(struct cfg *, struct worker_pool *);
 const char *config_default_file(void);
 struct worker_limits config_worker_limits(const struct cfg *);
 

@@ -8,6 +8,11 @@
  * queue overflowed, the watch limit was hit, the daemon was down) a rescan
  * of the tree recovers; the journal drops what it already knows, so a
  * rescan never runs a job twice.
+ *
+ * A scan cannot tell a file still being written from a finished one. A
+ * file it finds that changed in the last second is held until its close
+ * event arrives, or until it has not changed for a second: the file was
+ * finished before the watch existed, and its close event was never sent.
  */
 
 #include <dirent.h>
@@ -20,6 +25,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -28,6 +34,7 @@
 #define FOLDER_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
 	IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 #define FOLDER_RETRY_MS 60000
+#define FOLDER_FRESH_MS 1000 /* a scan holds files changed this recently */
 
 static const char *folder_default_ignore = ".* *.tmp *.part *.partial "
     "*.swp *~";
@@ -40,7 +47,7 @@ struct folder_watch {
 struct folder_settle {
 	char *rel;
 	int64_t size, mtime;
-	uint64_t due;
+	uint64_t period, due;
 };
 
 struct source_folder {
@@ -89,6 +96,31 @@ folder_ignored(const struct source_folder *src, const char *name)
 			return 1;
 	}
 	return 0;
+}
+
+static void
+folder_free_words(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Whether a watch ignores a name (for the config's loop guard). */
+int
+source_folder_ignores(const struct cfg_watch *w, const char *name)
+{
+	char **ignore = folder_split(w->ignore != NULL ? w->ignore :
+	    folder_default_ignore);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; ignore[i] != NULL && !rc; i++)
+		rc = fnmatch(ignore[i], name, 0) == 0;
+	folder_free_words(ignore);
+	return rc;
 }
 
 static struct folder_watch *
@@ -230,10 +262,10 @@ folder_emit(struct source_folder *src, const char *rel, const char *path,
 	src->emit(src->arg, &e, path, sb);
 }
 
-/* Keeps a file until its size and time have not changed for settle_ms. */
+/* Holds a file until its size and time have not changed for period. */
 static void
 folder_settle(struct source_folder *src, const char *rel,
-    const struct stat *sb)
+    const struct stat *sb, uint64_t period)
 {
 	struct folder_settle *s;
 	size_t i;
@@ -247,26 +279,51 @@ folder_settle(struct source_folder *src, const char *rel,
 		    sizeof *src->settling);
 		s = &src->settling[src->nsettling++];
 		s->rel = xstrdup(rel);
+		s->period = period;
 	} else
 		s = &src->settling[i];
 	s->size = (int64_t)sb->st_size;
 	s->mtime = stat_mtime_ns(sb);
-	s->due = now_ms() + src->settle_ms;
+	s->due = now_ms() + s->period;
 }
 
-/* A file found ready: emitted now, or once it has settled. Symbolic
- * links and special files are never inputs. */
+/* Stops holding a file (its close event came). */
 static void
-folder_file(struct source_folder *src, const char *rel)
+folder_unsettle(struct source_folder *src, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < src->nsettling; i++) {
+		if (strcmp(src->settling[i].rel, rel) == 0) {
+			free(src->settling[i].rel);
+			src->settling[i] = src->settling[--src->nsettling];
+			return;
+		}
+	}
+}
+
+/* A file found ready by an event, or found by a scan: emitted now, or
+ * held. Symbolic links and special files are never inputs. */
+static void
+folder_file(struct source_folder *src, const char *rel, int scanned)
 {
 	char *path = folder_path(src, rel);
+	struct timespec now;
 	struct stat sb;
 
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		if (src->settle_ms > 0)
-			folder_settle(src, rel, &sb);
-		else
+			folder_settle(src, rel, &sb, src->settle_ms);
+		else if (scanned && (now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+		    (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000 <
+		    FOLDER_FRESH_MS)
+			folder_settle(src, rel, &sb, FOLDER_FRESH_MS);
+		else {
+			if (src->nsettling > 0)
+				folder_unsettle(src, rel);
 			folder_emit(src, rel, path, &sb);
+		}
 	}
 	free(path);
 }
@@ -302,10 +359,20 @@ folder_scan(struct source_folder *src, const char *rel)
 		if (isdir && src->recursive)
 			folder_scan(src, child);
 		else if (!isdir)
-			folder_file(src, child);
+			folder_file(src, child, 1);
 		free(child);
 	}
 	closedir(d);
+}
+
+/* Plans a rescan of the whole tree in delay_ms. */
+void
+source_folder_plan_rescan(struct source_folder *src, uint64_t delay_ms)
+{
+	uint64_t at = now_ms() + delay_ms;
+
+	if (src->rescan_at == 0 || at < src->rescan_at)
+		src->rescan_at = at;
 }
 
 /* Scans the whole tree: at start, after an overflow, after a limit. */
@@ -364,9 +431,7 @@ source_folder_free(struct source_folder *src)
 	for (i = 0; i < src->nsettling; i++)
 		free(src->settling[i].rel);
 	free(src->settling);
-	for (i = 0; src->ignore[i] != NULL; i++)
-		free(src->ignore[i]);
-	free(src->ignore);
+	folder_free_words(src->ignore);
 	free(src->name);
 	free(src->root);
 	free(src);
@@ -407,7 +472,7 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 		else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && src->recursive)
 			folder_scan(src, rel);
 	} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-		folder_file(src, rel);
+		folder_file(src, rel, 0);
 	free(rel);
 }
 
@@ -458,7 +523,7 @@ source_folder_tick(struct source_folder *src)
 			src->settling[i] = src->settling[--src->nsettling];
 		} else if (sb.st_size != s->size ||
 		    stat_mtime_ns(&sb) != s->mtime) {
-			folder_settle(src, s->rel, &sb); /* still changing */
+			folder_settle(src, s->rel, &sb, s->period); /* changing */
 			next = s->due < next ? s->due : next;
 			i++;
 		} else {

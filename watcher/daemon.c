@@ -1,0 +1,633 @@
+/* daemon.c - the daemon: sources, journal, workers, outputs, one loop. */
+
+/*
+ * One thread, one poll loop. Sources turn what they see into jobs in the
+ * journal (one per matching trigger), inside a transaction that the loop
+ * commits once per turn, so a burst costs one commit per turn, not one per
+ * file. Jobs are taken from the journal as triggers and workers have room;
+ * their ends are recorded the same way. The outputs of a job are committed
+ * before the job is marked done: a crash in between runs it again, and the
+ * second run overwrites the same names with the same bytes.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "objtrigger.h"
+
+#define DAEMON_IDLE_MS 1000  /* look at the journal at least this often */
+#define DAEMON_TX_MAX 2000   /* journal writes per transaction at most */
+#define DAEMON_RETRY_MS 5000 /* after the journal failed */
+
+struct daemon_trigger {
+	const struct cfg_trigger *cfg;
+	struct param_value *params;
+	unsigned running;
+};
+
+struct daemon_job {
+	struct job job;
+	struct job_input input;
+	struct daemon *d;
+	struct daemon_trigger *trigger;
+	int64_t id;
+	int attempt;
+	uint64_t started;
+	char *dir;
+	char idbuf[24];
+};
+
+struct daemon {
+	struct cfg *cfg;
+	const char *config_file;
+	struct journal *journal;
+	struct worker_pool *pool;
+	struct source_folder **sources;
+	size_t nsources;
+	struct daemon_trigger *triggers;
+	size_t ntriggers;
+	char *jobs_dir;
+	int sigfd;
+
+	int in_tx;
+	unsigned tx_writes;
+	unsigned running;
+	int stopping;
+	uint64_t stop_deadline;
+	int aborting;
+	struct cfg *next_cfg; /* a reload waiting for running jobs */
+};
+
+static void
+daemon_tx(struct daemon *d)
+{
+	if (!d->in_tx && journal_begin(d->journal) == 0)
+		d->in_tx = 1;
+	d->tx_writes++;
+}
+
+/* Commits what the turn wrote. If the journal cannot take it, the events
+ * are lost from memory but not from the folders: rescan them later. */
+static void
+daemon_flush(struct daemon *d)
+{
+	size_t i;
+
+	if (!d->in_tx)
+		return;
+	d->in_tx = 0;
+	d->tx_writes = 0;
+	if (journal_commit(d->journal) == 0)
+		return;
+	log_error("the journal did not take the last events: rescanning in "
+	    "%ds", DAEMON_RETRY_MS / 1000);
+	for (i = 0; i < d->nsources; i++)
+		source_folder_plan_rescan(d->sources[i], DAEMON_RETRY_MS);
+}
+
+static int
+daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
+{
+	const char *slash = strrchr(e->key, '/');
+	const char *name = slash != NULL ? slash + 1 : e->key;
+	size_t i;
+
+	if (strcmp(t->watch, e->watch) != 0 || !(t->events & CFG_EVENT_CREATED))
+		return 0;
+	if (e->size < t->min_size || (t->max_size != 0 && e->size > t->max_size))
+		return 0;
+	if (t->match[0] == NULL)
+		return 1;
+	for (i = 0; t->match[i] != NULL; i++) {
+		if (strchr(t->match[i], '/') != NULL ?
+		    fnmatch(t->match[i], e->key, FNM_PATHNAME) == 0 :
+		    fnmatch(t->match[i], name, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A source found a file: a job for each trigger it matches. */
+static void
+daemon_emit(void *arg, const struct journal_event *e, const char *path,
+    const struct stat *sb)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	if (journal_is_output(d->journal, path, sb)) {
+		log_debug("%s: written by objtrigger: skipped", path);
+		return;
+	}
+	for (i = 0; i < d->ntriggers; i++) {
+		if (!daemon_matches(d->triggers[i].cfg, e))
+			continue;
+		daemon_tx(d);
+		if (journal_add(d->journal, e, d->triggers[i].cfg->name,
+		    wall_ms()) == 1)
+			log_debug("trigger %s: %s/%s queued",
+			    d->triggers[i].cfg->name, e->folder, e->key);
+	}
+	if (d->tx_writes >= DAEMON_TX_MAX)
+		daemon_flush(d);
+}
+
+/* The wait before attempt n + 1: exponential, with full jitter. */
+static int64_t
+daemon_backoff(const struct cfg_retry *r, int n)
+{
+	uint64_t cap = r->backoff_ms;
+	int i;
+
+	for (i = 1; i < n && cap < r->max_backoff_ms; i++)
+		cap *= 2;
+	if (cap > r->max_backoff_ms)
+		cap = r->max_backoff_ms;
+	return cap == 0 ? 0 : (int64_t)arc4random_uniform(
+	    cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap + 1);
+}
+
+struct daemon_commit {
+	struct daemon *d;
+	struct daemon_job *dj;
+	enum ot_status status; /* how a failure should end the job */
+};
+
+/* Records an output in the journal before it appears under its name. */
+static int
+daemon_output_hook(void *arg, const char *dest, const struct stat *sb,
+    char **cause)
+{
+	struct daemon_commit *c = arg;
+	char real[PATH_MAX], *slash, *dir = xstrdup(dest);
+	int rc;
+
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (realpath(slash != NULL ? dir : ".", real) == NULL) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	xasprintf(&dir, "%s/%s", real, slash != NULL ? strrchr(dest, '/') + 1 :
+	    dest);
+	rc = journal_add_output(c->d->journal, dir, sb, c->dj->id);
+	free(dir);
+	if (rc != 0)
+		*cause = xstrdup("the journal did not take the output");
+	return rc;
+}
+
+/* Commits one output file to each of the trigger's outputs. */
+static int
+daemon_output(void *arg, const char *rel, const char *path, char **cause)
+{
+	struct daemon_commit *c = arg;
+	const struct cfg_trigger *t = c->dj->trigger->cfg;
+	struct template_vars v = { c->dj->input.key, rel, t->name, time(NULL) };
+	char *dest, *root, *why;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->noutputs && rc == 0; i++) {
+		if ((dest = template_expand(t->outputs[i].path, &v, &why)) ==
+		    NULL) {
+			xasprintf(cause, "output %s of line %u: %s", rel,
+			    t->outputs[i].line, why);
+			free(why);
+			c->status = OT_REJECT; /* it would fail every time */
+			return -1;
+		}
+		root = template_root(t->outputs[i].path);
+		daemon_tx(c->d);
+		rc = sink_folder_put(root, dest, path, daemon_output_hook, c,
+		    cause);
+		free(root);
+		free(dest);
+	}
+	return rc;
+}
+
+static void
+daemon_cleanup_job(struct daemon_job *dj)
+{
+	sink_folder_remove_tree(dj->dir);
+	free(dj->dir);
+	free(dj->job.outdir);
+	free(dj->job.tmpdir);
+	free(dj->job.message);
+	free(dj->input.path);
+	free(dj->input.key);
+	free(dj->input.bucket);
+	free(dj->input.event);
+	free(dj);
+}
+
+/* A worker finished a job: commit its outputs, then record how it ended. */
+static void
+daemon_job_done(struct job *job)
+{
+	struct daemon_job *dj = job->arg;
+	struct daemon *d = dj->d;
+	const struct cfg_retry *retry = &dj->trigger->cfg->retry;
+	struct daemon_commit c = { d, dj, OT_RETRY };
+	enum ot_status status = job->status;
+	char *cause = NULL;
+	const char *result;
+	int64_t now, next_at = 0;
+	int dead = 0;
+
+	d->running--;
+	dj->trigger->running--;
+	if (d->aborting) { /* left running in the journal: runs again */
+		daemon_cleanup_job(dj);
+		return;
+	}
+	if (status == OT_OK && sink_folder_walk(job->outdir, daemon_output, &c,
+	    &cause) != 0) {
+		status = c.status;
+		free(job->message);
+		job->message = cause;
+	}
+	now = wall_ms();
+	daemon_tx(d);
+	if (status == OT_OK) {
+		journal_done(d->journal, dj->id, now);
+		result = "done";
+	} else {
+		dead = status == OT_REJECT || dj->attempt >= (int)retry->attempts;
+		next_at = now + daemon_backoff(retry, dj->attempt);
+		journal_failed(d->journal, dj->id, dead, next_at, job->message,
+		    now);
+		result = dead ? "dead" : "retry";
+	}
+	log_job(dead ? LEVEL_ERROR : status == OT_OK ? LEVEL_INFO : LEVEL_WARN,
+	    dj->id, dj->trigger->cfg->name, dj->input.key, result, dj->attempt,
+	    now_ms() - dj->started, job->message);
+	daemon_cleanup_job(dj);
+}
+
+/* Starts a job of the journal in a worker; -1 if it could not start. */
+static int
+daemon_start(struct daemon *d, struct daemon_trigger *t,
+    const struct journal_job *jj)
+{
+	struct daemon_job *dj = xcalloc(1, sizeof *dj);
+
+	dj->d = d;
+	dj->trigger = t;
+	dj->id = jj->id;
+	dj->started = now_ms();
+	snprintf(dj->idbuf, sizeof dj->idbuf, "%" PRId64, jj->id);
+	xasprintf(&dj->dir, "%s/%s", d->jobs_dir, dj->idbuf);
+	xasprintf(&dj->job.outdir, "%s/out", dj->dir);
+	xasprintf(&dj->job.tmpdir, "%s/tmp", dj->dir);
+	sink_folder_remove_tree(dj->dir); /* a crashed run's leftovers */
+	if (mkdir(dj->dir, 0700) != 0 || mkdir(dj->job.outdir, 0700) != 0 ||
+	    mkdir(dj->job.tmpdir, 0700) != 0) {
+		log_error("job %s: %s: %s", dj->idbuf, dj->dir, strerror(errno));
+		daemon_cleanup_job(dj);
+		return -1;
+	}
+	xasprintf(&dj->input.path, "%s/%s", jj->folder, jj->key);
+	dj->input.key = xstrdup(jj->key);
+	dj->input.bucket = xstrdup(jj->folder);
+	dj->input.event = xstrdup(jj->event);
+	dj->job.id = dj->idbuf;
+	dj->job.trigger = (char *)t->cfg->name;
+	dj->job.plugin = t->cfg->plugin;
+	dj->job.params = t->params;
+	dj->job.nparams = t->cfg->nparams;
+	dj->job.inputs = &dj->input;
+	dj->job.ninputs = 1;
+	dj->job.done = daemon_job_done;
+	dj->job.arg = dj;
+	daemon_tx(d);
+	if ((dj->attempt = journal_start(d->journal, jj->id, wall_ms())) < 0) {
+		daemon_cleanup_job(dj);
+		return -1;
+	}
+	d->running++;
+	t->running++;
+	if (worker_pool_submit(d->pool, &dj->job) != 0) {
+		/* No worker was idle after all: it stays running in the
+		 * journal only until the next start; put it back now. */
+		d->running--;
+		t->running--;
+		journal_failed(d->journal, jj->id, 0, 0, "no worker", wall_ms());
+		daemon_cleanup_job(dj);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts what the journal has ready, as far as triggers and workers allow. */
+static void
+daemon_dispatch(struct daemon *d)
+{
+	struct daemon_trigger *t;
+	struct journal_job *jobs;
+	unsigned room, idle;
+	size_t i, k, n;
+
+	if (d->stopping || d->next_cfg != NULL)
+		return;
+	for (i = 0; i < d->ntriggers; i++) {
+		t = &d->triggers[i];
+		idle = worker_pool_size(d->pool) - worker_pool_busy(d->pool);
+		room = t->cfg->concurrency - t->running;
+		if (room > idle)
+			room = idle;
+		if (room == 0)
+			continue;
+		if (journal_runnable(d->journal, t->cfg->name, wall_ms(), room,
+		    &jobs, &n) != 0)
+			continue;
+		for (k = 0; k < n; k++) {
+			daemon_start(d, t, &jobs[k]);
+			journal_job_free(&jobs[k]);
+		}
+		free(jobs);
+	}
+}
+
+/* Builds the triggers, the workers and the sources of a config. */
+static int
+daemon_setup(struct daemon *d, struct cfg *cfg)
+{
+	struct worker_limits limits = config_worker_limits(cfg);
+	struct daemon_trigger *t;
+	char *cause;
+	size_t i, k;
+
+	d->cfg = cfg;
+	d->triggers = xcalloc(cfg->ntriggers, sizeof *d->triggers);
+	d->ntriggers = cfg->ntriggers;
+	for (i = 0; i < cfg->ntriggers; i++) {
+		t = &d->triggers[i];
+		t->cfg = &cfg->triggers[i];
+		t->params = xcalloc(t->cfg->nparams, sizeof *t->params);
+		for (k = 0; k < t->cfg->nparams; k++) {
+			t->params[k].name = t->cfg->params[k].name;
+			t->params[k].value = t->cfg->params[k].value;
+		}
+	}
+	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count,
+	    &limits, plugins_dir());
+	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
+	for (i = 0; i < cfg->nwatches; i++) {
+		d->sources[i] = source_folder_new(&cfg->watches[i], daemon_emit,
+		    d, &cause);
+		if (d->sources[i] == NULL) {
+			log_error("%s", cause);
+			free(cause);
+			return -1;
+		}
+		d->nsources++;
+	}
+	for (i = 0; i < d->nsources; i++) /* files that came while down */
+		source_folder_rescan(d->sources[i]);
+	daemon_flush(d);
+	log_info("watching %zu folder%s with %zu trigger%s and %u worker%s",
+	    d->nsources, d->nsources == 1 ? "" : "s", d->ntriggers,
+	    d->ntriggers == 1 ? "" : "s", cfg->workers.count,
+	    cfg->workers.count == 1 ? "" : "s");
+	return 0;
+}
+
+static void
+daemon_teardown(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsources; i++)
+		source_folder_free(d->sources[i]);
+	free(d->sources);
+	d->sources = NULL;
+	d->nsources = 0;
+	worker_pool_free(d->pool);
+	d->pool = NULL;
+	for (i = 0; i < d->ntriggers; i++)
+		free(d->triggers[i].params);
+	free(d->triggers);
+	d->triggers = NULL;
+	d->ntriggers = 0;
+	cfg_free(d->cfg);
+	d->cfg = NULL;
+}
+
+/* Loads and checks a config, logging every error; NULL if it has any. */
+static struct cfg *
+daemon_load(const char *file)
+{
+	struct cfg *cfg = cfg_load(file);
+	struct worker_limits limits = config_worker_limits(cfg);
+	struct worker_pool *pool = pool_for_commands(&limits);
+	size_t i;
+
+	config_check(cfg, pool);
+	worker_pool_free(pool);
+	if (cfg->nerrors == 0)
+		return cfg;
+	cfg_sort_errors(cfg);
+	for (i = 0; i < cfg->nerrors; i++)
+		log_error("%s:%u: %s", cfg->file, cfg->errors[i].line,
+		    cfg->errors[i].message);
+	log_error("%s: %zu error%s", cfg->file, cfg->nerrors,
+	    cfg->nerrors == 1 ? "" : "s");
+	cfg_free(cfg);
+	return NULL;
+}
+
+static void
+daemon_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	struct cfg *cfg;
+
+	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP && !d->stopping) {
+			log_info("reloading %s", d->config_file);
+			if ((cfg = daemon_load(d->config_file)) == NULL) {
+				log_error("the new config has errors: the old "
+				    "one stays in force");
+				continue;
+			}
+			cfg_free(d->next_cfg);
+			d->next_cfg = cfg;
+		} else if (si.ssi_signo != SIGHUP && !d->stopping) {
+			log_info("stopping: %u job%s running, %" PRIu64 "ms "
+			    "to finish", d->running, d->running == 1 ? "" : "s",
+			    d->cfg->workers.grace_ms);
+			d->stopping = 1;
+			d->stop_deadline = now_ms() + d->cfg->workers.grace_ms;
+		}
+	}
+}
+
+/* Puts a reloaded config in force once no job runs. */
+static int
+daemon_apply_reload(struct daemon *d)
+{
+	struct cfg *cfg = d->next_cfg;
+
+	d->next_cfg = NULL;
+	daemon_teardown(d);
+	if (daemon_setup(d, cfg) != 0)
+		return -1;
+	log_info("reloaded %s", d->config_file);
+	return 0;
+}
+
+static int
+daemon_min_wait(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* One turn of the loop: wait for something, then handle it. */
+static void
+daemon_turn(struct daemon *d)
+{
+	size_t n = 0, i, np, npool = worker_pool_size(d->pool);
+	struct pollfd *pfd = xcalloc(2 + d->nsources + npool, sizeof *pfd);
+	int wait = DAEMON_IDLE_MS, pool_wait;
+	int64_t due;
+
+	pfd[n].fd = d->sigfd;
+	pfd[n++].events = POLLIN;
+	np = n;
+	if (!d->stopping && d->next_cfg == NULL) {
+		for (i = 0; i < d->nsources; i++) {
+			pfd[n].fd = source_folder_fd(d->sources[i]);
+			pfd[n++].events = POLLIN;
+			wait = daemon_min_wait(wait,
+			    source_folder_tick(d->sources[i]));
+		}
+		due = journal_next_due(d->journal);
+		if (due >= 0)
+			wait = daemon_min_wait(wait, due <= wall_ms() ? 0 :
+			    (int)(due - wall_ms()));
+	}
+	np = n;
+	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
+	wait = daemon_min_wait(wait, pool_wait);
+	if (d->stopping)
+		wait = daemon_min_wait(wait, d->stop_deadline <= now_ms() ? 0 :
+		    (int)(d->stop_deadline - now_ms()));
+	if (poll(pfd, n, wait) < 0 && errno != EINTR)
+		fatal("poll: %s", strerror(errno));
+	if (pfd[0].revents & POLLIN)
+		daemon_signal(d);
+	for (i = 1; i < np; i++) {
+		if (pfd[i].revents & POLLIN)
+			source_folder_read(d->sources[i - 1]);
+	}
+	worker_pool_dispatch(d->pool, pfd + np, n - np);
+	free(pfd);
+}
+
+static int
+daemon_lock(const char *state)
+{
+	char *path;
+	int fd;
+
+	xasprintf(&path, "%s/lock", state);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		log_error("another objtrigger runs with the state folder %s",
+		    state);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Runs the daemon until SIGTERM or SIGINT; returns the exit status. */
+int
+daemon_run(const char *config_file)
+{
+	struct daemon d = { .config_file = config_file, .sigfd = -1 };
+	sigset_t sigs;
+	char *cause;
+	int lock, requeued, rc = 1;
+
+	if ((d.cfg = daemon_load(config_file)) == NULL)
+		return 1;
+	if ((d.journal = journal_open(d.cfg->state, &cause)) == NULL) {
+		log_error("%s", cause);
+		free(cause);
+		cfg_free(d.cfg);
+		return 1;
+	}
+	if ((lock = daemon_lock(d.cfg->state)) < 0) {
+		journal_close(d.journal);
+		cfg_free(d.cfg);
+		return 1;
+	}
+	xasprintf(&d.jobs_dir, "%s/jobs", d.cfg->state);
+	sink_folder_remove_tree(d.jobs_dir);
+	mkdir(d.jobs_dir, 0700);
+	if ((requeued = journal_requeue(d.journal)) > 0)
+		log_info("%d job%s that ran when objtrigger stopped run again",
+		    requeued, requeued == 1 ? "" : "s");
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	d.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	if (daemon_setup(&d, d.cfg) == 0) {
+		while (!d.stopping || d.running > 0) {
+			daemon_dispatch(&d);
+			daemon_flush(&d);
+			daemon_turn(&d);
+			if (d.stopping && d.running > 0 &&
+			    now_ms() >= d.stop_deadline) {
+				log_warn("%u job%s did not finish in time: they "
+				    "run again at the next start", d.running,
+				    d.running == 1 ? "" : "s");
+				d.aborting = 1;
+				worker_pool_abort(d.pool, "objtrigger stopped");
+			}
+			if (d.next_cfg != NULL && d.running == 0) {
+				daemon_flush(&d);
+				if (daemon_apply_reload(&d) != 0)
+					break;
+			}
+		}
+		daemon_flush(&d);
+		log_info("stopped");
+		rc = d.stopping ? 0 : 1;
+	}
+	daemon_teardown(&d);
+	cfg_free(d.next_cfg);
+	journal_close(d.journal);
+	close(d.sigfd);
+	close(lock);
+	free(d.jobs_dir);
+	return rc;
+}
