@@ -261,37 +261,6 @@ read_workers(struct cfg *cfg, xmlNode *n)
 		cfg_error(cfg, r.line, "<workers memory>: at least 16MiB");
 }
 
-static void
-read_watch(struct cfg *cfg, xmlNode *n)
-{
-	struct cfg_watch *w;
-	struct reader r;
-	char *type;
-
-	cfg->watches = xreallocarray(cfg->watches, cfg->nwatches + 1,
-	    sizeof *cfg->watches);
-	w = &cfg->watches[cfg->nwatches++];
-	memset(w, 0, sizeof *w);
-	reader_start(&r, cfg, n);
-	w->line = r.line;
-	w->name = reader_name(&r, "name");
-	type = reader_text(&r, "type", 1);
-	if (type != NULL && strcmp(type, "folder") != 0)
-		cfg_error(cfg, r.line,
-		    "<watch type=\"%s\">: unknown type "
-		    "(expected folder)",
-		    type);
-	free(type);
-	w->type = CFG_WATCH_FOLDER;
-	w->path = reader_text(&r, "path", 1);
-	reader_bool(&r, "recursive", &w->recursive);
-	w->ignore = reader_text(&r, "ignore", 0);
-	reader_duration(&r, "settle", &w->settle_ms);
-	reader_finish(&r);
-	if (node_next(n->children) != NULL)
-		reader_unexpected(cfg, n, node_next(n->children));
-}
-
 /* Splits a space-separated list into a NULL-terminated array. */
 static char **
 split_words(const char *s)
@@ -312,13 +281,39 @@ split_words(const char *s)
 }
 
 static void
-free_words(char **v)
+read_watch(struct cfg *cfg, xmlNode *n)
 {
-	size_t i;
+	struct cfg_watch *w;
+	struct reader r;
+	char *type, *ignore;
 
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
+	cfg->watches = xreallocarray(cfg->watches, cfg->nwatches + 1,
+	    sizeof *cfg->watches);
+	w = &cfg->watches[cfg->nwatches++];
+	memset(w, 0, sizeof *w);
+	reader_start(&r, cfg, n);
+	w->line = r.line;
+	w->name = reader_name(&r, "name");
+	type = reader_text(&r, "type", 1);
+	if (type != NULL && strcmp(type, "folder") != 0)
+		cfg_error(cfg, r.line,
+		    "<watch type=\"%s\">: unknown type "
+		    "(expected folder)",
+		    type);
+	free(type);
+	w->type = CFG_WATCH_FOLDER;
+	w->path = reader_text(&r, "path", 1);
+	reader_bool(&r, "recursive", &w->recursive);
+	ignore = reader_text(&r, "ignore", 0);
+	/* Hidden names (rsync's .name.XXXXXX too) and editors' and
+	 * downloaders' temporary files, unless the config says otherwise. */
+	w->ignore = split_words(
+	    ignore != NULL ? ignore : ".* *.tmp *.part *.partial *.swp *~");
+	free(ignore);
+	reader_duration(&r, "settle", &w->settle_ms);
+	reader_finish(&r);
+	if (node_next(n->children) != NULL)
+		reader_unexpected(cfg, n, node_next(n->children));
 }
 
 static void
@@ -345,7 +340,7 @@ read_events(struct reader *r, struct cfg_trigger *t)
 	}
 	if (words[0] == NULL)
 		cfg_error(r->cfg, r->line, "<trigger events>: empty");
-	free_words(words);
+	cfg_free_words(words);
 	free(v);
 }
 

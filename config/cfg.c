@@ -78,6 +78,17 @@ cfg_find_watch(const struct cfg *cfg, const char *name)
 	return NULL;
 }
 
+/* Frees a NULL-terminated list of words. */
+void
+cfg_free_words(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void
 cfg_free_trigger(struct cfg_trigger *t)
 {
@@ -85,9 +96,7 @@ cfg_free_trigger(struct cfg_trigger *t)
 
 	free(t->name);
 	free(t->watch);
-	for (i = 0; t->match != NULL && t->match[i] != NULL; i++)
-		free(t->match[i]);
-	free(t->match);
+	cfg_free_words(t->match);
 	free(t->plugin);
 	for (i = 0; i < t->nparams; i++) {
 		free(t->params[i].name);
@@ -109,7 +118,7 @@ cfg_free(struct cfg *cfg)
 	for (i = 0; i < cfg->nwatches; i++) {
 		free(cfg->watches[i].name);
 		free(cfg->watches[i].path);
-		free(cfg->watches[i].ignore);
+		cfg_free_words(cfg->watches[i].ignore);
 	}
 	free(cfg->watches);
 	for (i = 0; i < cfg->ntriggers; i++)

@@ -20,7 +20,7 @@ struct cfg_workers {
 	uint64_t cpu_ms; /* CPU time per job; 0 for no limit */
 	uint64_t file_size; /* largest file a job may write; 0 for none */
 	unsigned open_files; /* descriptors per worker */
-	uint64_t grace_ms;   /* how long running jobs may finish at stop */
+	uint64_t grace_ms; /* how long running jobs may finish at stop */
 };
 
 struct cfg_watch {
@@ -28,7 +28,7 @@ struct cfg_watch {
 	enum cfg_watch_type type;
 	char *path;
 	int recursive;
-	char *ignore; /* NULL: the default list */
+	char **ignore; /* globs of names never taken; NULL-terminated */
 	uint64_t settle_ms;
 	unsigned line;
 };
@@ -95,6 +95,7 @@ void cfg_error(struct cfg *, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 void cfg_sort_errors(struct cfg *);
+void cfg_free_words(char **);
 /* Sorts the errors by line and prints each as "file:line: message". */
 void cfg_print_errors(struct cfg *, FILE *);
 

@@ -6,7 +6,12 @@ set -u
 : "${top_srcdir:?run through make check}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/objtrigger-test.XXXXXX") || exit 99
-trap 'rm -rf "$T"' EXIT
+DAEMON_PID=
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
 cd "$T" || exit 99
 
 fail() {
@@ -22,14 +27,14 @@ skip() {
 # run EXPECTED-STATUS CMD...: runs CMD, keeps its output in $T/stdout and
 # $T/stderr, and fails unless it exits with EXPECTED-STATUS.
 run() {
-	want=$1
+	_want=$1
 	shift
 	"$@" >"$T/stdout" 2>"$T/stderr"
-	got=$?
-	if [ "$got" != "$want" ]; then
+	_got=$?
+	if [ "$_got" != "$_want" ]; then
 		echo "--- stdout"; cat "$T/stdout"
 		echo "--- stderr"; cat "$T/stderr"
-		fail "'$*' exited $got, expected $want"
+		fail "'$*' exited $_got, expected $_want"
 	fi
 }
 
@@ -47,4 +52,89 @@ no_sanitizer_report() {
 		cat "$T/stderr"
 		fail "sanitizer report"
 	fi
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s; fails after SECONDS.
+wait_until() {
+	_limit=$(($1 * 10))
+	shift
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ "$_i" -le "$_limit" ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_daemon CONFIG: runs objtrigger in the background, logging to
+# $T/daemon.log, and waits until it watches its folders.
+start_daemon() {
+	_starts=$(grep -c 'info: watching' "$T/daemon.log" 2>/dev/null)
+	"$OBJTRIGGER" run -c "$1" >>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_until 30 daemon_started "${_starts:-0}" || {
+		cat "$T/daemon.log"
+		fail "the daemon did not start"
+	}
+}
+daemon_started() {
+	[ "$(grep -c 'info: watching' "$T/daemon.log")" -gt "$1" ]
+}
+
+# stop_daemon: SIGTERM, and the daemon must exit 0 within 30 s.
+stop_daemon() {
+	kill -TERM "$DAEMON_PID"
+	wait_until 30 daemon_gone || fail "the daemon did not stop"
+	wait "$DAEMON_PID"
+	_st=$?
+	DAEMON_PID=
+	[ "$_st" = 0 ] || { cat "$T/daemon.log"; fail "the daemon exited $_st"; }
+}
+daemon_gone() {
+	! kill -0 "$DAEMON_PID" 2>/dev/null ||
+	    grep -q "^State:.*zombie" "/proc/$DAEMON_PID/status" 2>/dev/null
+}
+
+# files DIR: how many visible files are under DIR.
+files() {
+	find "$1" -type f ! -name '.*' 2>/dev/null | wc -l
+}
+
+# has_files DIR N: DIR holds at least N visible files.
+has_files() {
+	[ "$(files "$1")" -ge "$2" ]
+}
+
+# runs KEY: how many times the counting transform ran on KEY.
+runs() {
+	grep -cxF -- "$1" "$T/runs.log" 2>/dev/null
+}
+
+# counting_config FILE [WATCH-ATTRIBUTES] [TRIGGER-ATTRIBUTES]: a config
+# copying $T/inbox to $T/outbox with the counting transform.
+counting_config() {
+	cat >"$1" <<XML
+<objtrigger>
+  <state path="$T/state"/>
+  <workers count="2" timeout="20s" grace="5s"/>
+  <watch name="in" type="folder" path="$T/inbox" recursive="yes" ${2:-}/>
+  <trigger name="count" watch="in" ${3:-}>
+    <transform plugin="counting">
+      <param name="log" value="$T/runs.log"/>
+    </transform>
+    <output path="$T/outbox/{dir}/{name}"/>
+  </trigger>
+</objtrigger>
+XML
+}
+
+# use_test_plugins: one plugin folder with the built transforms and the
+# test ones (counting, the broken ones).
+use_test_plugins() {
+	mkdir -p "$T/plugins"
+	for f in "$OBJTRIGGER_PLUGIN_DIR"/*.so "$BROKEN_PLUGIN_DIR"/*.so; do
+		ln -sf "$f" "$T/plugins/"
+	done
+	OBJTRIGGER_PLUGIN_DIR=$T/plugins
+	export OBJTRIGGER_PLUGIN_DIR
 }

@@ -142,12 +142,14 @@ check_loop(struct cfg *cfg, const struct cfg_trigger *t)
 		tmp = template_root(t->outputs[i].path);
 		root = check_absolute(tmp);
 		free(tmp);
-		inside = strcmp(root, watched) == 0 || (w->recursive &&
-		    strncmp(root, watched, len) == 0 &&
-		    (root[len] == '/' || strcmp(watched, "/") == 0));
+		inside = strcmp(root, watched) == 0 ||
+		    (w->recursive && strncmp(root, watched, len) == 0 &&
+			(root[len] == '/' || strcmp(watched, "/") == 0));
 		if (inside && check_could_match(t, w, t->outputs[i].path))
-			cfg_error(cfg, t->outputs[i].line, "<output path=\"%s\"> "
-			    "writes into %s, which the trigger's own watch '%s' "
+			cfg_error(cfg, t->outputs[i].line,
+			    "<output path=\"%s\"> "
+			    "writes into %s, which the trigger's own watch "
+			    "'%s' "
 			    "watches: it would run on its own outputs. Write "
 			    "elsewhere, make match= leave the outputs out, or "
 			    "set allow-loop=\"yes\" on the trigger",
@@ -174,13 +176,16 @@ config_check(struct cfg *cfg, struct worker_pool *pool)
 		if (t->plugin != NULL)
 			check_plugin(cfg, t, pool);
 		if (t->events & CFG_EVENT_REMOVED)
-			cfg_error(cfg, t->line, "<trigger events=\"removed\">: "
+			cfg_error(cfg, t->line,
+			    "<trigger events=\"removed\">: "
 			    "folder watches report new files only");
 		for (k = 0; k < t->noutputs; k++) {
 			if (t->outputs[k].path != NULL &&
 			    template_check(t->outputs[k].path, &cause) != 0) {
-				cfg_error(cfg, t->outputs[k].line, "<output "
-				    "path>: %s", cause);
+				cfg_error(cfg, t->outputs[k].line,
+				    "<output "
+				    "path>: %s",
+				    cause);
 				free(cause);
 			}
 		}

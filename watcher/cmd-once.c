@@ -148,8 +148,8 @@ once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 		    job->plugin, job->inputs[0].path, status_words[job->status],
 		    job->message);
 		rc = 1;
-	} else if (sink_folder_walk(job->outdir, once_commit_one, &c,
-	    &cause) != 0) {
+	} else if (sink_folder_walk(job->outdir, once_commit_one, &c, &cause) !=
+	    0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
 		rc = 1;

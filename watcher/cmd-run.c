@@ -12,11 +12,10 @@
 int
 cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
+	static const struct option options[] = { { "config", required_argument,
+						     NULL, 'c' },
 		{ "log-format", required_argument, NULL, 'L' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ NULL, 0, NULL, 0 } };
 	const char *file = NULL;
 	int ch;
 
@@ -28,7 +27,8 @@ cmd_run(int argc, char **argv)
 		case 'L':
 			if (strcmp(optarg, "json") != 0 &&
 			    strcmp(optarg, "text") != 0) {
-				fprintf(stderr, "objtrigger: run: --log-format "
+				fprintf(stderr,
+				    "objtrigger: run: --log-format "
 				    "is text or json\n");
 				return 2;
 			}

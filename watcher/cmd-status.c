@@ -71,7 +71,8 @@ status_count_row(void *arg, sqlite3_stmt *s)
 	if ((t = json_object_get(counts, trigger)) == NULL) {
 		t = json_object();
 		for (i = 0; status_states[i] != NULL; i++)
-			json_object_set_new(t, status_states[i], json_integer(0));
+			json_object_set_new(t, status_states[i],
+			    json_integer(0));
 		json_object_set_new(counts, trigger, t);
 	}
 	json_object_set_new(t, status_text(s, 1),
@@ -84,11 +85,12 @@ status_attempt_row(void *arg, sqlite3_stmt *s)
 	char when[32];
 
 	status_time(sqlite3_column_int64(s, 1), when, sizeof when);
-	json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s?}",
-	    "attempt", (json_int_t)sqlite3_column_int64(s, 0), "at", when,
-	    "result", status_text(s, 2), "error",
-	    sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL :
-	    status_text(s, 3)));
+	json_array_append_new(arg,
+	    json_pack("{s:I, s:s, s:s, s:s?}", "attempt",
+		(json_int_t)sqlite3_column_int64(s, 0), "at", when, "result",
+		status_text(s, 2), "error",
+		sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL :
+							   status_text(s, 3)));
 }
 
 struct status_dead {
@@ -103,17 +105,21 @@ status_dead_row(void *arg, sqlite3_stmt *s)
 	json_t *attempts = json_array();
 	char when[32], *sql;
 
-	xasprintf(&sql, "SELECT n, started, result, error FROM attempts "
-	    "WHERE job = %" PRId64 " ORDER BY n", (int64_t)sqlite3_column_int64(s, 0));
+	xasprintf(&sql,
+	    "SELECT n, started, result, error FROM attempts "
+	    "WHERE job = %" PRId64 " ORDER BY n",
+	    (int64_t)sqlite3_column_int64(s, 0));
 	journal_query(sd->j, sql, status_attempt_row, attempts);
 	free(sql);
 	status_time(sqlite3_column_int64(s, 5), when, sizeof when);
-	json_array_append_new(sd->list, json_pack("{s:I, s:s, s:s, s:s, s:I, "
-	    "s:s, s:s, s:o}", "id", (json_int_t)sqlite3_column_int64(s, 0),
-	    "trigger", status_text(s, 1), "folder", status_text(s, 2), "key",
-	    status_text(s, 3), "attempts",
-	    (json_int_t)sqlite3_column_int64(s, 4), "at", when, "error",
-	    status_text(s, 6), "history", attempts));
+	json_array_append_new(sd->list,
+	    json_pack("{s:I, s:s, s:s, s:s, s:I, "
+		      "s:s, s:s, s:o}",
+		"id", (json_int_t)sqlite3_column_int64(s, 0), "trigger",
+		status_text(s, 1), "folder", status_text(s, 2), "key",
+		status_text(s, 3), "attempts",
+		(json_int_t)sqlite3_column_int64(s, 4), "at", when, "error",
+		status_text(s, 6), "history", attempts));
 }
 
 static void
@@ -127,33 +133,40 @@ status_print_text(json_t *counts, json_t *dead)
 	for (i = 0; status_states[i] != NULL; i++)
 		printf(" %9s", status_states[i]);
 	printf("\n");
-	json_object_foreach(counts, trigger, t) {
+	json_object_foreach(counts, trigger, t)
+	{
 		printf("%-20s", trigger);
 		for (i = 0; status_states[i] != NULL; i++)
-			printf(" %9" JSON_INTEGER_FORMAT, json_integer_value(
-			    json_object_get(t, status_states[i])));
+			printf(" %9" JSON_INTEGER_FORMAT,
+			    json_integer_value(
+				json_object_get(t, status_states[i])));
 		printf("\n");
 	}
 	if (json_array_size(dead) == 0)
 		return;
 	printf("\nlast dead letters (objtrigger retry ID puts one back):\n");
-	json_array_foreach(dead, i, d) {
-		printf("  job %" JSON_INTEGER_FORMAT " %s %s/%s, %"
-		    JSON_INTEGER_FORMAT " attempt%s, dead since %s\n",
+	json_array_foreach(dead, i, d)
+	{
+		printf("  job %" JSON_INTEGER_FORMAT
+		       " %s %s/%s, %" JSON_INTEGER_FORMAT
+		       " attempt%s, dead since %s\n",
 		    json_integer_value(json_object_get(d, "id")),
 		    json_string_value(json_object_get(d, "trigger")),
 		    json_string_value(json_object_get(d, "folder")),
 		    json_string_value(json_object_get(d, "key")),
 		    json_integer_value(json_object_get(d, "attempts")),
 		    json_integer_value(json_object_get(d, "attempts")) == 1 ?
-		    "" : "s", json_string_value(json_object_get(d, "at")));
-		json_array_foreach(json_object_get(d, "history"), k, a) {
+			"" :
+			"s",
+		    json_string_value(json_object_get(d, "at")));
+		json_array_foreach(json_object_get(d, "history"), k, a)
+		{
 			printf("    %" JSON_INTEGER_FORMAT ". %s %s: %s\n",
 			    json_integer_value(json_object_get(a, "attempt")),
 			    json_string_value(json_object_get(a, "at")),
 			    json_string_value(json_object_get(a, "result")),
 			    json_string_value(json_object_get(a, "error")) ?:
-			    "");
+									     "");
 		}
 	}
 }
@@ -162,8 +175,7 @@ int
 cmd_status(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
 	};
 	struct status_dead sd;
 	const char *file = NULL;
@@ -179,7 +191,8 @@ cmd_status(int argc, char **argv)
 		else if (ch == 'j')
 			json = 1;
 		else {
-			fprintf(stderr, "usage: objtrigger status [-c FILE] "
+			fprintf(stderr,
+			    "usage: objtrigger status [-c FILE] "
 			    "[--json]\n");
 			return 2;
 		}
@@ -189,12 +202,16 @@ cmd_status(int argc, char **argv)
 	counts = json_object();
 	sd.j = j;
 	sd.list = json_array();
-	xasprintf(&sql, "SELECT id, trigger, folder, key, attempts, updated, "
+	xasprintf(&sql,
+	    "SELECT id, trigger, folder, key, attempts, updated, "
 	    "error FROM jobs WHERE state = 'dead' ORDER BY updated DESC, id "
-	    "DESC LIMIT %d", STATUS_DEAD_SHOWN);
-	rc = journal_query(j, "SELECT trigger, state, count(*) FROM jobs "
-	    "GROUP BY trigger, state ORDER BY trigger", status_count_row,
-	    counts) | journal_query(j, sql, status_dead_row, &sd);
+	    "DESC LIMIT %d",
+	    STATUS_DEAD_SHOWN);
+	rc = journal_query(j,
+		 "SELECT trigger, state, count(*) FROM jobs "
+		 "GROUP BY trigger, state ORDER BY trigger",
+		 status_count_row, counts) |
+	    journal_query(j, sql, status_dead_row, &sd);
 	free(sql);
 	if (json) {
 		json_t *all = json_pack("{s:o, s:o}", "triggers", counts,
@@ -215,10 +232,9 @@ cmd_status(int argc, char **argv)
 int
 cmd_retry(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "trigger", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "trigger", required_argument,
+						     NULL, 't' },
+		{ NULL, 0, NULL, 0 } };
 	const char *file = NULL, *trigger = NULL;
 	struct journal *j;
 	struct cfg *cfg;
@@ -232,7 +248,8 @@ cmd_retry(int argc, char **argv)
 		else if (ch == 't')
 			trigger = optarg;
 		else {
-			fprintf(stderr, "usage: objtrigger retry [-c FILE] "
+			fprintf(stderr,
+			    "usage: objtrigger retry [-c FILE] "
 			    "[--trigger T] [ID...]\n");
 			return 2;
 		}
@@ -240,8 +257,10 @@ cmd_retry(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		id = strtoll(argv[i], &end, 10);
 		if (*argv[i] == '\0' || *end != '\0' || id < 0) {
-			fprintf(stderr, "objtrigger: retry: '%s' is not a job "
-			    "id\n", argv[i]);
+			fprintf(stderr,
+			    "objtrigger: retry: '%s' is not a job "
+			    "id\n",
+			    argv[i]);
 			return 2;
 		}
 	}
@@ -253,8 +272,10 @@ cmd_retry(int argc, char **argv)
 		n = journal_revive(j, trigger, strtoll(argv[i], NULL, 10),
 		    wall_ms());
 		if (n == 0)
-			fprintf(stderr, "objtrigger: retry: job %s is not a "
-			    "dead letter%s%s\n", argv[i], trigger ? " of " : "",
+			fprintf(stderr,
+			    "objtrigger: retry: job %s is not a "
+			    "dead letter%s%s\n",
+			    argv[i], trigger ? " of " : "",
 			    trigger ? trigger : "");
 		total = n < 0 ? -1 : total + n;
 	}

@@ -28,8 +28,8 @@
 #include "cfg.h"
 #include "objtrigger.h"
 
-#define DAEMON_IDLE_MS 1000  /* look at the journal at least this often */
-#define DAEMON_TX_MAX 2000   /* journal writes per transaction at most */
+#define DAEMON_IDLE_MS 1000 /* look at the journal at least this often */
+#define DAEMON_TX_MAX 2000 /* journal writes per transaction at most */
 #define DAEMON_RETRY_MS 5000 /* after the journal failed */
 
 struct daemon_trigger {
@@ -93,7 +93,8 @@ daemon_flush(struct daemon *d)
 	if (journal_commit(d->journal) == 0)
 		return;
 	log_error("the journal did not take the last events: rescanning in "
-	    "%ds", DAEMON_RETRY_MS / 1000);
+		  "%ds",
+	    DAEMON_RETRY_MS / 1000);
 	for (i = 0; i < d->nsources; i++)
 		source_folder_plan_rescan(d->sources[i], DAEMON_RETRY_MS);
 }
@@ -107,14 +108,15 @@ daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
 
 	if (strcmp(t->watch, e->watch) != 0 || !(t->events & CFG_EVENT_CREATED))
 		return 0;
-	if (e->size < t->min_size || (t->max_size != 0 && e->size > t->max_size))
+	if (e->size < t->min_size ||
+	    (t->max_size != 0 && e->size > t->max_size))
 		return 0;
 	if (t->match[0] == NULL)
 		return 1;
 	for (i = 0; t->match[i] != NULL; i++) {
 		if (strchr(t->match[i], '/') != NULL ?
-		    fnmatch(t->match[i], e->key, FNM_PATHNAME) == 0 :
-		    fnmatch(t->match[i], name, 0) == 0)
+			fnmatch(t->match[i], e->key, FNM_PATHNAME) == 0 :
+			fnmatch(t->match[i], name, 0) == 0)
 			return 1;
 	}
 	return 0;
@@ -137,7 +139,7 @@ daemon_emit(void *arg, const struct journal_event *e, const char *path,
 			continue;
 		daemon_tx(d);
 		if (journal_add(d->journal, e, d->triggers[i].cfg->name,
-		    wall_ms()) == 1)
+			wall_ms()) == 1)
 			log_debug("trigger %s: %s/%s queued",
 			    d->triggers[i].cfg->name, e->folder, e->key);
 	}
@@ -156,8 +158,10 @@ daemon_backoff(const struct cfg_retry *r, int n)
 		cap *= 2;
 	if (cap > r->max_backoff_ms)
 		cap = r->max_backoff_ms;
-	return cap == 0 ? 0 : (int64_t)arc4random_uniform(
-	    cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap + 1);
+	return cap == 0 ?
+	    0 :
+	    (int64_t)arc4random_uniform(
+		cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap + 1);
 }
 
 struct daemon_commit {
@@ -183,8 +187,8 @@ daemon_output_hook(void *arg, const char *dest, const struct stat *sb,
 		return -1;
 	}
 	free(dir);
-	xasprintf(&dir, "%s/%s", real, slash != NULL ? strrchr(dest, '/') + 1 :
-	    dest);
+	xasprintf(&dir, "%s/%s", real,
+	    slash != NULL ? strrchr(dest, '/') + 1 : dest);
 	rc = journal_add_output(c->d->journal, dir, sb, c->dj->id);
 	free(dir);
 	if (rc != 0)
@@ -257,8 +261,8 @@ daemon_job_done(struct job *job)
 		daemon_cleanup_job(dj);
 		return;
 	}
-	if (status == OT_OK && sink_folder_walk(job->outdir, daemon_output, &c,
-	    &cause) != 0) {
+	if (status == OT_OK &&
+	    sink_folder_walk(job->outdir, daemon_output, &c, &cause) != 0) {
 		status = c.status;
 		free(job->message);
 		job->message = cause;
@@ -269,13 +273,16 @@ daemon_job_done(struct job *job)
 		journal_done(d->journal, dj->id, now);
 		result = "done";
 	} else {
-		dead = status == OT_REJECT || dj->attempt >= (int)retry->attempts;
+		dead =
+		    status == OT_REJECT || dj->attempt >= (int)retry->attempts;
 		next_at = now + daemon_backoff(retry, dj->attempt);
 		journal_failed(d->journal, dj->id, dead, next_at, job->message,
 		    now);
 		result = dead ? "dead" : "retry";
 	}
-	log_job(dead ? LEVEL_ERROR : status == OT_OK ? LEVEL_INFO : LEVEL_WARN,
+	log_job(dead            ? LEVEL_ERROR :
+		status == OT_OK ? LEVEL_INFO :
+				  LEVEL_WARN,
 	    dj->id, dj->trigger->cfg->name, dj->input.key, result, dj->attempt,
 	    now_ms() - dj->started, job->message);
 	daemon_cleanup_job(dj);
@@ -299,7 +306,8 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 	sink_folder_remove_tree(dj->dir); /* a crashed run's leftovers */
 	if (mkdir(dj->dir, 0700) != 0 || mkdir(dj->job.outdir, 0700) != 0 ||
 	    mkdir(dj->job.tmpdir, 0700) != 0) {
-		log_error("job %s: %s: %s", dj->idbuf, dj->dir, strerror(errno));
+		log_error("job %s: %s: %s", dj->idbuf, dj->dir,
+		    strerror(errno));
 		daemon_cleanup_job(dj);
 		return -1;
 	}
@@ -328,7 +336,8 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 		 * journal only until the next start; put it back now. */
 		d->running--;
 		t->running--;
-		journal_failed(d->journal, jj->id, 0, 0, "no worker", wall_ms());
+		journal_failed(d->journal, jj->id, 0, 0, "no worker",
+		    wall_ms());
 		daemon_cleanup_job(dj);
 		return -1;
 	}
@@ -355,7 +364,7 @@ daemon_dispatch(struct daemon *d)
 		if (room == 0)
 			continue;
 		if (journal_runnable(d->journal, t->cfg->name, wall_ms(), room,
-		    &jobs, &n) != 0)
+			&jobs, &n) != 0)
 			continue;
 		for (k = 0; k < n; k++) {
 			daemon_start(d, t, &jobs[k]);
@@ -386,12 +395,12 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 			t->params[k].value = t->cfg->params[k].value;
 		}
 	}
-	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count,
-	    &limits, plugins_dir());
+	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count, &limits,
+	    plugins_dir());
 	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
 	for (i = 0; i < cfg->nwatches; i++) {
-		d->sources[i] = source_folder_new(&cfg->watches[i], daemon_emit,
-		    d, &cause);
+		d->sources[i] =
+		    source_folder_new(&cfg->watches[i], daemon_emit, d, &cause);
 		if (d->sources[i] == NULL) {
 			log_error("%s", cause);
 			free(cause);
@@ -464,14 +473,15 @@ daemon_signal(struct daemon *d)
 			log_info("reloading %s", d->config_file);
 			if ((cfg = daemon_load(d->config_file)) == NULL) {
 				log_error("the new config has errors: the old "
-				    "one stays in force");
+					  "one stays in force");
 				continue;
 			}
 			cfg_free(d->next_cfg);
 			d->next_cfg = cfg;
 		} else if (si.ssi_signo != SIGHUP && !d->stopping) {
 			log_info("stopping: %u job%s running, %" PRIu64 "ms "
-			    "to finish", d->running, d->running == 1 ? "" : "s",
+				 "to finish",
+			    d->running, d->running == 1 ? "" : "s",
 			    d->cfg->workers.grace_ms);
 			d->stopping = 1;
 			d->stop_deadline = now_ms() + d->cfg->workers.grace_ms;
@@ -524,15 +534,17 @@ daemon_turn(struct daemon *d)
 		}
 		due = journal_next_due(d->journal);
 		if (due >= 0)
-			wait = daemon_min_wait(wait, due <= wall_ms() ? 0 :
-			    (int)(due - wall_ms()));
+			wait = daemon_min_wait(wait,
+			    due <= wall_ms() ? 0 : (int)(due - wall_ms()));
 	}
 	np = n;
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
 	wait = daemon_min_wait(wait, pool_wait);
 	if (d->stopping)
-		wait = daemon_min_wait(wait, d->stop_deadline <= now_ms() ? 0 :
-		    (int)(d->stop_deadline - now_ms()));
+		wait = daemon_min_wait(wait,
+		    d->stop_deadline <= now_ms() ?
+			0 :
+			(int)(d->stop_deadline - now_ms()));
 	if (poll(pfd, n, wait) < 0 && errno != EINTR)
 		fatal("poll: %s", strerror(errno));
 	if (pfd[0].revents & POLLIN)
@@ -542,6 +554,7 @@ daemon_turn(struct daemon *d)
 			source_folder_read(d->sources[i - 1]);
 	}
 	worker_pool_dispatch(d->pool, pfd + np, n - np);
+	daemon_flush(d); /* ends of jobs are durable at once */
 	free(pfd);
 }
 
@@ -607,9 +620,10 @@ daemon_run(const char *config_file)
 			daemon_turn(&d);
 			if (d.stopping && d.running > 0 &&
 			    now_ms() >= d.stop_deadline) {
-				log_warn("%u job%s did not finish in time: they "
-				    "run again at the next start", d.running,
-				    d.running == 1 ? "" : "s");
+				log_warn("%u job%s did not finish in time: "
+					 "they "
+					 "run again at the next start",
+				    d.running, d.running == 1 ? "" : "s");
 				d.aborting = 1;
 				worker_pool_abort(d.pool, "objtrigger stopped");
 			}

@@ -28,7 +28,8 @@ static const char journal_schema[] =
     " inode INTEGER NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
     " event TEXT NOT NULL,"
     " state TEXT NOT NULL DEFAULT 'pending',"
-    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0," /* since queued or revived */
+    " tries INTEGER NOT NULL DEFAULT 0," /* all of them, for history */
     " next_at INTEGER NOT NULL DEFAULT 0,"
     " error TEXT,"
     " created INTEGER NOT NULL, updated INTEGER NOT NULL,"
@@ -45,37 +46,52 @@ static const char journal_schema[] =
     " mtime INTEGER NOT NULL, job INTEGER NOT NULL);";
 
 enum journal_stmt {
-	J_ADD, J_RUNNABLE, J_START, J_ATTEMPT, J_DONE, J_FAIL, J_ATTEMPT_END,
-	J_NEXT_DUE, J_OUTPUT_ADD, J_OUTPUT_IS, J_REQUEUE, J_REVIVE, J_COUNT
+	J_ADD,
+	J_RUNNABLE,
+	J_START,
+	J_ATTEMPT,
+	J_DONE,
+	J_FAIL,
+	J_ATTEMPT_END,
+	J_NEXT_DUE,
+	J_OUTPUT_ADD,
+	J_OUTPUT_IS,
+	J_REQUEUE,
+	J_REVIVE,
+	J_COUNT
 };
 
 static const char *journal_sql[J_COUNT] = {
 	[J_ADD] = "INSERT OR IGNORE INTO jobs (trigger, watch, folder, key, "
-	    "inode, size, mtime, event, created, updated) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	[J_RUNNABLE] = "SELECT id, watch, folder, key, size, event, attempts "
+		  "inode, size, mtime, event, created, updated) "
+		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[J_RUNNABLE] =
+	    "SELECT id, watch, folder, key, size, event, attempts "
 	    "FROM jobs WHERE trigger = ? AND state IN ('pending', 'retry') "
 	    "AND next_at <= ? ORDER BY next_at, id LIMIT ?",
-	[J_START] = "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
-	    " updated = ? WHERE id = ? RETURNING attempts",
-	[J_ATTEMPT] = "INSERT OR REPLACE INTO attempts (job, n, started) "
-	    "VALUES (?, ?, ?)",
+	[J_START] =
+	    "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+	    " tries = tries + 1, updated = ? WHERE id = ? RETURNING attempts, "
+	    "tries",
+	[J_ATTEMPT] = "INSERT INTO attempts (job, n, started) "
+		      "VALUES (?, ?, ?)",
 	[J_DONE] = "UPDATE jobs SET state = 'done', error = NULL, updated = ? "
-	    "WHERE id = ?",
+		   "WHERE id = ?",
 	[J_FAIL] = "UPDATE jobs SET state = ?, next_at = ?, error = ?, "
-	    "updated = ? WHERE id = ?",
-	[J_ATTEMPT_END] = "UPDATE attempts SET ended = ?, result = ?, error = ? "
-	    "WHERE job = ? AND n = (SELECT attempts FROM jobs WHERE id = ?)",
+		   "updated = ? WHERE id = ?",
+	[J_ATTEMPT_END] =
+	    "UPDATE attempts SET ended = ?, result = ?, error = ? "
+	    "WHERE job = ? AND n = (SELECT tries FROM jobs WHERE id = ?)",
 	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs WHERE state = 'retry'",
 	[J_OUTPUT_ADD] = "INSERT OR REPLACE INTO outputs (path, inode, size, "
-	    "mtime, job) VALUES (?, ?, ?, ?, ?)",
+			 "mtime, job) VALUES (?, ?, ?, ?, ?)",
 	[J_OUTPUT_IS] = "SELECT 1 FROM outputs WHERE path = ? AND inode = ? "
-	    "AND size = ? AND mtime = ?",
+			"AND size = ? AND mtime = ?",
 	[J_REQUEUE] = "UPDATE jobs SET state = 'pending', next_at = 0 "
-	    "WHERE state = 'running'",
+		      "WHERE state = 'running'",
 	[J_REVIVE] = "UPDATE jobs SET state = 'pending', attempts = 0, "
-	    "next_at = 0, updated = ?1 WHERE state = 'dead' AND "
-	    "(?2 IS NULL OR trigger = ?2) AND (?3 IS NULL OR id = ?3)",
+		     "next_at = 0, updated = ?1 WHERE state = 'dead' AND "
+		     "(?2 IS NULL OR trigger = ?2) AND (?3 IS NULL OR id = ?3)",
 };
 
 struct journal {
@@ -92,6 +108,10 @@ journal_fail_sql(struct journal *j, const char *what)
 	return -1;
 }
 
+/* A statement ready to bind. Every statement is reset after its rows are
+ * read: one left open would hold a read transaction on
+ * an old snapshot, and every later write of this connection would fail
+ * once another process (objtrigger retry) had written. */
 static sqlite3_stmt *
 journal_stmt(struct journal *j, enum journal_stmt which)
 {
@@ -117,23 +137,30 @@ journal_open(const char *state, char **cause)
 		return NULL;
 	}
 	xasprintf(&j->path, "%s/journal.db", state);
-	if (sqlite3_open_v2(j->path, &j->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(j->path, &j->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(j->db, 10000);
-	if (sqlite3_exec(j->db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=NORMAL;", NULL, NULL, &err) != SQLITE_OK ||
+	if (sqlite3_exec(j->db,
+		"PRAGMA journal_mode=WAL;"
+		"PRAGMA synchronous=NORMAL;",
+		NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(j->db, journal_schema, NULL, NULL, &err) != SQLITE_OK)
 		goto fail;
 	for (i = 0; i < J_COUNT; i++) {
 		if (sqlite3_prepare_v3(j->db, journal_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &j->stmt[i], NULL) != SQLITE_OK)
+			SQLITE_PREPARE_PERSISTENT, &j->stmt[i],
+			NULL) != SQLITE_OK)
 			goto fail;
 	}
 	return j;
 fail:
-	xasprintf(cause, "journal %s: %s", j->path, err != NULL ? err :
-	    j->db != NULL ? sqlite3_errmsg(j->db) : "cannot open");
+	xasprintf(cause, "journal %s: %s", j->path,
+	    err != NULL       ? err :
+		j->db != NULL ? sqlite3_errmsg(j->db) :
+				"cannot open");
 	sqlite3_free(err);
 	journal_close(j);
 	return NULL;
@@ -259,17 +286,18 @@ int
 journal_start(struct journal *j, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_START);
-	int n;
+	int n, tries;
 
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, id);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return journal_fail_sql(j, "start");
 	n = sqlite3_column_int(s, 0);
+	tries = sqlite3_column_int(s, 1);
 	sqlite3_reset(s);
 	s = journal_stmt(j, J_ATTEMPT);
 	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, n);
+	sqlite3_bind_int(s, 2, tries);
 	sqlite3_bind_int64(s, 3, now);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "attempt");
@@ -327,11 +355,13 @@ int64_t
 journal_next_due(struct journal *j)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_NEXT_DUE);
+	int64_t due = -1;
 
-	if (sqlite3_step(s) != SQLITE_ROW ||
-	    sqlite3_column_type(s, 0) == SQLITE_NULL)
-		return -1;
-	return sqlite3_column_int64(s, 0);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		due = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return due;
 }
 
 int64_t
@@ -342,8 +372,8 @@ stat_mtime_ns(const struct stat *sb)
 
 /* Remembers a file objtrigger wrote, so that a watch skips it. */
 int
-journal_add_output(struct journal *j, const char *path,
-    const struct stat *sb, int64_t job)
+journal_add_output(struct journal *j, const char *path, const struct stat *sb,
+    int64_t job)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_OUTPUT_ADD);
 
@@ -362,19 +392,21 @@ int
 journal_is_output(struct journal *j, const char *path, const struct stat *sb)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_OUTPUT_IS);
+	int found;
 
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)sb->st_ino);
 	sqlite3_bind_int64(s, 3, (int64_t)sb->st_size);
 	sqlite3_bind_int64(s, 4, stat_mtime_ns(sb));
-	return sqlite3_step(s) == SQLITE_ROW;
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return found;
 }
 
 /* Puts dead jobs back in line: all, a trigger's, or one by id (id < 0:
  * any). Returns how many, or -1. */
 int
-journal_revive(struct journal *j, const char *trigger, int64_t id,
-    int64_t now)
+journal_revive(struct journal *j, const char *trigger, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_REVIVE);
 

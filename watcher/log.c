@@ -95,7 +95,8 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		return;
 	vsnprintf(line, sizeof line, fmt, ap);
 	if (!log_json) {
-		fprintf(stderr, "%s: %s: %s\n", log_role, log_names[level], line);
+		fprintf(stderr, "%s: %s: %s\n", log_role, log_names[level],
+		    line);
 		return;
 	}
 	obj = json_object();
@@ -127,9 +128,8 @@ log_text_value(FILE *f, const char *s)
 
 /* The one line a job's end gets. */
 void
-log_job(enum log_level level, int64_t id, const char *trigger,
-    const char *key, const char *result, int attempts, uint64_t ms,
-    const char *error)
+log_job(enum log_level level, int64_t id, const char *trigger, const char *key,
+    const char *result, int attempts, uint64_t ms, const char *error)
 {
 	json_t *obj;
 
@@ -143,9 +143,11 @@ log_job(enum log_level level, int64_t id, const char *trigger,
 		json_object_set_new(obj, "key", log_json_string(key));
 		json_object_set_new(obj, "result", json_string(result));
 		json_object_set_new(obj, "attempts", json_integer(attempts));
-		json_object_set_new(obj, "duration_ms", json_integer((json_int_t)ms));
+		json_object_set_new(obj, "duration_ms",
+		    json_integer((json_int_t)ms));
 		if (error != NULL)
-			json_object_set_new(obj, "error", log_json_string(error));
+			json_object_set_new(obj, "error",
+			    log_json_string(error));
 		log_emit_json(level, obj);
 		return;
 	}
@@ -174,8 +176,8 @@ log_write_job(enum log_level level, const char *plugin, const char *job,
 		json_t *obj = json_object();
 		json_object_set_new(obj, "msg", log_json_string(line));
 		json_object_set_new(obj, "plugin", json_string(plugin));
-		json_object_set_new(obj, "job", json_string(job != NULL ? job :
-		    "-"));
+		json_object_set_new(obj, "job",
+		    json_string(job != NULL ? job : "-"));
 		log_emit_json(level, obj);
 		return;
 	}
@@ -183,13 +185,13 @@ log_write_job(enum log_level level, const char *plugin, const char *job,
 	    plugin, job != NULL ? job : "-", line);
 }
 
-#define LOG_FUNCTION(fn, level)             \
-	void fn(const char *fmt, ...)       \
-	{                                   \
-		va_list ap;                 \
-		va_start(ap, fmt);          \
+#define LOG_FUNCTION(fn, level) \
+	void fn(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, fmt); \
 		log_vwrite(level, fmt, ap); \
-		va_end(ap);                 \
+		va_end(ap); \
 	}
 
 LOG_FUNCTION(log_error, LEVEL_ERROR)

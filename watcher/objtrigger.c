@@ -14,16 +14,15 @@ static const struct command {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *usage;
-} commands[] = {
-	{ "run", cmd_run, "run [-c FILE] [--log-format text|json]" },
+} commands[] = { { "run", cmd_run, "run [-c FILE] [--log-format text|json]" },
 	{ "check", cmd_check, "check [-c FILE]" },
 	{ "status", cmd_status, "status [-c FILE] [--json]" },
 	{ "retry", cmd_retry, "retry [-c FILE] [--trigger T] [ID...]" },
 	{ "plugins", cmd_plugins, "plugins" },
-	{ "once", cmd_once, "once [-t TIMEOUT] [-m MEMORY] [-C CPU] "
+	{ "once", cmd_once,
+	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] "
 	    "[-f FILESIZE] PLUGIN INPUT OUTDIR [-p NAME=VALUE]..." },
-	{ NULL, NULL, NULL }
-};
+	{ NULL, NULL, NULL } };
 
 static void
 usage(FILE *f)

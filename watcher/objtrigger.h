@@ -19,9 +19,8 @@ struct stat;
 enum log_level { LEVEL_ERROR = 0, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
 void log_open(enum log_level, const char *role);
 void log_set_json(int);
-void log_job(enum log_level, int64_t id, const char *trigger,
-    const char *key, const char *result, int attempts, uint64_t ms,
-    const char *error);
+void log_job(enum log_level, int64_t id, const char *trigger, const char *key,
+    const char *result, int attempts, uint64_t ms, const char *error);
 void log_vwrite(enum log_level, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -154,10 +153,10 @@ struct plugin_info *worker_pool_describe(struct worker_pool *,
     const char *plugin, char **cause);
 
 /* sink-folder.c: committing a job's outputs into folders. */
-typedef int (*sink_walk_cb)(void *, const char *rel, const char *path,
-    char **cause);
-typedef int (*sink_hook_cb)(void *, const char *dest, const struct stat *,
-    char **cause);
+typedef int (
+    *sink_walk_cb)(void *, const char *rel, const char *path, char **cause);
+typedef int (
+    *sink_hook_cb)(void *, const char *dest, const struct stat *, char **cause);
 int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
 int sink_folder_put(const char *root, const char *dest, const char *from,
     sink_hook_cb, void *, char **cause);
@@ -168,11 +167,11 @@ struct journal;
 struct journal_event {
 	const char *watch;
 	const char *folder; /* the watched folder, absolute */
-	const char *key;    /* path relative to it */
-	const char *event;  /* "created" */
+	const char *key; /* path relative to it */
+	const char *event; /* "created" */
 	int64_t inode;
 	uint64_t size;
-	int64_t mtime;      /* nanoseconds */
+	int64_t mtime; /* nanoseconds */
 };
 struct journal_job {
 	int64_t id;
@@ -229,15 +228,14 @@ int64_t wall_ms(void);
 
 /* template.c: output names. */
 struct template_vars {
-	const char *key;     /* the input's key */
-	const char *name;    /* the output's path in the job's output folder */
+	const char *key; /* the input's key */
+	const char *name; /* the output's path in the job's output folder */
 	const char *trigger;
 	time_t when;
 };
 int template_check(const char *, char **cause);
 char *template_root(const char *);
-char *template_expand(const char *, const struct template_vars *,
-    char **cause);
+char *template_expand(const char *, const struct template_vars *, char **cause);
 
 /* objtrigger.c: the command line. */
 const char *plugins_dir(void);

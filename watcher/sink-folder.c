@@ -38,7 +38,8 @@ sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
 		return -1;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		xasprintf(&path, "%s/%s", dir, de->d_name);
 		xasprintf(&child, "%s%s%s", rel, *rel != '\0' ? "/" : "",
@@ -51,7 +52,8 @@ sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
 		else if (S_ISREG(sb.st_mode))
 			rc = cb(arg, child, path, cause);
 		else
-			log_warn("output %s is not a regular file: skipped", path);
+			log_warn("output %s is not a regular file: skipped",
+			    path);
 		free(path);
 		free(child);
 	}
@@ -86,8 +88,10 @@ sink_mkdirs(const char *root, const char *dest, char **cause)
 			rc = -1;
 		} else if ((size_t)(p - path) > rootlen &&
 		    (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-			xasprintf(cause, "%s is not a folder: not writing "
-			    "through it", path);
+			xasprintf(cause,
+			    "%s is not a folder: not writing "
+			    "through it",
+			    path);
 			rc = -1;
 		}
 		*p = '/';
@@ -139,8 +143,9 @@ sink_folder_put(const char *root, const char *dest, const char *from,
 		return -1;
 	}
 	slash = strrchr(dest, '/');
-	xasprintf(&tmp, "%.*s/.objtrigger-XXXXXX", slash != NULL ?
-	    (int)(slash - dest) : 1, slash != NULL ? dest : ".");
+	xasprintf(&tmp, "%.*s/.objtrigger-XXXXXX",
+	    slash != NULL ? (int)(slash - dest) : 1,
+	    slash != NULL ? dest : ".");
 	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		xasprintf(cause, "%s: %s", tmp, strerror(errno));
 		close(in);

@@ -31,13 +31,11 @@
 #include "cfg.h"
 #include "objtrigger.h"
 
-#define FOLDER_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
-	IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+#define FOLDER_MASK \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | \
+	    IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 #define FOLDER_RETRY_MS 60000
 #define FOLDER_FRESH_MS 1000 /* a scan holds files changed this recently */
-
-static const char *folder_default_ignore = ".* *.tmp *.part *.partial "
-    "*.swp *~";
 
 struct folder_watch {
 	int wd;
@@ -54,7 +52,7 @@ struct source_folder {
 	char *name;
 	char *root; /* absolute */
 	int recursive;
-	char **ignore;
+	const struct cfg_watch *cfg; /* borrowed: lives as long as this */
 	uint64_t settle_ms;
 	int fd;
 
@@ -69,58 +67,17 @@ struct source_folder {
 	void *arg;
 };
 
-static char **
-folder_split(const char *s)
-{
-	char **v = xcalloc(1, sizeof *v);
-	size_t n = 0, len;
-
-	for (;;) {
-		s += strspn(s, " \t\n");
-		if ((len = strcspn(s, " \t\n")) == 0)
-			return v;
-		v = xreallocarray(v, n + 2, sizeof *v);
-		v[n++] = xstrndup(s, len);
-		v[n] = NULL;
-		s += len;
-	}
-}
-
-static int
-folder_ignored(const struct source_folder *src, const char *name)
-{
-	size_t i;
-
-	for (i = 0; src->ignore[i] != NULL; i++) {
-		if (fnmatch(src->ignore[i], name, 0) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static void
-folder_free_words(char **v)
-{
-	size_t i;
-
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Whether a watch ignores a name (for the config's loop guard). */
+/* Whether a name matches one of the watch's ignore globs. */
 int
 source_folder_ignores(const struct cfg_watch *w, const char *name)
 {
-	char **ignore = folder_split(w->ignore != NULL ? w->ignore :
-	    folder_default_ignore);
 	size_t i;
-	int rc = 0;
 
-	for (i = 0; ignore[i] != NULL && !rc; i++)
-		rc = fnmatch(ignore[i], name, 0) == 0;
-	folder_free_words(ignore);
-	return rc;
+	for (i = 0; w->ignore[i] != NULL; i++) {
+		if (fnmatch(w->ignore[i], name, 0) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static struct folder_watch *
@@ -188,10 +145,11 @@ folder_limit_hit(struct source_folder *src, const char *path)
 		fclose(f);
 	}
 	log_error("watch %s: the inotify watch limit is reached "
-	    "(fs.inotify.max_user_watches = %s) at %s: raise it, for example "
-	    "with sysctl fs.inotify.max_user_watches=%d; until then the "
-	    "folders without a watch are rescanned every %ds", src->name,
-	    limit, path, 524288, FOLDER_RETRY_MS / 1000);
+		  "(fs.inotify.max_user_watches = %s) at %s: raise it, for "
+		  "example "
+		  "with sysctl fs.inotify.max_user_watches=%d; until then the "
+		  "folders without a watch are rescanned every %ds",
+	    src->name, limit, path, 524288, FOLDER_RETRY_MS / 1000);
 }
 
 /* Watches a folder; 0 if watched (or already), -1 if not. */
@@ -264,8 +222,8 @@ folder_emit(struct source_folder *src, const char *rel, const char *path,
 
 /* Holds a file until its size and time have not changed for period. */
 static void
-folder_settle(struct source_folder *src, const char *rel,
-    const struct stat *sb, uint64_t period)
+folder_settle(struct source_folder *src, const char *rel, const struct stat *sb,
+    uint64_t period)
 {
 	struct folder_settle *s;
 	size_t i;
@@ -315,9 +273,10 @@ folder_file(struct source_folder *src, const char *rel, int scanned)
 	if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		if (src->settle_ms > 0)
 			folder_settle(src, rel, &sb, src->settle_ms);
-		else if (scanned && (now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
-		    (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000 <
-		    FOLDER_FRESH_MS)
+		else if (scanned &&
+		    (now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+			    (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000 <
+			FOLDER_FRESH_MS)
 			folder_settle(src, rel, &sb, FOLDER_FRESH_MS);
 		else {
 			if (src->nsettling > 0)
@@ -346,8 +305,9 @@ folder_scan(struct source_folder *src, const char *rel)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    folder_ignored(src, de->d_name))
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    source_folder_ignores(src->cfg, de->d_name))
 			continue;
 		child = folder_join(rel, de->d_name);
 		if (de->d_type == DT_UNKNOWN) {
@@ -409,8 +369,7 @@ source_folder_new(const struct cfg_watch *w, source_emit_cb emit, void *arg,
 	src->name = xstrdup(w->name);
 	src->root = xstrdup(real);
 	src->recursive = w->recursive;
-	src->ignore = folder_split(w->ignore != NULL ? w->ignore :
-	    folder_default_ignore);
+	src->cfg = w;
 	src->settle_ms = w->settle_ms;
 	src->emit = emit;
 	src->arg = arg;
@@ -431,7 +390,6 @@ source_folder_free(struct source_folder *src)
 	for (i = 0; i < src->nsettling; i++)
 		free(src->settling[i].rel);
 	free(src->settling);
-	folder_free_words(src->ignore);
 	free(src->name);
 	free(src->root);
 	free(src);
@@ -451,7 +409,8 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		log_warn("watch %s: the kernel's event queue overflowed: "
-		    "rescanning", src->name);
+			 "rescanning",
+		    src->name);
 		src->rescan_at = 1; /* as soon as the queue is read */
 		return;
 	}
@@ -463,13 +422,14 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 		folder_forget(src, w);
 		return;
 	}
-	if (ev->len == 0 || folder_ignored(src, ev->name))
+	if (ev->len == 0 || source_folder_ignores(src->cfg, ev->name))
 		return;
 	rel = folder_join(w->rel, ev->name);
 	if (ev->mask & IN_ISDIR) {
 		if (ev->mask & IN_MOVED_FROM)
 			folder_drop_tree(src, rel);
-		else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && src->recursive)
+		else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+		    src->recursive)
 			folder_scan(src, rel);
 	} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
 		folder_file(src, rel, 0);
@@ -480,7 +440,8 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 int
 source_folder_read(struct source_folder *src)
 {
-	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[65536]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;
@@ -523,7 +484,8 @@ source_folder_tick(struct source_folder *src)
 			src->settling[i] = src->settling[--src->nsettling];
 		} else if (sb.st_size != s->size ||
 		    stat_mtime_ns(&sb) != s->mtime) {
-			folder_settle(src, s->rel, &sb, s->period); /* changing */
+			folder_settle(src, s->rel, &sb,
+			    s->period); /* changing */
 			next = s->due < next ? s->due : next;
 			i++;
 		} else {

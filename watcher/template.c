@@ -31,7 +31,8 @@ template_placeholder(const char *s, size_t *len)
 		return -1;
 	for (i = 0; template_names[i] != NULL; i++) {
 		if ((size_t)(end - s - 1) == strlen(template_names[i]) &&
-		    strncmp(s + 1, template_names[i], (size_t)(end - s - 1)) == 0) {
+		    strncmp(s + 1, template_names[i], (size_t)(end - s - 1)) ==
+			0) {
 			*len = (size_t)(end - s) + 1;
 			return (int)i;
 		}
@@ -80,26 +81,30 @@ template_check(const char *tmpl, char **cause)
 		if (*p != '{')
 			continue;
 		if (template_placeholder(p, &len) < 0) {
-			xasprintf(cause, "unknown placeholder at \"%.20s\" in "
+			xasprintf(cause,
+			    "unknown placeholder at \"%.20s\" in "
 			    "\"%s\" (known: {key} {dir} {name} {stem} {ext} "
-			    "{trigger} {date})", p, tmpl);
+			    "{trigger} {date})",
+			    p, tmpl);
 			return -1;
 		}
 		any = 1;
 		p += len - 1;
 	}
 	if (!any) {
-		xasprintf(cause, "\"%s\" has no placeholder: every output would "
-		    "land on the same file", tmpl);
+		xasprintf(cause,
+		    "\"%s\" has no placeholder: every output would "
+		    "land on the same file",
+		    tmpl);
 		return -1;
 	}
 	return 0;
 }
 
-/* Writes a variable's value for an output; *buf is scratch space. */
+/* Writes a variable's value for an output; buf has room for the key or
+ * the name, whichever is longer, so nothing is cut short. */
 static const char *
-template_value(int which, const struct template_vars *v, char *buf,
-    size_t size)
+template_value(int which, const struct template_vars *v, char *buf, size_t size)
 {
 	const char *slash, *dot, *name = v->name;
 	struct tm tm;
@@ -111,19 +116,21 @@ template_value(int which, const struct template_vars *v, char *buf,
 		return v->key;
 	case 1:
 		slash = strrchr(v->key, '/');
-		snprintf(buf, size, "%.*s", slash != NULL ?
-		    (int)(slash - v->key) : 0, v->key);
+		snprintf(buf, size, "%.*s",
+		    slash != NULL ? (int)(slash - v->key) : 0, v->key);
 		return buf;
 	case 2:
 		return name;
 	case 3:
-		snprintf(buf, size, "%.*s", dot != NULL && dot != name &&
-		    dot[-1] != '/' ? (int)(dot - name) : (int)strlen(name),
+		snprintf(buf, size, "%.*s",
+		    dot != NULL && dot != name && dot[-1] != '/' ?
+			(int)(dot - name) :
+			(int)strlen(name),
 		    name);
 		return buf;
 	case 4:
 		return dot != NULL && dot != name && dot[-1] != '/' ? dot + 1 :
-		    "";
+								      "";
 	case 5:
 		return v->trigger;
 	default:
@@ -148,13 +155,16 @@ template_append(char *out, size_t size, const char *s, char **cause)
 			return -1;
 		}
 		if (len > NAME_MAX) {
-			xasprintf(cause, "a component of the name is %zu bytes "
-			    "(at most %d)", len, NAME_MAX);
+			xasprintf(cause,
+			    "a component of the name is %zu bytes "
+			    "(at most %d)",
+			    len, NAME_MAX);
 			return -1;
 		}
 		used = strlen(out);
 		if (len > 0 && used + len + 2 > size) {
-			xasprintf(cause, "the name is over %zu bytes", size - 1);
+			xasprintf(cause, "the name is over %zu bytes",
+			    size - 1);
 			return -1;
 		}
 		if (len > 0)
@@ -170,18 +180,18 @@ template_append(char *out, size_t size, const char *s, char **cause)
  * too long.
  */
 char *
-template_expand(const char *tmpl, const struct template_vars *v,
-    char **cause)
+template_expand(const char *tmpl, const struct template_vars *v, char **cause)
 {
-	char *out = xcalloc(1, PATH_MAX), *part, buf[PATH_MAX];
 	size_t rootlen = template_root_len(tmpl), len, partlen = 0;
+	size_t bufsize = strlen(v->key) + strlen(v->name) + 64;
+	char *out = xcalloc(1, PATH_MAX), *part, *buf = xmalloc(bufsize);
 	const char *p, *val;
 	int which;
 
 	part = xcalloc(1, 4 * PATH_MAX);
 	for (p = tmpl + rootlen; *p != '\0'; p++) {
 		if ((which = template_placeholder(p, &len)) >= 0) {
-			val = template_value(which, v, buf, sizeof buf);
+			val = template_value(which, v, buf, bufsize);
 			p += len - 1;
 		} else {
 			val = p;
@@ -196,8 +206,9 @@ template_expand(const char *tmpl, const struct template_vars *v,
 		partlen += len;
 	}
 	part[partlen] = '\0';
-	snprintf(out, PATH_MAX, "%.*s", rootlen == 0 && tmpl[0] != '/' ? 1 :
-	    (int)rootlen, rootlen == 0 && tmpl[0] != '/' ? "." : tmpl);
+	snprintf(out, PATH_MAX, "%.*s",
+	    rootlen == 0 && tmpl[0] != '/' ? 1 : (int)rootlen,
+	    rootlen == 0 && tmpl[0] != '/' ? "." : tmpl);
 	if (template_append(out, PATH_MAX, part, cause) != 0)
 		goto fail;
 	if (strlen(out) == rootlen || (rootlen == 0 && strcmp(out, ".") == 0)) {
@@ -205,9 +216,11 @@ template_expand(const char *tmpl, const struct template_vars *v,
 		goto fail;
 	}
 	free(part);
+	free(buf);
 	return out;
 fail:
 	free(part);
+	free(buf);
 	free(out);
 	return NULL;
 }

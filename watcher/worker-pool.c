@@ -356,7 +356,8 @@ worker_pool_fds(const struct worker_pool *pool, struct pollfd *pfd,
 	if (next == UINT64_MAX)
 		*wait_ms = -1;
 	else
-		*wait_ms = next <= now ? 0 :
+		*wait_ms = next <= now ?
+		    0 :
 		    (int)(next - now > INT32_MAX ? INT32_MAX : next - now);
 	return n;
 }
@@ -386,7 +387,8 @@ worker_pool_dispatch(struct worker_pool *pool, const struct pollfd *pfd,
 			ended++;
 		} else if (w->deadline <= now) {
 			struct job *job = w->job;
-			worker_pool_finish(job, OT_RETRY, worker_reap(pool, w, 1));
+			worker_pool_finish(job, OT_RETRY,
+			    worker_reap(pool, w, 1));
 			ended++;
 		}
 	}

@@ -1,0 +1,486 @@
+/* test-journal.c - the journal of jobs, on a real SQLite file. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "objtrigger.h"
+
+#define NOW 1700000000000LL
+
+struct fixture {
+	char dir[64]; /* the temporary folder */
+	char state[80]; /* the state folder in it, made by journal_open */
+	struct journal *j;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char *cause = NULL;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-journal-XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+	if ((f->j = journal_open(f->state, &cause)) == NULL) {
+		print_message("%s\n", cause);
+		free(cause);
+		sink_folder_remove_tree(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	journal_close(f->j);
+	sink_folder_remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Adds a job for a version of a file; journal_add's result. */
+static int
+add_version(struct journal *j, const char *trigger, const char *key,
+    int64_t inode, uint64_t size, int64_t mtime)
+{
+	struct journal_event e = { "drop", "/srv/drop", key, "created", inode,
+		size, mtime };
+
+	return journal_add(j, &e, trigger, NOW);
+}
+
+/* Adds a new job for key, in a transaction. */
+static void
+add(struct journal *j, const char *trigger, const char *key)
+{
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(add_version(j, trigger, key, 1, 10, 100), 1);
+	assert_int_equal(journal_commit(j), 0);
+}
+
+/* The ids of the jobs of a trigger that may run at now, up to max. */
+static size_t
+runnable(struct journal *j, const char *trigger, int64_t now, unsigned limit,
+    int64_t *ids, size_t max)
+{
+	struct journal_job *jobs;
+	size_t n, i;
+
+	assert_int_equal(journal_runnable(j, trigger, now, limit, &jobs, &n),
+	    0);
+	assert_true(n <= max);
+	for (i = 0; i < n; i++) {
+		ids[i] = jobs[i].id;
+		assert_string_equal(jobs[i].trigger, trigger);
+		journal_job_free(&jobs[i]);
+	}
+	free(jobs);
+	return n;
+}
+
+/* How many jobs of a trigger may run at now. */
+static size_t
+count_runnable(struct journal *j, const char *trigger, int64_t now)
+{
+	int64_t ids[16];
+
+	return runnable(j, trigger, now, 16, ids, 16);
+}
+
+/* The id of the only runnable job of a trigger. */
+static int64_t
+only_runnable(struct journal *j, const char *trigger)
+{
+	int64_t ids[16];
+
+	assert_int_equal(runnable(j, trigger, NOW, 16, ids, 16), 1);
+	return ids[0];
+}
+
+/* Runs a job to a failure that kills it. */
+static void
+kill_job(struct journal *j, int64_t id)
+{
+	assert_true(journal_start(j, id, NOW) >= 1);
+	assert_int_equal(journal_failed(j, id, 1, 0, "dead", NOW), 0);
+}
+
+static void
+test_open(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], *cause = NULL;
+	struct stat sb;
+	int i;
+
+	snprintf(path, sizeof path, "%s/journal.db", f->state);
+	assert_int_equal(stat(f->state, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	add(f->j, "t", "kept.jpg");
+
+	/* Opening again finds the schema and the job. */
+	for (i = 0; i < 2; i++) {
+		journal_close(f->j);
+		f->j = journal_open(f->state, &cause);
+		assert_null(cause);
+		assert_non_null(f->j);
+		assert_int_equal(count_runnable(f->j, "t", NOW), 1);
+	}
+}
+
+static void
+test_open_fails(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], *cause = NULL;
+
+	snprintf(path, sizeof path, "%s/missing/state", f->dir);
+	assert_null(journal_open(path, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "cannot make the state folder"));
+	free(cause);
+}
+
+static void
+test_add(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(add_version(j, "a", "p.jpg", 1, 10, 100), 1);
+	assert_int_equal(add_version(j, "a", "p.jpg", 1, 10, 100), 0);
+	assert_int_equal(add_version(j, "a", "p.jpg", 1, 10, 101), 1);
+	assert_int_equal(add_version(j, "a", "p.jpg", 1, 11, 101), 1);
+	assert_int_equal(add_version(j, "a", "p.jpg", 2, 11, 101), 1);
+	assert_int_equal(add_version(j, "a", "p.jpg", 2, 11, 101), 0);
+	assert_int_equal(add_version(j, "b", "p.jpg", 1, 10, 100), 1);
+	assert_int_equal(journal_commit(j), 0);
+
+	/* Known once committed too. */
+	assert_int_equal(add_version(j, "a", "p.jpg", 1, 10, 100), 0);
+	assert_int_equal(add_version(j, "b", "p.jpg", 1, 10, 100), 0);
+	assert_int_equal(count_runnable(j, "a", NOW), 4);
+	assert_int_equal(count_runnable(j, "b", NOW), 1);
+	assert_int_equal(count_runnable(j, "c", NOW), 0);
+}
+
+static void
+test_runnable(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	const char *keys[] = { "1.jpg", "2.jpg", "3.jpg" };
+	struct journal_job *jobs;
+	int64_t ids[16];
+	size_t n, i;
+
+	add(j, "a", keys[0]);
+	add(j, "b", "other.jpg");
+	add(j, "a", keys[1]);
+	add(j, "a", keys[2]);
+
+	assert_int_equal(journal_runnable(j, "a", NOW, 10, &jobs, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			assert_true(jobs[i].id > jobs[i - 1].id);
+		assert_string_equal(jobs[i].trigger, "a");
+		assert_string_equal(jobs[i].watch, "drop");
+		assert_string_equal(jobs[i].folder, "/srv/drop");
+		assert_string_equal(jobs[i].key, keys[i]);
+		assert_string_equal(jobs[i].event, "created");
+		assert_int_equal(jobs[i].size, 10);
+		assert_int_equal(jobs[i].attempts, 0);
+		ids[i] = jobs[i].id;
+		journal_job_free(&jobs[i]);
+	}
+	free(jobs);
+
+	assert_int_equal(runnable(j, "a", NOW, 2, ids + 3, 2), 2);
+	assert_int_equal(ids[3], ids[0]);
+	assert_int_equal(ids[4], ids[1]);
+	assert_int_equal(runnable(j, "b", NOW, 10, ids, 16), 1);
+	assert_int_equal(runnable(j, "a", NOW, 0, ids, 16), 0);
+}
+
+static void
+test_retry(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	int64_t id, ids[16];
+
+	add(j, "t", "p.jpg");
+	id = only_runnable(j, "t");
+	assert_int_equal(journal_next_due(j), -1);
+	assert_int_equal(journal_start(j, id, NOW), 1);
+	assert_int_equal(count_runnable(j, "t", NOW), 0);
+
+	assert_int_equal(journal_failed(j, id, 0, NOW + 1000, "boom", NOW), 0);
+	assert_int_equal(journal_next_due(j), NOW + 1000);
+	assert_int_equal(count_runnable(j, "t", NOW), 0);
+	assert_int_equal(count_runnable(j, "t", NOW + 999), 0);
+	assert_int_equal(runnable(j, "t", NOW + 1000, 16, ids, 16), 1);
+	assert_int_equal(ids[0], id);
+
+	assert_int_equal(journal_start(j, id, NOW + 1000), 2);
+	assert_int_equal(journal_next_due(j), -1);
+	assert_int_equal(journal_failed(j, id, 0, NOW + 3000, "boom", NOW), 0);
+	assert_int_equal(journal_start(j, id, NOW + 3000), 3);
+	assert_int_equal(journal_done(j, id, NOW + 3000), 0);
+	assert_int_equal(count_runnable(j, "t", INT64_MAX), 0);
+	assert_int_equal(journal_next_due(j), -1);
+}
+
+static void
+test_dead(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+
+	add(j, "t", "p.jpg");
+	kill_job(j, only_runnable(j, "t"));
+	assert_int_equal(count_runnable(j, "t", NOW), 0);
+	assert_int_equal(count_runnable(j, "t", INT64_MAX), 0);
+	assert_int_equal(journal_next_due(j), -1);
+}
+
+static void
+test_requeue(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	int64_t id;
+
+	add(j, "t", "p.jpg");
+	id = only_runnable(j, "t");
+	assert_int_equal(journal_start(j, id, NOW), 1);
+	add(j, "t", "q.jpg");
+	assert_true(only_runnable(j, "t") != id);
+
+	assert_int_equal(journal_requeue(j), 1);
+	assert_int_equal(count_runnable(j, "t", NOW), 2);
+	assert_int_equal(journal_requeue(j), 0);
+	assert_int_equal(journal_start(j, id, NOW), 2);
+}
+
+/* Three dead jobs: two of trigger a, one of b. */
+static void
+add_dead(struct journal *j, int64_t *a1, int64_t *a2, int64_t *b1)
+{
+	int64_t ids[16];
+
+	add(j, "a", "1.jpg");
+	add(j, "a", "2.jpg");
+	add(j, "b", "1.jpg");
+	assert_int_equal(runnable(j, "a", NOW, 16, ids, 16), 2);
+	*a1 = ids[0];
+	*a2 = ids[1];
+	*b1 = only_runnable(j, "b");
+	kill_job(j, *a1);
+	kill_job(j, *a2);
+	kill_job(j, *b1);
+	assert_int_equal(count_runnable(j, "a", NOW), 0);
+	assert_int_equal(count_runnable(j, "b", NOW), 0);
+}
+
+static void
+test_revive_all(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	int64_t a1, a2, b1;
+
+	add_dead(j, &a1, &a2, &b1);
+	assert_int_equal(journal_revive(j, NULL, -1, NOW), 3);
+	assert_int_equal(count_runnable(j, "a", NOW), 2);
+	assert_int_equal(count_runnable(j, "b", NOW), 1);
+	assert_int_equal(journal_start(j, a1, NOW), 1);
+	assert_int_equal(journal_start(j, b1, NOW), 1);
+	assert_int_equal(journal_revive(j, NULL, -1, NOW), 0);
+}
+
+static void
+test_revive_trigger(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	int64_t a1, a2, b1;
+
+	add_dead(j, &a1, &a2, &b1);
+	assert_int_equal(journal_revive(j, "a", -1, NOW), 2);
+	assert_int_equal(count_runnable(j, "a", NOW), 2);
+	assert_int_equal(count_runnable(j, "b", NOW), 0);
+	assert_int_equal(journal_revive(j, "a", -1, NOW), 0);
+	assert_int_equal(journal_revive(j, "c", -1, NOW), 0);
+}
+
+static void
+test_revive_id(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	int64_t a1, a2, b1;
+
+	add_dead(j, &a1, &a2, &b1);
+	assert_int_equal(journal_revive(j, NULL, a2, NOW), 1);
+	assert_int_equal(only_runnable(j, "a"), a2);
+	assert_int_equal(journal_start(j, a2, NOW), 1);
+
+	/* Not dead: running, pending, or no such job. */
+	assert_int_equal(journal_revive(j, NULL, a2, NOW), 0);
+	assert_int_equal(journal_requeue(j), 1);
+	assert_int_equal(journal_revive(j, NULL, a2, NOW), 0);
+	assert_int_equal(journal_revive(j, NULL, b1 + 100, NOW), 0);
+
+	/* A trigger and an id that do not go together. */
+	assert_int_equal(journal_revive(j, "a", b1, NOW), 0);
+	assert_int_equal(journal_revive(j, "b", b1, NOW), 1);
+	assert_int_equal(count_runnable(j, "a", NOW), 1);
+}
+
+static void
+test_outputs(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], other[128];
+	struct stat sb, changed;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/out.webp", f->dir);
+	snprintf(other, sizeof other, "%s/other.webp", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fputs("webp", fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(stat(path, &sb), 0);
+
+	assert_int_equal(journal_is_output(f->j, path, &sb), 0);
+	assert_int_equal(journal_add_output(f->j, path, &sb, 1), 0);
+	assert_int_equal(journal_is_output(f->j, path, &sb), 1);
+	assert_int_equal(journal_is_output(f->j, other, &sb), 0);
+
+	changed = sb;
+	changed.st_size++;
+	assert_int_equal(journal_is_output(f->j, path, &changed), 0);
+	changed = sb;
+	changed.st_mtim.tv_nsec = (sb.st_mtim.tv_nsec + 1) % 1000000000;
+	assert_int_equal(journal_is_output(f->j, path, &changed), 0);
+	changed = sb;
+	changed.st_ino++;
+	assert_int_equal(journal_is_output(f->j, path, &changed), 0);
+
+	/* A new version of the same path replaces the old one. */
+	changed = sb;
+	changed.st_size++;
+	assert_int_equal(journal_add_output(f->j, path, &changed, 2), 0);
+	assert_int_equal(journal_is_output(f->j, path, &changed), 1);
+	assert_int_equal(journal_is_output(f->j, path, &sb), 0);
+}
+
+struct counts {
+	unsigned rows;
+	int64_t jobs;
+	int64_t dead;
+};
+
+static void
+count_row(void *arg, struct sqlite3_stmt *s)
+{
+	struct counts *c = arg;
+	const char *st = (const char *)sqlite3_column_text(s, 0);
+
+	c->rows++;
+	c->jobs += sqlite3_column_int64(s, 1);
+	if (st != NULL && strcmp(st, "dead") == 0)
+		c->dead = sqlite3_column_int64(s, 1);
+}
+
+static void
+test_query(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	const char *sql = "SELECT state, count(*) FROM jobs GROUP BY state";
+	struct counts c = { 0, 0, 0 };
+	int64_t a1, a2, b1;
+
+	assert_int_equal(journal_query(j, sql, count_row, &c), 0);
+	assert_int_equal(c.rows, 0);
+
+	add_dead(j, &a1, &a2, &b1);
+	add(j, "a", "3.jpg");
+	assert_int_equal(journal_revive(j, NULL, a1, NOW), 1);
+	assert_int_equal(journal_start(j, a1, NOW), 1);
+	assert_int_equal(journal_done(j, a1, NOW), 0);
+	assert_int_equal(journal_query(j, sql, count_row, &c), 0);
+	assert_int_equal(c.rows, 3);
+	assert_int_equal(c.jobs, 4);
+	assert_int_equal(c.dead, 2);
+}
+
+/* Reads leave no statement open: after them, another process may write
+ * and this connection still writes (objtrigger retry beside the daemon). */
+static void
+test_reads_release(void **state)
+{
+	struct fixture *f = *state;
+	struct journal *other;
+	struct stat sb;
+	char *cause = NULL;
+	int64_t id;
+
+	add(f->j, "t", "a");
+	id = only_runnable(f->j, "t");
+	assert_int_equal(journal_start(f->j, id, NOW), 1);
+	assert_int_equal(journal_failed(f->j, id, 0, NOW + 500, "x", NOW), 0);
+	assert_int_equal(journal_next_due(f->j), NOW + 500);
+	assert_int_equal(stat(f->state, &sb), 0);
+	assert_int_equal(journal_add_output(f->j, f->state, &sb, id), 0);
+	assert_int_equal(journal_is_output(f->j, f->state, &sb), 1);
+
+	assert_non_null(other = journal_open(f->state, &cause));
+	add(other, "t", "b");
+	journal_close(other);
+	add(f->j, "t", "c");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runnable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requeue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revive_all, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_revive_trigger, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_revive_id, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reads_release, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
