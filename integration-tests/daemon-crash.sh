@@ -38,5 +38,5 @@ diff -r -x '.objtrigger-*' inbox outbox >/dev/null || fail "outputs differ"
 reruns=$(($(wc -l <runs.log) - total))
 echo "$reruns re-runs after $kills kills with $workers workers"
 [ "$reruns" -le $((kills * workers)) ] || fail "$reruns re-runs"
-expect daemon.log "that ran when objtrigger stopped run again"
+expect daemon.log "that ran when objtrigger stopped"
 exit 0

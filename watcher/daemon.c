@@ -603,8 +603,9 @@ daemon_run(const char *config_file)
 	sink_folder_remove_tree(d.jobs_dir);
 	mkdir(d.jobs_dir, 0700);
 	if ((requeued = journal_requeue(d.journal)) > 0)
-		log_info("%d job%s that ran when objtrigger stopped run again",
-		    requeued, requeued == 1 ? "" : "s");
+		log_info("%d job%s that ran when objtrigger stopped %s again",
+		    requeued, requeued == 1 ? "" : "s",
+		    requeued == 1 ? "runs" : "run");
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -620,10 +621,10 @@ daemon_run(const char *config_file)
 			daemon_turn(&d);
 			if (d.stopping && d.running > 0 &&
 			    now_ms() >= d.stop_deadline) {
-				log_warn("%u job%s did not finish in time: "
-					 "they "
-					 "run again at the next start",
-				    d.running, d.running == 1 ? "" : "s");
+				log_warn("%u job%s did not finish in time: %s "
+				    "again at the next start", d.running,
+				    d.running == 1 ? "" : "s",
+				    d.running == 1 ? "it runs" : "they run");
 				d.aborting = 1;
 				worker_pool_abort(d.pool, "objtrigger stopped");
 			}
