@@ -520,7 +520,7 @@ daemon_turn(struct daemon *d)
 	size_t n = 0, i, np, npool = worker_pool_size(d->pool);
 	struct pollfd *pfd = xcalloc(2 + d->nsources + npool, sizeof *pfd);
 	int wait = DAEMON_IDLE_MS, pool_wait;
-	int64_t due;
+	int64_t due, now;
 
 	pfd[n].fd = d->sigfd;
 	pfd[n++].events = POLLIN;
@@ -532,10 +532,12 @@ daemon_turn(struct daemon *d)
 			wait = daemon_min_wait(wait,
 			    source_folder_tick(d->sources[i]));
 		}
-		due = journal_next_due(d->journal);
-		if (due >= 0)
-			wait = daemon_min_wait(wait,
-			    due <= wall_ms() ? 0 : (int)(due - wall_ms()));
+		/* A retry already due waits for room: the dispatch before
+		 * this turn started every due job that had some. */
+		now = wall_ms();
+		due = journal_next_due(d->journal, now);
+		if (due > now)
+			wait = daemon_min_wait(wait, (int)(due - now));
 	}
 	np = n;
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
@@ -622,8 +624,8 @@ daemon_run(const char *config_file)
 			if (d.stopping && d.running > 0 &&
 			    now_ms() >= d.stop_deadline) {
 				log_warn("%u job%s did not finish in time: %s "
-				    "again at the next start", d.running,
-				    d.running == 1 ? "" : "s",
+					 "again at the next start",
+				    d.running, d.running == 1 ? "" : "s",
 				    d.running == 1 ? "it runs" : "they run");
 				d.aborting = 1;
 				worker_pool_abort(d.pool, "objtrigger stopped");

@@ -82,7 +82,8 @@ static const char *journal_sql[J_COUNT] = {
 	[J_ATTEMPT_END] =
 	    "UPDATE attempts SET ended = ?, result = ?, error = ? "
 	    "WHERE job = ? AND n = (SELECT tries FROM jobs WHERE id = ?)",
-	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs WHERE state = 'retry'",
+	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs WHERE state = 'retry' "
+		       "AND next_at > ?",
 	[J_OUTPUT_ADD] = "INSERT OR REPLACE INTO outputs (path, inode, size, "
 			 "mtime, job) VALUES (?, ?, ?, ?, ?)",
 	[J_OUTPUT_IS] = "SELECT 1 FROM outputs WHERE path = ? AND inode = ? "
@@ -350,13 +351,14 @@ journal_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
 	return journal_end_attempt(j, id, state, error, now);
 }
 
-/* The earliest time a waiting retry is due, or -1 if none waits. */
+/* The earliest time after now a retry is due, or -1 if none waits. */
 int64_t
-journal_next_due(struct journal *j)
+journal_next_due(struct journal *j, int64_t now)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_NEXT_DUE);
 	int64_t due = -1;
 
+	sqlite3_bind_int64(s, 1, now);
 	if (sqlite3_step(s) == SQLITE_ROW &&
 	    sqlite3_column_type(s, 0) != SQLITE_NULL)
 		due = sqlite3_column_int64(s, 0);

@@ -194,7 +194,7 @@ int journal_start(struct journal *, int64_t id, int64_t now);
 int journal_done(struct journal *, int64_t id, int64_t now);
 int journal_failed(struct journal *, int64_t id, int dead, int64_t next_at,
     const char *error, int64_t now);
-int64_t journal_next_due(struct journal *);
+int64_t journal_next_due(struct journal *, int64_t now);
 int journal_add_output(struct journal *, const char *, const struct stat *,
     int64_t job);
 int journal_is_output(struct journal *, const char *, const struct stat *);

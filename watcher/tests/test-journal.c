@@ -232,24 +232,25 @@ test_retry(void **state)
 
 	add(j, "t", "p.jpg");
 	id = only_runnable(j, "t");
-	assert_int_equal(journal_next_due(j), -1);
+	assert_int_equal(journal_next_due(j, NOW), -1);
 	assert_int_equal(journal_start(j, id, NOW), 1);
 	assert_int_equal(count_runnable(j, "t", NOW), 0);
 
 	assert_int_equal(journal_failed(j, id, 0, NOW + 1000, "boom", NOW), 0);
-	assert_int_equal(journal_next_due(j), NOW + 1000);
+	assert_int_equal(journal_next_due(j, NOW), NOW + 1000);
+	assert_int_equal(journal_next_due(j, NOW + 1000), -1); /* due now */
 	assert_int_equal(count_runnable(j, "t", NOW), 0);
 	assert_int_equal(count_runnable(j, "t", NOW + 999), 0);
 	assert_int_equal(runnable(j, "t", NOW + 1000, 16, ids, 16), 1);
 	assert_int_equal(ids[0], id);
 
 	assert_int_equal(journal_start(j, id, NOW + 1000), 2);
-	assert_int_equal(journal_next_due(j), -1);
+	assert_int_equal(journal_next_due(j, NOW), -1);
 	assert_int_equal(journal_failed(j, id, 0, NOW + 3000, "boom", NOW), 0);
 	assert_int_equal(journal_start(j, id, NOW + 3000), 3);
 	assert_int_equal(journal_done(j, id, NOW + 3000), 0);
 	assert_int_equal(count_runnable(j, "t", INT64_MAX), 0);
-	assert_int_equal(journal_next_due(j), -1);
+	assert_int_equal(journal_next_due(j, NOW), -1);
 }
 
 static void
@@ -261,7 +262,7 @@ test_dead(void **state)
 	kill_job(j, only_runnable(j, "t"));
 	assert_int_equal(count_runnable(j, "t", NOW), 0);
 	assert_int_equal(count_runnable(j, "t", INT64_MAX), 0);
-	assert_int_equal(journal_next_due(j), -1);
+	assert_int_equal(journal_next_due(j, NOW), -1);
 }
 
 static void
@@ -447,7 +448,7 @@ test_reads_release(void **state)
 	id = only_runnable(f->j, "t");
 	assert_int_equal(journal_start(f->j, id, NOW), 1);
 	assert_int_equal(journal_failed(f->j, id, 0, NOW + 500, "x", NOW), 0);
-	assert_int_equal(journal_next_due(f->j), NOW + 500);
+	assert_int_equal(journal_next_due(f->j, NOW), NOW + 500);
 	assert_int_equal(stat(f->state, &sb), 0);
 	assert_int_equal(journal_add_output(f->j, f->state, &sb, id), 0);
 	assert_int_equal(journal_is_output(f->j, f->state, &sb), 1);
