@@ -82,8 +82,8 @@ struct ot_job {
 	const char *id; /* job id, for messages */
 	const char *trigger; /* the trigger's name */
 	const char *outdir; /* empty folder for the outputs */
-	const char *tmpdir; /* private folder for temporary files, $TMPDIR
-			     * during run; removed after the job */
+	const char *tmpdir; /* private folder for temporary files, removed
+			     * after the job (commands get it as $TMPDIR) */
 	const struct ot_input *inputs;
 	size_t count;
 };

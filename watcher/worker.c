@@ -229,7 +229,6 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
 	if ((status = worker_open_inputs(wj, ctx)) != OT_OK)
 		return status;
-	setenv("TMPDIR", wj->job.tmpdir, 1);
 	if (t->init != NULL &&
 	    (status = t->init(&host_functions, ctx, &state)) != OT_OK)
 		return status;

@@ -27,7 +27,7 @@
 
 /* Environment variables passed through from the worker, if set. */
 static const char *exec_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
-	"TMPDIR", NULL };
+	NULL };
 
 struct exec_buf {
 	char *data;
@@ -113,6 +113,7 @@ exec_environment(const struct ot_host *host, struct ot_context *ctx,
 	env[n++] = exec_env_var("OBJTRIGGER_TRIGGER", job->trigger);
 	env[n++] = exec_env_var("OBJTRIGGER_OUTDIR", job->outdir);
 	env[n++] = exec_env_var("OBJTRIGGER_JOB", job->id);
+	env[n++] = exec_env_var("TMPDIR", job->tmpdir);
 	if (in->etag != NULL)
 		env[n++] = exec_env_var("OBJTRIGGER_ETAG", in->etag);
 	/* The first of a name wins: the user's env overrides what is kept. */
