@@ -22,6 +22,18 @@ counting_config flat.xml 'recursive="no"'
 sed -i "s|recursive=\"yes\" recursive=\"no\"|recursive=\"no\"|; s|$T/outbox/{dir}/{name}|$T/inbox/sub/{name}|" flat.xml
 run 0 "$OBJTRIGGER" check -c flat.xml
 
+# A literal ".." after the destination is refused before anything runs.
+counting_config dots.xml
+sed -i "s|$T/outbox/{dir}/{name}|$T/outbox/{dir}/../{name}|" dots.xml
+run 1 "$OBJTRIGGER" check -c dots.xml
+expect "$T/stderr" "has a '..' after its folder: a name may never leave it"
+
+# No journal yet: status says so, and makes none.
+run 1 "$OBJTRIGGER" status -c thumbs.xml
+expect "$T/stderr" "no journal in $T/state: objtrigger has not run"
+[ ! -e state ] || fail "status made a state folder"
+run 2 "$OBJTRIGGER" status -c thumbs.xml extra
+
 # allow-loop: checked, and at run time its own outputs are skipped.
 counting_config allowed.xml "" 'allow-loop="yes"'
 sed -i "s|$T/outbox/{dir}/{name}|$T/inbox/copies/{dir}/{name}|" allowed.xml

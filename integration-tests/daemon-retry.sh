@@ -78,7 +78,7 @@ wait_until 30 test -e outbox/broken/out || fail "retry --trigger did nothing"
 id=$(sed -n 's/.*job \([0-9]*\) dead: trigger=reject.*/\1/p' daemon.log)
 run 0 "$OBJTRIGGER" retry -c ot.xml "$id"
 wait_until 30 test -e outbox/reject/out || fail "retry ID did nothing"
-run 0 "$OBJTRIGGER" retry -c ot.xml "$id"
+run 1 "$OBJTRIGGER" retry -c ot.xml "$id"
 expect "$T/stderr" "job $id is not a dead letter"
 run 2 "$OBJTRIGGER" retry -c ot.xml 12x
 stop_daemon

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -17,7 +18,7 @@
 #define STATUS_DEAD_SHOWN 10
 
 static const char *status_states[] = { "pending", "running", "retry", "done",
-	"dead", NULL };
+	"skipped", "dead", NULL };
 
 /* Opens the journal named by a config; NULL (reported) on any error. */
 static struct journal *
@@ -25,13 +26,24 @@ status_journal(const char *file, struct cfg **cfgp)
 {
 	struct cfg *cfg = cfg_load(file != NULL ? file : config_default_file());
 	struct journal *j;
-	char *cause;
+	char *cause, *db;
 
 	if (cfg->nerrors > 0) {
 		cfg_print_errors(cfg, stderr);
 		cfg_free(cfg);
 		return NULL;
 	}
+	xasprintf(&db, "%s/journal.db", cfg->state);
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr,
+		    "objtrigger: no journal in %s: objtrigger has "
+		    "not run with %s\n",
+		    cfg->state, cfg->file);
+		free(db);
+		cfg_free(cfg);
+		return NULL;
+	}
+	free(db);
 	if ((j = journal_open(cfg->state, &cause)) == NULL) {
 		fprintf(stderr, "objtrigger: %s\n", cause);
 		free(cause);
@@ -88,7 +100,9 @@ status_attempt_row(void *arg, sqlite3_stmt *s)
 	json_array_append_new(arg,
 	    json_pack("{s:I, s:s, s:s, s:s?}", "attempt",
 		(json_int_t)sqlite3_column_int64(s, 0), "at", when, "result",
-		status_text(s, 2), "error",
+		sqlite3_column_type(s, 2) == SQLITE_NULL ? "interrupted" :
+							   status_text(s, 2),
+		"error",
 		sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL :
 							   status_text(s, 3)));
 }
@@ -197,6 +211,11 @@ cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind != argc) {
+		fprintf(stderr,
+		    "usage: objtrigger status [-c FILE] [--json]\n");
+		return 2;
+	}
 	if ((j = status_journal(file, &cfg)) == NULL)
 		return 1;
 	counts = json_object();
@@ -238,7 +257,7 @@ cmd_retry(int argc, char **argv)
 	const char *file = NULL, *trigger = NULL;
 	struct journal *j;
 	struct cfg *cfg;
-	int ch, i, n, total = 0;
+	int ch, i, n, total = 0, missed = 0;
 	char *end;
 	long long id;
 
@@ -271,12 +290,14 @@ cmd_retry(int argc, char **argv)
 	for (i = optind; i < argc && total >= 0; i++) {
 		n = journal_revive(j, trigger, strtoll(argv[i], NULL, 10),
 		    wall_ms());
-		if (n == 0)
+		if (n == 0) {
 			fprintf(stderr,
 			    "objtrigger: retry: job %s is not a "
 			    "dead letter%s%s\n",
 			    argv[i], trigger ? " of " : "",
 			    trigger ? trigger : "");
+			missed++;
+		}
 		total = n < 0 ? -1 : total + n;
 	}
 	journal_close(j);
@@ -284,5 +305,5 @@ cmd_retry(int argc, char **argv)
 	if (total < 0)
 		return 1;
 	printf("%d dead letter%s back in line\n", total, total == 1 ? "" : "s");
-	return 0;
+	return missed > 0 ? 1 : 0;
 }

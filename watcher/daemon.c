@@ -64,6 +64,7 @@ struct daemon {
 
 	int in_tx;
 	unsigned tx_writes;
+	int again; /* work is ready now: do not wait in the next poll */
 	unsigned running;
 	int stopping;
 	uint64_t stop_deadline;
@@ -288,12 +289,44 @@ daemon_job_done(struct job *job)
 	daemon_cleanup_job(dj);
 }
 
+/* Whether a job's file is still the version it was queued for; if not,
+ * says why (allocated): a newer version has its own job. */
+static char *
+daemon_stale(const struct journal_job *jj)
+{
+	struct stat sb;
+	char *path, *why = NULL;
+
+	xasprintf(&path, "%s/%s", jj->folder, jj->key);
+	if (lstat(path, &sb) != 0)
+		xasprintf(&why, "the file went away before its job ran (%s)",
+		    strerror(errno));
+	else if ((int64_t)sb.st_ino != jj->inode ||
+	    (uint64_t)sb.st_size != jj->size || stat_mtime_ns(&sb) != jj->mtime)
+		why = xstrdup("the file changed before its job ran: the new "
+			      "version has its own job");
+	free(path);
+	return why;
+}
+
 /* Starts a job of the journal in a worker; -1 if it could not start. */
 static int
 daemon_start(struct daemon *d, struct daemon_trigger *t,
     const struct journal_job *jj)
 {
-	struct daemon_job *dj = xcalloc(1, sizeof *dj);
+	struct daemon_job *dj;
+	char *stale;
+
+	if ((stale = daemon_stale(jj)) != NULL) {
+		daemon_tx(d);
+		d->again = 1; /* its room is free for the next one */
+		journal_skip(d->journal, jj->id, stale, wall_ms());
+		log_job(LEVEL_INFO, jj->id, t->cfg->name, jj->key, "skipped",
+		    (int)jj->attempts, 0, stale);
+		free(stale);
+		return 0;
+	}
+	dj = xcalloc(1, sizeof *dj);
 
 	dj->d = d;
 	dj->trigger = t;
@@ -476,6 +509,14 @@ daemon_signal(struct daemon *d)
 					  "one stays in force");
 				continue;
 			}
+			if (strcmp(cfg->state, d->cfg->state) != 0) {
+				log_error(
+				    "the state folder cannot change on "
+				    "reload (restart objtrigger to move it): "
+				    "the old config stays in force");
+				cfg_free(cfg);
+				continue;
+			}
 			cfg_free(d->next_cfg);
 			d->next_cfg = cfg;
 		} else if (si.ssi_signo != SIGHUP && !d->stopping) {
@@ -522,6 +563,7 @@ daemon_turn(struct daemon *d)
 	int wait = DAEMON_IDLE_MS, pool_wait;
 	int64_t due, now;
 
+	d->again = 0;
 	pfd[n].fd = d->sigfd;
 	pfd[n++].events = POLLIN;
 	np = n;
@@ -540,6 +582,8 @@ daemon_turn(struct daemon *d)
 			wait = daemon_min_wait(wait, (int)(due - now));
 	}
 	np = n;
+	if (d->in_tx) /* settled files were queued: start them */
+		d->again = 1;
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
 	wait = daemon_min_wait(wait, pool_wait);
 	if (d->stopping)
@@ -547,6 +591,8 @@ daemon_turn(struct daemon *d)
 		    d->stop_deadline <= now_ms() ?
 			0 :
 			(int)(d->stop_deadline - now_ms()));
+	if (d->again)
+		wait = 0;
 	if (poll(pfd, n, wait) < 0 && errno != EINTR)
 		fatal("poll: %s", strerror(errno));
 	if (pfd[0].revents & POLLIN)
@@ -566,6 +612,7 @@ daemon_lock(const char *state)
 	char *path;
 	int fd;
 
+	mkdir(state, 0700);
 	xasprintf(&path, "%s/lock", state);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(path);
@@ -590,15 +637,15 @@ daemon_run(const char *config_file)
 
 	if ((d.cfg = daemon_load(config_file)) == NULL)
 		return 1;
+	if ((lock = daemon_lock(d.cfg->state)) < 0) {
+		cfg_free(d.cfg);
+		return 1;
+	}
 	if ((d.journal = journal_open(d.cfg->state, &cause)) == NULL) {
 		log_error("%s", cause);
 		free(cause);
 		cfg_free(d.cfg);
-		return 1;
-	}
-	if ((lock = daemon_lock(d.cfg->state)) < 0) {
-		journal_close(d.journal);
-		cfg_free(d.cfg);
+		close(lock);
 		return 1;
 	}
 	xasprintf(&d.jobs_dir, "%s/jobs", d.cfg->state);

@@ -5,7 +5,8 @@
  * identity (trigger, folder, key, inode, size, mtime) is unique, so an
  * event seen twice, or found again by a rescan, adds nothing, while a file
  * replaced with new content is a new job. The journal is the queue: jobs
- * go pending -> running -> done, or retry (with a time) and dead. WAL mode
+ * go pending -> running -> done, or retry (with a time) and dead; a job
+ * whose file changed or went away before it ran is skipped. WAL mode
  * with synchronous=NORMAL survives the process being killed at any point;
  * a job found running at start-up is run again.
  */
@@ -66,7 +67,8 @@ static const char *journal_sql[J_COUNT] = {
 		  "inode, size, mtime, event, created, updated) "
 		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[J_RUNNABLE] =
-	    "SELECT id, watch, folder, key, size, event, attempts "
+	    "SELECT id, watch, folder, key, size, event, attempts, inode, "
+	    "mtime "
 	    "FROM jobs WHERE trigger = ? AND state IN ('pending', 'retry') "
 	    "AND next_at <= ? ORDER BY next_at, id LIMIT ?",
 	[J_START] =
@@ -265,6 +267,8 @@ journal_runnable(struct journal *j, const char *trigger, int64_t now,
 		job->size = (uint64_t)sqlite3_column_int64(s, 4);
 		job->event = journal_column(s, 5);
 		job->attempts = (unsigned)sqlite3_column_int(s, 6);
+		job->inode = sqlite3_column_int64(s, 7);
+		job->mtime = sqlite3_column_int64(s, 8);
 	}
 	if (rc != SQLITE_DONE)
 		return journal_fail_sql(j, "runnable");
@@ -331,6 +335,23 @@ journal_done(struct journal *j, int64_t id, int64_t now)
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "done");
 	return journal_end_attempt(j, id, "done", NULL, now);
+}
+
+/* Ends a job without running it: its file changed or went away since it
+ * was queued (a newer version has its own job). */
+int
+journal_skip(struct journal *j, int64_t id, const char *why, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_FAIL);
+
+	sqlite3_bind_text(s, 1, "skipped", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, 0);
+	sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "skip");
+	return 0;
 }
 
 /* Ends a job's attempt in failure: to retry at next_at, or dead. */

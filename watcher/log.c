@@ -3,8 +3,9 @@
 /*
  * Lines go to stderr: "objtrigger: LEVEL: message" for people, or with
  * --log-format json one JSON object a line for machines. Keys are bytes
- * and may not be UTF-8: in JSON, such bytes are written as \u00XX escapes
- * of their values, in text, values with spaces or odd bytes are quoted.
+ * and may not be UTF-8: a JSON string that is not valid UTF-8 is written
+ * with each byte above 0x7f as the character of that value (read as
+ * Latin-1); in text, values with spaces or odd bytes are quoted.
  */
 
 #include <stdarg.h>

@@ -177,6 +177,7 @@ struct journal_job {
 	int64_t id;
 	char *trigger, *watch, *folder, *key, *event;
 	uint64_t size;
+	int64_t inode, mtime; /* the version queued */
 	unsigned attempts;
 };
 struct sqlite3_stmt;
@@ -192,6 +193,7 @@ int journal_runnable(struct journal *, const char *trigger, int64_t now,
 void journal_job_free(struct journal_job *);
 int journal_start(struct journal *, int64_t id, int64_t now);
 int journal_done(struct journal *, int64_t id, int64_t now);
+int journal_skip(struct journal *, int64_t id, const char *why, int64_t now);
 int journal_failed(struct journal *, int64_t id, int dead, int64_t next_at,
     const char *error, int64_t now);
 int64_t journal_next_due(struct journal *, int64_t now);

@@ -67,12 +67,15 @@ struct source_folder {
 	void *arg;
 };
 
-/* Whether a name matches one of the watch's ignore globs. */
+/* Whether a name matches one of the watch's ignore globs, or is one of
+ * the temporary names objtrigger writes outputs under. */
 int
 source_folder_ignores(const struct cfg_watch *w, const char *name)
 {
 	size_t i;
 
+	if (strncmp(name, ".objtrigger-", 12) == 0)
+		return 1;
 	for (i = 0; w->ignore[i] != NULL; i++) {
 		if (fnmatch(w->ignore[i], name, 0) == 0)
 			return 1;
@@ -95,6 +98,18 @@ folder_find(struct source_folder *src, int wd)
 			hi = mid;
 	}
 	return NULL;
+}
+
+static int
+folder_watches_root(const struct source_folder *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nwatches; i++) {
+		if (*src->watches[i].rel == '\0')
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -342,6 +357,8 @@ source_folder_rescan(struct source_folder *src)
 	log_debug("watch %s: scanning %s", src->name, src->root);
 	src->rescan_at = 0;
 	folder_scan(src, "");
+	if (!folder_watches_root(src)) /* the folder is not there */
+		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
 }
 
 struct source_folder *
@@ -417,8 +434,12 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 	if ((w = folder_find(src, ev->wd)) == NULL)
 		return;
 	if (ev->mask & IN_IGNORED) {
-		if (*w->rel == '\0')
-			log_error("watch %s: %s is gone", src->name, src->root);
+		if (*w->rel == '\0') {
+			log_error("watch %s: %s is gone: looking for it again "
+				  "every %ds",
+			    src->name, src->root, FOLDER_RETRY_MS / 1000);
+			source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+		}
 		folder_forget(src, w);
 		return;
 	}

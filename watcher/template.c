@@ -98,6 +98,18 @@ template_check(const char *tmpl, char **cause)
 		    tmpl);
 		return -1;
 	}
+	for (p = tmpl + template_root_len(tmpl); *p != '\0'; p += len) {
+		p += *p == '/';
+		len = strcspn(p, "/");
+		if ((len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.')) {
+			xasprintf(cause,
+			    "\"%s\" has a '%.*s' after its folder: "
+			    "a name may never leave it",
+			    tmpl, (int)len, p);
+			return -1;
+		}
+	}
 	return 0;
 }
 
