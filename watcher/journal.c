@@ -52,7 +52,7 @@ enum journal_stmt {
 	J_START,
 	J_ATTEMPT,
 	J_DONE,
-	J_FAIL,
+	J_STATE,
 	J_ATTEMPT_END,
 	J_NEXT_DUE,
 	J_OUTPUT_ADD,
@@ -79,8 +79,8 @@ static const char *journal_sql[J_COUNT] = {
 		      "VALUES (?, ?, ?)",
 	[J_DONE] = "UPDATE jobs SET state = 'done', error = NULL, updated = ? "
 		   "WHERE id = ?",
-	[J_FAIL] = "UPDATE jobs SET state = ?, next_at = ?, error = ?, "
-		   "updated = ? WHERE id = ?",
+	[J_STATE] = "UPDATE jobs SET state = ?, next_at = ?, error = ?, "
+		    "updated = ? WHERE id = ?",
 	[J_ATTEMPT_END] =
 	    "UPDATE attempts SET ended = ?, result = ?, error = ? "
 	    "WHERE job = ? AND n = (SELECT tries FROM jobs WHERE id = ?)",
@@ -337,21 +337,29 @@ journal_done(struct journal *j, int64_t id, int64_t now)
 	return journal_end_attempt(j, id, "done", NULL, now);
 }
 
+/* Sets a job's state, with the time it may run again and why. */
+static int
+journal_set_state(struct journal *j, int64_t id, const char *state,
+    int64_t next_at, const char *why, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_STATE);
+
+	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, next_at);
+	sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, state);
+	return 0;
+}
+
 /* Ends a job without running it: its file changed or went away since it
  * was queued (a newer version has its own job). */
 int
 journal_skip(struct journal *j, int64_t id, const char *why, int64_t now)
 {
-	sqlite3_stmt *s = journal_stmt(j, J_FAIL);
-
-	sqlite3_bind_text(s, 1, "skipped", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, 0);
-	sqlite3_bind_text(s, 3, why, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, now);
-	sqlite3_bind_int64(s, 5, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "skip");
-	return 0;
+	return journal_set_state(j, id, "skipped", 0, why, now);
 }
 
 /* Ends a job's attempt in failure: to retry at next_at, or dead. */
@@ -359,16 +367,10 @@ int
 journal_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
     const char *error, int64_t now)
 {
-	sqlite3_stmt *s = journal_stmt(j, J_FAIL);
 	const char *state = dead ? "dead" : "retry";
 
-	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, next_at);
-	sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, now);
-	sqlite3_bind_int64(s, 5, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "fail");
+	if (journal_set_state(j, id, state, next_at, error, now) != 0)
+		return -1;
 	return journal_end_attempt(j, id, state, error, now);
 }
 
