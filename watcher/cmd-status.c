@@ -143,15 +143,15 @@ status_print_text(json_t *counts, json_t *dead)
 	json_t *t, *d, *a;
 	size_t i, k;
 
-	printf("%-20s", "trigger");
+	printf("%-16s", "trigger");
 	for (i = 0; status_states[i] != NULL; i++)
-		printf(" %9s", status_states[i]);
+		printf(" %8s", status_states[i]);
 	printf("\n");
 	json_object_foreach(counts, trigger, t)
 	{
-		printf("%-20s", trigger);
+		printf("%-16s", trigger);
 		for (i = 0; status_states[i] != NULL; i++)
-			printf(" %9" JSON_INTEGER_FORMAT,
+			printf(" %8" JSON_INTEGER_FORMAT,
 			    json_integer_value(
 				json_object_get(t, status_states[i])));
 		printf("\n");
