@@ -309,8 +309,9 @@ daemon_stale(const struct journal_job *jj)
 	return why;
 }
 
-/* Starts a job of the journal in a worker; -1 if it could not start. */
-static int
+/* Starts a job of the journal in a worker, or skips it if its file changed
+ * meanwhile; a job that cannot start stays in the journal for later. */
+static void
 daemon_start(struct daemon *d, struct daemon_trigger *t,
     const struct journal_job *jj)
 {
@@ -324,7 +325,7 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 		log_job(LEVEL_INFO, jj->id, t->cfg->name, jj->key, "skipped",
 		    (int)jj->attempts, 0, stale);
 		free(stale);
-		return 0;
+		return;
 	}
 	dj = xcalloc(1, sizeof *dj);
 
@@ -342,7 +343,7 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 		log_error("job %s: %s: %s", dj->idbuf, dj->dir,
 		    strerror(errno));
 		daemon_cleanup_job(dj);
-		return -1;
+		return;
 	}
 	xasprintf(&dj->input.path, "%s/%s", jj->folder, jj->key);
 	dj->input.key = xstrdup(jj->key);
@@ -360,21 +361,13 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 	daemon_tx(d);
 	if ((dj->attempt = journal_start(d->journal, jj->id, wall_ms())) < 0) {
 		daemon_cleanup_job(dj);
-		return -1;
+		return;
 	}
 	d->running++;
 	t->running++;
-	if (worker_pool_submit(d->pool, &dj->job) != 0) {
-		/* No worker was idle after all: it stays running in the
-		 * journal only until the next start; put it back now. */
-		d->running--;
-		t->running--;
-		journal_failed(d->journal, jj->id, 0, 0, "no worker",
-		    wall_ms());
-		daemon_cleanup_job(dj);
-		return -1;
-	}
-	return 0;
+	if (worker_pool_submit(d->pool, &dj->job) != 0) /* room <= idle */
+		fatal("job %s: no idle worker, though one was counted",
+		    dj->idbuf);
 }
 
 /* Starts what the journal has ready, as far as triggers and workers allow. */
