@@ -199,11 +199,17 @@ thumb_unblock(const char *formats)
 	}
 }
 
-/* Checks the input's format and size from its header, before decoding;
- * sets *pages to the frames to read. */
+/* What the header says of an input. */
+struct thumb_input {
+	char format[32];
+	int pages;   /* frames to read */
+	int profile; /* it has an ICC profile */
+};
+
+/* Checks the input's format and size from its header, before decoding. */
 static enum ot_status
 thumb_check(const struct ot_host *host, struct ot_context *ctx,
-    const struct ot_input *in, char *format, size_t fsize, int *pages)
+    const struct ot_input *in, struct thumb_input *ti)
 {
 	const char *formats = host->param(ctx, "formats");
 	int64_t max = host->param_int(ctx, "max-pixels");
@@ -220,16 +226,17 @@ thumb_check(const struct ot_host *host, struct ot_context *ctx,
 	thumb_unblock(formats);
 	if ((source = vips_source_new_from_descriptor(in->fd)) == NULL)
 		return thumb_vips_fail(host, ctx, OT_RETRY, "reading");
-	if (thumb_detect(source, format, fsize) == NULL) {
+	if (thumb_detect(source, ti->format, sizeof ti->format) == NULL) {
 		VIPS_UNREF(source);
 		return host->fail(ctx, OT_REJECT, "not an image libvips can "
 		    "read");
 	}
-	if (!thumb_listed(formats, format) && !(strcmp(format, "heif") == 0 &&
+	if (!thumb_listed(formats, ti->format) &&
+	    !(strcmp(ti->format, "heif") == 0 &&
 	    thumb_listed(formats, "avif"))) {
 		VIPS_UNREF(source);
 		return host->fail(ctx, OT_REJECT, "the image is %s, which "
-		    "formats=\"%s\" does not allow", format, formats);
+		    "formats=\"%s\" does not allow", ti->format, formats);
 	}
 	image = vips_image_new_from_source(source, "", "access",
 	    VIPS_ACCESS_SEQUENTIAL, NULL);
@@ -237,16 +244,17 @@ thumb_check(const struct ot_host *host, struct ot_context *ctx,
 	if (image == NULL)
 		return thumb_vips_fail(host, ctx, OT_REJECT, "reading the header");
 	n = vips_image_get_n_pages(image);
-	*pages = host->param_bool(ctx, "animated") ? n : 1;
-	if (*pages > host->param_int(ctx, "max-frames"))
-		*pages = (int)host->param_int(ctx, "max-frames");
+	ti->pages = host->param_bool(ctx, "animated") ? n : 1;
+	if (ti->pages > host->param_int(ctx, "max-frames"))
+		ti->pages = (int)host->param_int(ctx, "max-frames");
+	ti->profile = vips_image_get_typeof(image, VIPS_META_ICC_NAME) != 0;
 	pixels = (double)vips_image_get_width(image) *
-	    vips_image_get_page_height(image) * *pages;
+	    vips_image_get_page_height(image) * ti->pages;
 	if (pixels > (double)max) {
 		enum ot_status st = host->fail(ctx, OT_REJECT, "the image is "
 		    "%dx%d%s (%.1f megapixels), over max-pixels (%.1f "
 		    "megapixels)", vips_image_get_width(image),
-		    vips_image_get_page_height(image), *pages > 1 ?
+		    vips_image_get_page_height(image), ti->pages > 1 ?
 		    " a frame" : "", pixels / 1e6, (double)max / 1e6);
 		VIPS_UNREF(image);
 		return st;
@@ -314,7 +322,7 @@ thumb_save(VipsImage *image, const char *format, int fd, int quality,
     int strip)
 {
 	VipsTarget *target = vips_target_new_to_descriptor(fd);
-	char suffix[16];
+	char suffix[40];
 	int rc;
 
 	if (target == NULL)
@@ -344,10 +352,10 @@ thumb_crop(const char *crop)
 static enum ot_status
 thumb_one(const struct ot_host *host, struct ot_context *ctx,
     const struct ot_job *job, const struct ot_input *in,
-    const struct thumb_size *sz, const char *informat, int pages)
+    const struct thumb_size *sz, const struct thumb_input *ti)
 {
 	const char *fit = host->param(ctx, "fit");
-	const char *format = thumb_out_format(host, ctx, informat);
+	const char *format = thumb_out_format(host, ctx, ti->format);
 	int strip = host->param_bool(ctx, "strip"), fd, rc;
 	char options[32], name[512], path[4096];
 	VipsSource *source;
@@ -357,7 +365,8 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 	size = strcmp(fit, "fill") == 0 ? VIPS_SIZE_FORCE :
 	    host->param_bool(ctx, "enlarge") ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN;
 	/* Only multi-page loaders know n: ask for frames of animations only. */
-	snprintf(options, sizeof options, pages > 1 ? "n=%d" : "", pages);
+	snprintf(options, sizeof options, ti->pages > 1 ? "n=%d" : "",
+	    ti->pages);
 	if (lseek(in->fd, 0, SEEK_SET) != 0 ||
 	    (source = vips_source_new_from_descriptor(in->fd)) == NULL)
 		return host->fail(ctx, OT_RETRY, "reading: %s", strerror(errno));
@@ -365,8 +374,8 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 	    sz->height, "size", size, "crop", strcmp(fit, "cover") == 0 ?
 	    thumb_crop(host->param(ctx, "crop")) : VIPS_INTERESTING_NONE,
 	    "no_rotate", !host->param_bool(ctx, "orient"), "option_string",
-	    options, strip ?
-	    "export_profile" : NULL, "srgb", NULL);
+	    options, strip && ti->profile ? "export_profile" : NULL, "srgb",
+	    NULL);
 	VIPS_UNREF(source);
 	if (rc != 0)
 		return thumb_vips_fail(host, ctx, OT_REJECT, "decoding");
@@ -399,16 +408,15 @@ thumb_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 {
 	const struct thumb *t = state;
 	enum ot_status st = OT_OK;
-	char format[32];
+	struct thumb_input ti;
 	size_t i;
-	int k, pages = 1;
+	int k;
 
 	for (i = 0; i < job->count && st == OT_OK; i++) {
-		st = thumb_check(host, ctx, &job->inputs[i], format,
-		    sizeof format, &pages);
+		st = thumb_check(host, ctx, &job->inputs[i], &ti);
 		for (k = 0; k < t->nsizes && st == OT_OK; k++)
 			st = thumb_one(host, ctx, job, &job->inputs[i],
-			    &t->sizes[k], format, pages);
+			    &t->sizes[k], &ti);
 	}
 	return st;
 }
