@@ -7,7 +7,8 @@ OT_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
  libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
  librabbitmq-dev"
 # What the tests run besides objtrigger.
-OT_TEST_PACKAGES="libxml2-utils perl util-linux procps libvips-tools gzip"
+OT_TEST_PACKAGES="libxml2-utils perl util-linux procps libvips-tools gzip
+ libarchive-tools zip p7zip-full"
 
 # ot_install_missing PACKAGE...: installs, with apt, those not installed.
 ot_install_missing() {

@@ -1,0 +1,67 @@
+#!/bin/sh
+# extract.sh - the extract transform: a round trip per format, and hostile
+# archives (zip slip, absolute paths, links, bombs, broken, encrypted),
+# each refused with its reason and nothing written outside the job.
+. "$top_srcdir/integration-tests/lib.sh"
+
+[ -e "$OBJTRIGGER_PLUGIN_DIR/extract.so" ] || skip "built without libarchive"
+for tool in bsdtar zip 7z; do
+	command -v $tool >/dev/null || skip "no $tool"
+done
+
+# A tree of files of mixed sizes, and one archive of it per format.
+mkdir -p src/d1/d2 src/e
+i=0
+while [ $i -lt 40 ]; do
+	head -c $((i * 997)) /dev/urandom >"src/d1/f$i"
+	printf 'small %s\n' $i >"src/e/s $i.txt"
+	i=$((i + 1))
+done
+head -c 300000 /dev/urandom >src/d1/d2/big
+(cd src && bsdtar -czf ../tree.tar.gz . && bsdtar -cJf ../tree.tar.xz . &&
+    bsdtar -cf ../tree.tar . && zip -qr ../tree.zip . &&
+    7z a ../tree.7z . >/dev/null && bsdtar --format cpio -cf ../tree.cpio .)
+for a in tree.tar.gz tree.tar.xz tree.tar tree.zip tree.7z tree.cpio; do
+	run 0 "$OBJTRIGGER" once extract "$a" "out-$a"
+	diff -r src "out-$a/tree" >/dev/null || fail "$a did not round-trip"
+done
+no_sanitizer_report
+
+# rejects ARCHIVE TEXT: refused with TEXT, and nothing left anywhere.
+rejects() {
+	run 1 "$OBJTRIGGER" once extract "$1" "out-bad"
+	expect "$T/stderr" "failed (reject): $2"
+	[ -z "$(ls -A out-bad 2>/dev/null)" ] || fail "$1 left output"
+}
+echo x >x
+bsdtar -cf slip.tar -P -s ',^,../../escaped-,' x
+rejects slip.tar "entry ../../escaped-x: an absolute path, or one with '..'"
+bsdtar -cf abs.tar -P -s ",^,$T/abs-," x
+rejects abs.tar "entry $T/abs-x: an absolute path"
+ln -s /tmp l
+bsdtar -cf link.tar l
+bsdtar -rf link.tar -s ',^x$,l/escape,' x
+rejects link.tar "entry l/escape goes through l, a link the archive made"
+# A zip bomb: 200 MB of zeros in about 200 KB.
+head -c 200000000 /dev/zero >zeros
+zip -q bomb.zip zeros
+rm zeros
+rejects bomb.zip "a bomb: zeros made"
+# 20,000 tiny entries against max-entries 10,000.
+mkdir many
+(cd many && seq 20000 | xargs touch)
+(cd many && bsdtar -czf ../many.tar.gz .)
+rm -rf many
+rejects many.tar.gz "more than max-entries (10000) entries"
+head -c 4000 tree.tar.gz >truncated.tar.gz
+rejects truncated.tar.gz ""
+printf 'not an archive at all' >junk.tar
+rejects junk.tar "not an archive of formats="
+7z a -psecret enc.7z x >/dev/null
+rejects enc.7z "entry x is encrypted (passphrase-file opens it)"
+run 1 "$OBJTRIGGER" once extract tree.zip out-f -p formats=tar
+expect "$T/stderr" "not an archive of formats=\"tar\""
+[ ! -e "$T/../escaped-x" ] && [ ! -e "$T/abs-x" ] && [ ! -e /tmp/escape ] ||
+    fail "something was written outside"
+no_sanitizer_report
+exit 0
