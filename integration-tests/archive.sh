@@ -1,0 +1,50 @@
+#!/bin/sh
+# archive.sh - the archive transform: each format packs its input, which
+# extract gives back byte for byte, with its name, mode and time.
+. "$top_srcdir/integration-tests/lib.sh"
+
+[ -e "$OBJTRIGGER_PLUGIN_DIR/archive.so" ] || skip "built without libarchive"
+command -v bsdtar >/dev/null || skip "no bsdtar"
+
+head -c 100000 /dev/urandom >data.bin
+chmod 640 data.bin
+touch -d '2020-02-02 02:02:02 UTC' data.bin
+for f in tar.gz tar.zst tar.xz tar zip 7z; do
+	run 0 "$OBJTRIGGER" once archive data.bin "a-$f" -p format=$f \
+	    -p name='pack.{format}' -p level=1
+	[ -f "a-$f/pack.$f" ] || fail "no a-$f/pack.$f"
+	run 0 "$OBJTRIGGER" once extract "a-$f/pack.$f" "x-$f"
+	cmp data.bin "x-$f/pack/data.bin" || fail "$f did not round-trip"
+	bsdtar -tvf "a-$f/pack.$f" >list
+	expect list "data.bin"
+done
+expect list "100000"
+bsdtar -tvf a-tar/pack.tar >list
+expect list "-rw-r-----"
+expect list "Feb  2  2020"
+run 1 "$OBJTRIGGER" once archive data.bin bad -p format=rar
+expect "$T/stderr" "'rar' is not one of tar.gz|tar.zst|tar.xz|tar|zip|7z"
+
+# Run by the daemon, an entry is named after its key in the watch.
+mkdir -p inbox/sub
+cat >ot.xml <<XML
+<objtrigger>
+  <state path="$T/state"/>
+  <watch name="in" type="folder" path="$T/inbox" recursive="yes"/>
+  <trigger name="pack" watch="in">
+    <transform plugin="archive">
+      <param name="name" value="{trigger}-{job}.{format}"/>
+    </transform>
+    <output path="$T/packed/{name}"/>
+  </trigger>
+</objtrigger>
+XML
+start_daemon ot.xml
+sleep 1
+echo nested >inbox/sub/x.txt
+wait_until 20 test -e packed/pack-1.tar.gz || fail "no archive"
+stop_daemon
+bsdtar -tf packed/pack-1.tar.gz >list
+expect list "sub/x.txt"
+no_sanitizer_report
+exit 0
