@@ -439,6 +439,9 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	reader_size(&r, "max-size", &t->max_size);
 	reader_count(&r, "concurrency", 1, 1024, &t->concurrency);
 	reader_bool(&r, "allow-loop", &t->allow_loop);
+	t->batch_size = 1;
+	reader_count(&r, "batch-size", 1, 100000, &t->batch_size);
+	reader_duration(&r, "batch-window", &t->batch_window_ms);
 	reader_finish(&r);
 	if (t->max_size != 0 && t->max_size < t->min_size)
 		cfg_error(cfg, r.line, "<trigger>: max-size is below min-size");

@@ -57,6 +57,8 @@ struct cfg_trigger {
 	char **match; /* globs; NULL-terminated, empty for all */
 	uint64_t min_size, max_size; /* max 0: no limit */
 	unsigned concurrency; /* default: the workers' count */
+	unsigned batch_size; /* inputs a job takes at most */
+	uint64_t batch_window_ms; /* how long a batch may wait to fill */
 	char *plugin;
 	unsigned plugin_line;
 	struct cfg_param *params;

@@ -38,16 +38,18 @@ struct daemon_trigger {
 	unsigned running;
 };
 
+/* A run of a worker: one journal job, or a batch of them. */
 struct daemon_job {
 	struct job job;
-	struct job_input input;
 	struct daemon *d;
 	struct daemon_trigger *trigger;
-	int64_t id;
-	int attempt;
+	size_t n;
+	struct job_input *inputs; /* n of each */
+	int64_t *ids;
+	int *attempts;
 	uint64_t started;
 	char *dir;
-	char idbuf[24];
+	char idbuf[24]; /* the first id */
 };
 
 struct daemon {
@@ -70,6 +72,7 @@ struct daemon {
 	uint64_t stop_deadline;
 	int aborting;
 	struct cfg *next_cfg; /* a reload waiting for running jobs */
+	int64_t batch_due; /* when a waiting batch is due; 0: none */
 };
 
 static void
@@ -190,7 +193,7 @@ daemon_output_hook(void *arg, const char *dest, const struct stat *sb,
 	free(dir);
 	xasprintf(&dir, "%s/%s", real,
 	    slash != NULL ? strrchr(dest, '/') + 1 : dest);
-	rc = journal_add_output(c->d->journal, dir, sb, c->dj->id);
+	rc = journal_add_output(c->d->journal, dir, sb, c->dj->ids[0]);
 	free(dir);
 	if (rc != 0)
 		*cause = xstrdup("the journal did not take the output");
@@ -203,7 +206,8 @@ daemon_output(void *arg, const char *rel, const char *path, char **cause)
 {
 	struct daemon_commit *c = arg;
 	const struct cfg_trigger *t = c->dj->trigger->cfg;
-	struct template_vars v = { c->dj->input.key, rel, t->name, time(NULL) };
+	struct template_vars v = { c->dj->inputs[0].key, rel, t->name,
+		time(NULL) };
 	char *dest, *root, *why;
 	size_t i;
 	int rc = 0;
@@ -230,15 +234,23 @@ daemon_output(void *arg, const char *rel, const char *path, char **cause)
 static void
 daemon_cleanup_job(struct daemon_job *dj)
 {
-	sink_folder_remove_tree(dj->dir);
+	size_t i;
+
+	if (dj->dir != NULL) /* NULL when every job was skipped */
+		sink_folder_remove_tree(dj->dir);
 	free(dj->dir);
 	free(dj->job.outdir);
 	free(dj->job.tmpdir);
 	free(dj->job.message);
-	free(dj->input.path);
-	free(dj->input.key);
-	free(dj->input.bucket);
-	free(dj->input.event);
+	for (i = 0; i < dj->n; i++) {
+		free(dj->inputs[i].path);
+		free(dj->inputs[i].key);
+		free(dj->inputs[i].bucket);
+		free(dj->inputs[i].event);
+	}
+	free(dj->inputs);
+	free(dj->ids);
+	free(dj->attempts);
 	free(dj);
 }
 
@@ -255,6 +267,7 @@ daemon_job_done(struct job *job)
 	const char *result;
 	int64_t now, next_at = 0;
 	int dead = 0;
+	size_t i;
 
 	d->running--;
 	dj->trigger->running--;
@@ -270,22 +283,26 @@ daemon_job_done(struct job *job)
 	}
 	now = wall_ms();
 	daemon_tx(d);
-	if (status == OT_OK) {
-		journal_done(d->journal, dj->id, now);
-		result = "done";
-	} else {
-		dead =
-		    status == OT_REJECT || dj->attempt >= (int)retry->attempts;
-		next_at = now + daemon_backoff(retry, dj->attempt);
-		journal_failed(d->journal, dj->id, dead, next_at, job->message,
-		    now);
-		result = dead ? "dead" : "retry";
+	/* A batch ends as one: every input done, or every one retried. */
+	for (i = 0; i < dj->n; i++) {
+		if (status == OT_OK) {
+			journal_done(d->journal, dj->ids[i], now);
+			result = "done";
+		} else {
+			dead = status == OT_REJECT ||
+			    dj->attempts[i] >= (int)retry->attempts;
+			next_at = now + daemon_backoff(retry, dj->attempts[i]);
+			journal_failed(d->journal, dj->ids[i], dead, next_at,
+			    job->message, now);
+			result = dead ? "dead" : "retry";
+		}
+		log_job(dead            ? LEVEL_ERROR :
+			status == OT_OK ? LEVEL_INFO :
+					  LEVEL_WARN,
+		    dj->ids[i], dj->trigger->cfg->name, dj->inputs[i].key,
+		    result, dj->attempts[i], now_ms() - dj->started,
+		    job->message);
 	}
-	log_job(dead            ? LEVEL_ERROR :
-		status == OT_OK ? LEVEL_INFO :
-				  LEVEL_WARN,
-	    dj->id, dj->trigger->cfg->name, dj->input.key, result, dj->attempt,
-	    now_ms() - dj->started, job->message);
 	daemon_cleanup_job(dj);
 }
 
@@ -309,65 +326,113 @@ daemon_stale(const struct journal_job *jj)
 	return why;
 }
 
-/* Starts a job of the journal in a worker, or skips it if its file changed
- * meanwhile; a job that cannot start stays in the journal for later. */
-static void
-daemon_start(struct daemon *d, struct daemon_trigger *t,
+/* Takes a journal job into a run, or skips it if its file changed;
+ * 0 if the journal could do neither. */
+static int
+daemon_take(struct daemon *d, struct daemon_job *dj,
     const struct journal_job *jj)
 {
-	struct daemon_job *dj;
+	struct job_input *in;
 	char *stale;
+	int attempt;
 
 	if ((stale = daemon_stale(jj)) != NULL) {
 		daemon_tx(d);
 		d->again = 1; /* its room is free for the next one */
 		journal_skip(d->journal, jj->id, stale, wall_ms());
-		log_job(LEVEL_INFO, jj->id, t->cfg->name, jj->key, "skipped",
-		    (int)jj->attempts, 0, stale);
+		log_job(LEVEL_INFO, jj->id, dj->trigger->cfg->name, jj->key,
+		    "skipped", (int)jj->attempts, 0, stale);
 		free(stale);
-		return;
+		return 1;
 	}
-	dj = xcalloc(1, sizeof *dj);
+	daemon_tx(d);
+	if ((attempt = journal_start(d->journal, jj->id, wall_ms())) < 0)
+		return 0; /* it stays in the journal for later */
+	in = &dj->inputs[dj->n];
+	xasprintf(&in->path, "%s/%s", jj->folder, jj->key);
+	in->key = xstrdup(jj->key);
+	in->bucket = xstrdup(jj->folder);
+	in->event = xstrdup(jj->event);
+	dj->ids[dj->n] = jj->id;
+	dj->attempts[dj->n++] = attempt;
+	return 1;
+}
+
+/* Starts journal jobs in a worker, as one run (a batch if n > 1);
+ * returns how many were taken or skipped. */
+static size_t
+daemon_start(struct daemon *d, struct daemon_trigger *t,
+    const struct journal_job *jobs, size_t n)
+{
+	struct daemon_job *dj = xcalloc(1, sizeof *dj);
+	size_t i, progress = 0;
 
 	dj->d = d;
 	dj->trigger = t;
-	dj->id = jj->id;
+	dj->inputs = xcalloc(n, sizeof *dj->inputs);
+	dj->ids = xcalloc(n, sizeof *dj->ids);
+	dj->attempts = xcalloc(n, sizeof *dj->attempts);
+	for (i = 0; i < n; i++)
+		progress += (size_t)daemon_take(d, dj, &jobs[i]);
+	if (dj->n == 0) {
+		daemon_cleanup_job(dj);
+		return progress;
+	}
 	dj->started = now_ms();
-	snprintf(dj->idbuf, sizeof dj->idbuf, "%" PRId64, jj->id);
+	snprintf(dj->idbuf, sizeof dj->idbuf, "%" PRId64, dj->ids[0]);
 	xasprintf(&dj->dir, "%s/%s", d->jobs_dir, dj->idbuf);
 	xasprintf(&dj->job.outdir, "%s/out", dj->dir);
 	xasprintf(&dj->job.tmpdir, "%s/tmp", dj->dir);
 	sink_folder_remove_tree(dj->dir); /* a crashed run's leftovers */
 	if (mkdir(dj->dir, 0700) != 0 || mkdir(dj->job.outdir, 0700) != 0 ||
-	    mkdir(dj->job.tmpdir, 0700) != 0) {
-		log_error("job %s: %s: %s", dj->idbuf, dj->dir,
-		    strerror(errno));
-		daemon_cleanup_job(dj);
-		return;
-	}
-	xasprintf(&dj->input.path, "%s/%s", jj->folder, jj->key);
-	dj->input.key = xstrdup(jj->key);
-	dj->input.bucket = xstrdup(jj->folder);
-	dj->input.event = xstrdup(jj->event);
+	    mkdir(dj->job.tmpdir, 0700) != 0)
+		fatal("job %s: %s: %s", dj->idbuf, dj->dir, strerror(errno));
 	dj->job.id = dj->idbuf;
 	dj->job.trigger = (char *)t->cfg->name;
 	dj->job.plugin = t->cfg->plugin;
 	dj->job.params = t->params;
 	dj->job.nparams = t->cfg->nparams;
-	dj->job.inputs = &dj->input;
-	dj->job.ninputs = 1;
+	dj->job.inputs = dj->inputs;
+	dj->job.ninputs = dj->n;
 	dj->job.done = daemon_job_done;
 	dj->job.arg = dj;
-	daemon_tx(d);
-	if ((dj->attempt = journal_start(d->journal, jj->id, wall_ms())) < 0) {
-		daemon_cleanup_job(dj);
-		return;
-	}
 	d->running++;
 	t->running++;
 	if (worker_pool_submit(d->pool, &dj->job) != 0) /* room <= idle */
 		fatal("job %s: no idle worker, though one was counted",
 		    dj->idbuf);
+	return progress;
+}
+
+/* Starts a trigger's next run if it is due: a single job, a full batch,
+ * or a batch whose oldest input has waited batch-window. Returns 1 if it
+ * started one (or skipped jobs), 0 if nothing is due now. */
+static int
+daemon_dispatch_one(struct daemon *d, struct daemon_trigger *t)
+{
+	const struct cfg_trigger *c = t->cfg;
+	struct journal_job *jobs;
+	int64_t now = wall_ms(), due = 0;
+	size_t k, n;
+	int started = 0;
+
+	if (journal_runnable(d->journal, c->name, now, c->batch_size, &jobs,
+		&n) != 0)
+		return 0;
+	if (n > 0 && c->batch_size > 1 && n < c->batch_size) {
+		due = jobs[0].created;
+		for (k = 1; k < n; k++)
+			due = jobs[k].created < due ? jobs[k].created : due;
+		due += (int64_t)c->batch_window_ms;
+	}
+	if (n > 0 && due <= now)
+		started = daemon_start(d, t, jobs, n) > 0;
+	else if (n > 0 && (d->batch_due == 0 || due < d->batch_due))
+		d->batch_due = due;
+	for (k = 0; k < n; k++)
+		journal_job_free(&jobs[k]);
+	free(jobs);
+	return started;
 }
 
 /* Starts what the journal has ready, as far as triggers and workers allow. */
@@ -375,28 +440,17 @@ static void
 daemon_dispatch(struct daemon *d)
 {
 	struct daemon_trigger *t;
-	struct journal_job *jobs;
-	unsigned room, idle;
-	size_t i, k, n;
+	size_t i;
 
+	d->batch_due = 0;
 	if (d->stopping || d->next_cfg != NULL)
 		return;
 	for (i = 0; i < d->ntriggers; i++) {
 		t = &d->triggers[i];
-		idle = worker_pool_size(d->pool) - worker_pool_busy(d->pool);
-		room = t->cfg->concurrency - t->running;
-		if (room > idle)
-			room = idle;
-		if (room == 0)
-			continue;
-		if (journal_runnable(d->journal, t->cfg->name, wall_ms(), room,
-			&jobs, &n) != 0)
-			continue;
-		for (k = 0; k < n; k++) {
-			daemon_start(d, t, &jobs[k]);
-			journal_job_free(&jobs[k]);
-		}
-		free(jobs);
+		while (t->running < t->cfg->concurrency &&
+		    worker_pool_busy(d->pool) < worker_pool_size(d->pool) &&
+		    daemon_dispatch_one(d, t))
+			;
 	}
 }
 
@@ -573,6 +627,8 @@ daemon_turn(struct daemon *d)
 		due = journal_next_due(d->journal, now);
 		if (due > now)
 			wait = daemon_min_wait(wait, (int)(due - now));
+		if (d->batch_due > now) /* a batch waiting to fill */
+			wait = daemon_min_wait(wait, (int)(d->batch_due - now));
 	}
 	np = n;
 	if (d->in_tx) /* settled files were queued: start them */

@@ -68,7 +68,7 @@ static const char *journal_sql[J_COUNT] = {
 		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[J_RUNNABLE] =
 	    "SELECT id, watch, folder, key, size, event, attempts, inode, "
-	    "mtime "
+	    "mtime, created "
 	    "FROM jobs WHERE trigger = ? AND state IN ('pending', 'retry') "
 	    "AND next_at <= ? ORDER BY next_at, id LIMIT ?",
 	[J_START] =
@@ -269,6 +269,7 @@ journal_runnable(struct journal *j, const char *trigger, int64_t now,
 		job->attempts = (unsigned)sqlite3_column_int(s, 6);
 		job->inode = sqlite3_column_int64(s, 7);
 		job->mtime = sqlite3_column_int64(s, 8);
+		job->created = sqlite3_column_int64(s, 9);
 	}
 	if (rc != SQLITE_DONE)
 		return journal_fail_sql(j, "runnable");

@@ -178,6 +178,7 @@ struct journal_job {
 	char *trigger, *watch, *folder, *key, *event;
 	uint64_t size;
 	int64_t inode, mtime; /* the version queued */
+	int64_t created; /* when it was queued, ms since the epoch */
 	unsigned attempts;
 };
 struct sqlite3_stmt;

@@ -233,7 +233,10 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 	wire_add(m, "memory", "%" PRIu64, l->memory);
 	wire_add(m, "cpu-ms", "%" PRIu64, l->cpu_ms);
 	wire_add(m, "file-size", "%" PRIu64, l->file_size);
-	wire_add(m, "open-files", "%u", l->open_files);
+	/* A batch opens all its inputs at once. */
+	wire_add(m, "open-files", "%zu",
+	    job->ninputs + 64 > l->open_files ? job->ninputs + 64 :
+						l->open_files);
 	for (i = 0; i < job->nparams; i++) {
 		wire_add(m, "param", "%s", job->params[i].name);
 		wire_add(m, "value", "%s", job->params[i].value);
