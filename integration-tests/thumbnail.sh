@@ -83,7 +83,27 @@ run 1 "$OBJTRIGGER" once thumbnail huge.png out
 expect "$T/stderr" "failed (reject): the image is 50000x50000 (2500.0 megapixels), over max-pixels (50.0 megapixels)"
 head -c 20000 photo.jpg >truncated.jpg
 run 1 "$OBJTRIGGER" once thumbnail truncated.jpg out
-expect "$T/stderr" "failed (reject): decoding:"
+expect "$T/stderr" "failed (reject): making the thumbnail: VipsJpeg: Premature end"
+# A truncated PNG too, and sizes that would blow up or cannot work.
+head -c 2000 photo.png >truncated.png
+run 1 "$OBJTRIGGER" once thumbnail truncated.png out
+expect "$T/stderr" "failed (reject)"
+vips black skinny.png 2 20000
+run 1 "$OBJTRIGGER" once thumbnail skinny.png out -p fit=cover \
+    -p size=256 -p enlarge=yes
+expect "$T/stderr" "the 256 thumbnail of a 2x20000 image would be 655.4 megapixels, over max-pixels"
+run 1 "$OBJTRIGGER" once thumbnail photo.jpg out -p fit=cover -p size=w=800
+expect "$T/stderr" "w= and h= sizes only go with fit=inside"
+run 1 "$OBJTRIGGER" once thumbnail photo.jpg out -p size=64,128 -p name={stem}
+expect "$T/stderr" "with several sizes, name= needs {size}"
+long=$(printf '%0250d' 0)
+cp photo.jpg "$long.jpg"
+run 1 "$OBJTRIGGER" once thumbnail "$long.jpg" out
+expect "$T/stderr" "failed (reject)"
+expect "$T/stderr" "File name too long"
+# A multi-page TIFF, written as one (libtiff reads back what it writes).
+vips arrayjoin "wide.jpg wide.jpg wide.jpg" pages.tif --across 1
+run 0 "$OBJTRIGGER" once thumbnail pages.tif tiff -p format=same -p size=64
 head -c 5000 /dev/urandom >random.jpg
 run 1 "$OBJTRIGGER" once thumbnail random.jpg out
 expect "$T/stderr" "failed (reject): not an image libvips can read"

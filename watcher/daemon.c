@@ -610,7 +610,6 @@ daemon_turn(struct daemon *d)
 	int wait = DAEMON_IDLE_MS, pool_wait;
 	int64_t due, now;
 
-	d->again = 0;
 	pfd[n].fd = d->sigfd;
 	pfd[n++].events = POLLIN;
 	np = n;
@@ -642,6 +641,7 @@ daemon_turn(struct daemon *d)
 			(int)(d->stop_deadline - now_ms()));
 	if (d->again)
 		wait = 0;
+	d->again = 0; /* set by the dispatch before this turn, or above */
 	if (poll(pfd, n, wait) < 0 && errno != EINTR)
 		fatal("poll: %s", strerror(errno));
 	if (pfd[0].revents & POLLIN)

@@ -33,7 +33,8 @@
 
 #define FOLDER_MASK \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | \
-	    IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+	    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | \
+	    IN_EXCL_UNLINK)
 #define FOLDER_RETRY_MS 60000
 #define FOLDER_FRESH_MS 1000 /* a scan holds files changed this recently */
 
@@ -433,6 +434,19 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 	}
 	if ((w = folder_find(src, ev->wd)) == NULL)
 		return;
+	if ((ev->mask & IN_MOVE_SELF) && *w->rel == '\0') {
+		/* The watched folder itself was renamed, and its watches
+		 * would follow it: drop them all and look for it again. */
+		log_error("watch %s: %s was moved away: looking for it again "
+			  "every %ds",
+		    src->name, src->root, FOLDER_RETRY_MS / 1000);
+		while (src->nwatches > 0) {
+			inotify_rm_watch(src->fd, src->watches[0].wd);
+			folder_forget(src, &src->watches[0]);
+		}
+		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+		return;
+	}
 	if (ev->mask & IN_IGNORED) {
 		if (*w->rel == '\0') {
 			log_error("watch %s: %s is gone: looking for it again "

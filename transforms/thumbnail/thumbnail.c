@@ -73,11 +73,36 @@ thumb_parse_size(const char *s, size_t len, struct thumb_size *sz)
 	return 0;
 }
 
+/* Why a set of sizes cannot work, or NULL: one-sided sizes (w=, h=) have
+ * no box to fill, and every size needs an output name of its own. */
+static const char *
+thumb_check_sizes(const struct ot_host *host, struct ot_context *ctx,
+    const struct thumb *t)
+{
+	const char *fit = host->param(ctx, "fit");
+	int i, k;
+
+	if (t->nsizes == 0)
+		return "size= names no size";
+	for (i = 0; i < t->nsizes; i++) {
+		if ((t->sizes[i].width == THUMB_FAR ||
+		    t->sizes[i].height == THUMB_FAR) && strcmp(fit, "inside") != 0)
+			return "w= and h= sizes only go with fit=inside";
+		for (k = 0; k < i; k++) {
+			if (strcmp(t->sizes[i].spec, t->sizes[k].spec) == 0)
+				return "a size is given twice";
+		}
+	}
+	if (t->nsizes > 1 && strstr(host->param(ctx, "name"), "{size}") == NULL)
+		return "with several sizes, name= needs {size}";
+	return NULL;
+}
+
 static enum ot_status
 thumb_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 {
 	static int started;
-	const char *s = host->param(ctx, "size");
+	const char *s = host->param(ctx, "size"), *why;
 	struct thumb *t;
 	size_t len;
 
@@ -103,9 +128,9 @@ thumb_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 		}
 		s += len + (s[len] != '\0');
 	}
-	if (t->nsizes == 0) {
+	if ((why = thumb_check_sizes(host, ctx, t)) != NULL) {
 		free(t);
-		return host->fail(ctx, OT_REJECT, "size= names no size");
+		return host->fail(ctx, OT_REJECT, "%s", why);
 	}
 	*state = t;
 	return OT_OK;
@@ -199,9 +224,13 @@ thumb_unblock(const char *formats)
 	}
 }
 
+static const char *thumb_out_format(const struct ot_host *,
+    struct ot_context *, const char *);
+
 /* What the header says of an input. */
 struct thumb_input {
 	char format[32];
+	int width, height; /* of a frame */
 	int pages;   /* frames to read */
 	int profile; /* it has an ICC profile */
 };
@@ -223,6 +252,7 @@ thumb_check(const struct ot_host *host, struct ot_context *ctx,
 	if (in->size > host->param_size(ctx, "max-input"))
 		return host->fail(ctx, OT_REJECT, "the file is %llu bytes, over "
 		    "max-input", (unsigned long long)in->size);
+	vips_block_untrusted_set(TRUE); /* another trigger may have unblocked */
 	thumb_unblock(formats);
 	if ((source = vips_source_new_from_descriptor(in->fd)) == NULL)
 		return thumb_vips_fail(host, ctx, OT_RETRY, "reading");
@@ -244,7 +274,12 @@ thumb_check(const struct ot_host *host, struct ot_context *ctx,
 	if (image == NULL)
 		return thumb_vips_fail(host, ctx, OT_REJECT, "reading the header");
 	n = vips_image_get_n_pages(image);
-	ti->pages = host->param_bool(ctx, "animated") ? n : 1;
+	ti->width = vips_image_get_width(image);
+	ti->height = vips_image_get_page_height(image);
+	/* Frames only when they can be written as frames. */
+	ti->pages = host->param_bool(ctx, "animated") &&
+	    thumb_listed("webp gif", thumb_out_format(host, ctx, ti->format)) ?
+	    n : 1;
 	if (ti->pages > host->param_int(ctx, "max-frames"))
 		ti->pages = (int)host->param_int(ctx, "max-frames");
 	ti->profile = vips_image_get_typeof(image, VIPS_META_ICC_NAME) != 0;
@@ -348,6 +383,25 @@ thumb_crop(const char *crop)
 	return VIPS_INTERESTING_CENTRE;
 }
 
+/* The pixels a thumbnail makes on its way: inside fits the box, cover
+ * fills it before cropping, fill is the box. Checked against max-pixels,
+ * so that enlarging a 2x20000 image cannot ask for gigabytes. */
+static double
+thumb_output_pixels(const char *fit, VipsSize size, const struct thumb_size *sz,
+    const struct thumb_input *ti)
+{
+	double sx = (double)sz->width / ti->width;
+	double sy = (double)sz->height / ti->height, scale;
+
+	if (strcmp(fit, "fill") == 0)
+		return (double)sz->width * sz->height;
+	scale = strcmp(fit, "cover") == 0 ? (sx > sy ? sx : sy) :
+	    (sx < sy ? sx : sy);
+	if (size == VIPS_SIZE_DOWN && scale > 1)
+		scale = 1;
+	return (double)ti->width * ti->height * scale * scale * ti->pages;
+}
+
 /* Makes one thumbnail of the input at one size. */
 static enum ot_status
 thumb_one(const struct ot_host *host, struct ot_context *ctx,
@@ -357,16 +411,26 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 	const char *fit = host->param(ctx, "fit");
 	const char *format = thumb_out_format(host, ctx, ti->format);
 	int strip = host->param_bool(ctx, "strip"), fd, rc;
-	char options[32], name[512], path[4096];
+	char options[48], name[4096], path[8192];
 	VipsSource *source;
 	VipsImage *out = NULL;
 	VipsSize size;
+	double mp;
 
 	size = strcmp(fit, "fill") == 0 ? VIPS_SIZE_FORCE :
 	    host->param_bool(ctx, "enlarge") ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN;
-	/* Only multi-page loaders know n: ask for frames of animations only. */
-	snprintf(options, sizeof options, ti->pages > 1 ? "n=%d" : "",
-	    ti->pages);
+	if ((mp = thumb_output_pixels(fit, size, sz, ti)) >
+	    (double)host->param_int(ctx, "max-pixels"))
+		return host->fail(ctx, OT_REJECT, "the %s thumbnail of a %dx%d "
+		    "image would be %.1f megapixels, over max-pixels", sz->spec,
+		    ti->width, ti->height, mp / 1e6);
+	/* fail_on reaches the loader through the option string; only
+	 * multi-page loaders know n, so frames are asked of animations. */
+	if (ti->pages > 1)
+		snprintf(options, sizeof options, "fail_on=truncated,n=%d",
+		    ti->pages);
+	else
+		snprintf(options, sizeof options, "fail_on=truncated");
 	if (lseek(in->fd, 0, SEEK_SET) != 0 ||
 	    (source = vips_source_new_from_descriptor(in->fd)) == NULL)
 		return host->fail(ctx, OT_RETRY, "reading: %s", strerror(errno));
@@ -381,24 +445,28 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 		return thumb_vips_fail(host, ctx, OT_REJECT, "decoding");
 	thumb_name(host, ctx, in, sz, format, name, sizeof name);
 	snprintf(path, sizeof path, "%s/%s", job->outdir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* Read and write: libtiff reads back what it wrote. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		VIPS_UNREF(out);
-		return host->fail(ctx, errno == EEXIST ? OT_REJECT : OT_RETRY,
-		    "%s: %s", name, strerror(errno));
+		return host->fail(ctx, errno == EEXIST ||
+		    errno == ENAMETOOLONG ? OT_REJECT : OT_RETRY, "%.200s: %s",
+		    name, strerror(errno));
 	}
 	vips_error_clear();
 	rc = thumb_save(out, format, fd, (int)host->param_int(ctx, "quality"),
 	    strip);
 	close(fd);
 	VIPS_UNREF(out);
-	/* Pixels are decoded while written. libvips 8.14's thumbnail does not
-	 * pass fail_on to its loader, so a truncated or corrupt input shows
-	 * only as the loader's complaint in the error buffer. */
+	/* Pixels are decoded while written. The JPEG loader reports a
+	 * truncated file in the error buffer only, despite fail_on. */
 	if (rc == 0 && *vips_error_buffer() != '\0')
 		return thumb_vips_fail(host, ctx, OT_REJECT, "decoding");
+	/* A full or failing disk passes; what the saver refuses does not. */
 	if (rc != 0)
-		return thumb_vips_fail(host, ctx, OT_RETRY, "writing");
+		return thumb_vips_fail(host, ctx, errno == ENOSPC ||
+		    errno == EIO || errno == EDQUOT ? OT_RETRY : OT_REJECT,
+		    "making the thumbnail");
 	return OT_OK;
 }
 
