@@ -42,6 +42,17 @@ ln -s /tmp l
 bsdtar -cf link.tar l
 bsdtar -rf link.tar -s ',^x$,l/escape,' x
 rejects link.tar "entry l/escape goes through l, a link the archive made"
+# A hard link (whatever its target): skipped and listed, never made.
+echo innocent >innocent
+ln innocent link
+bsdtar -cf hard.tar innocent link
+run 0 "$OBJTRIGGER" once extract hard.tar out-hard
+expect "$T/stderr" "skipped hard link link -> innocent"
+[ ! -e out-hard/hard/link ] || fail "a hard link was made"
+cmp innocent out-hard/hard/innocent || fail "innocent was not extracted"
+# Backslashes, as a zip from Windows may hold: refused.
+bsdtar -cf back.tar -s ',^x$,..\\\\evil,' x
+rejects back.tar "entry ..\\"
 # A zip bomb: 200 MB of zeros in about 200 KB.
 head -c 200000000 /dev/zero >zeros
 zip -q bomb.zip zeros

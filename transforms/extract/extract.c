@@ -203,7 +203,7 @@ extract_entry(struct extract *x, struct archive *a, struct archive_entry *e)
 {
 	const struct ot_host *host = x->host;
 	char rel[4096];
-	const char *link;
+	const char *link, *target;
 	mode_t type = archive_entry_filetype(e);
 
 	if (extract_path(e, rel, sizeof rel) == NULL || *rel == '\0')
@@ -227,11 +227,12 @@ extract_entry(struct extract *x, struct archive *a, struct archive_entry *e)
 		    OT_OK : host->fail(x->ctx, OT_REJECT, "folder %s", rel);
 	if (type == AE_IFREG && archive_entry_hardlink(e) == NULL)
 		return extract_file(x, a, rel);
+	target = archive_entry_hardlink(e) != NULL ? archive_entry_hardlink(e) :
+	    archive_entry_symlink(e);
 	host->log(x->ctx, OT_LOG_INFO, "%s: skipped %s %s%s%s", x->in->key,
 	    archive_entry_hardlink(e) != NULL ? "hard link" :
 	    type == AE_IFLNK ? "symbolic link" : "special file", rel,
-	    archive_entry_symlink(e) != NULL ? " -> " : "",
-	    archive_entry_symlink(e) != NULL ? archive_entry_symlink(e) : "");
+	    target != NULL ? " -> " : "", target != NULL ? target : "");
 	if (type == AE_IFLNK || archive_entry_hardlink(e) != NULL) {
 		char **links = realloc(x->links, (x->nlinks + 1) *
 		    sizeof *links);
