@@ -46,7 +46,7 @@ once_commit_one(void *arg, const char *rel, const char *path, char **cause)
 	int rc;
 
 	xasprintf(&dest, "%s/%s", c->outdir, rel);
-	rc = sink_folder_put(c->outdir, dest, path, NULL, NULL, cause);
+	rc = sink_folder_put(c->outdir, dest, path, 1, NULL, NULL, cause);
 	if (rc == 0) {
 		printf("%s\n", dest);
 		c->outputs++;

@@ -223,8 +223,8 @@ daemon_output(void *arg, const char *rel, const char *path, char **cause)
 		}
 		root = template_root(t->outputs[i].path);
 		daemon_tx(c->d);
-		rc = sink_folder_put(root, dest, path, daemon_output_hook, c,
-		    cause);
+		rc = sink_folder_put(root, dest, path, i + 1 == t->noutputs,
+		    daemon_output_hook, c, cause);
 		free(root);
 		free(dest);
 	}

@@ -159,7 +159,7 @@ typedef int (
     *sink_hook_cb)(void *, const char *dest, const struct stat *, char **cause);
 int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
 int sink_folder_put(const char *root, const char *dest, const char *from,
-    sink_hook_cb, void *, char **cause);
+    int last, sink_hook_cb, void *, char **cause);
 int sink_folder_remove_tree(const char *);
 
 /* journal.c: the durable journal of jobs. */

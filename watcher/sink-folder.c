@@ -2,11 +2,12 @@
 
 /*
  * A transform writes into its job's output folder. Each regular file found
- * there is copied to a hidden temporary name beside its destination, made
- * durable, and renamed into place, so a reader never sees half a file and
- * a watch never sees the temporary name (it is hidden). Names under the
- * destination's root come from readdir or from a checked template, and no
- * folder on the way may be a symbolic link: nothing escapes the root.
+ * there is linked (or, across file systems, copied) to a hidden temporary
+ * name beside its destination, made durable, and renamed into place, so a
+ * reader never sees half a file and a watch never sees the temporary name (it
+ * is hidden). Names under the destination's root come from readdir or from a
+ * checked template, and no folder on the way may be a symbolic link: nothing
+ * escapes the root.
  */
 
 #include <dirent.h>
@@ -123,12 +124,40 @@ sink_sync_dir(const char *dest, char **cause)
 }
 
 /*
- * Writes the file at from to dest, under root: copied to a hidden
- * temporary name beside dest, synced, passed to hook (which may refuse it
- * with -1) and renamed into place. Returns 0, or -1 with *cause.
+ * On one file system, shares the scratch file's blocks under the temporary
+ * name instead of copying them (the scratch file goes with its job). On
+ * success *tmp and *out name and hold the link, and 0 is returned (nothing
+ * left to copy); else 1, and the caller copies into *out.
+ */
+static ssize_t
+sink_link(const char *from, char **tmp, int *out)
+{
+	char *linked;
+	int fd;
+
+	xasprintf(&linked, "%s.l", *tmp);
+	if (link(from, linked) != 0 ||
+	    (fd = open(linked, O_RDONLY | O_CLOEXEC)) < 0) {
+		unlink(linked);
+		free(linked);
+		return 1;
+	}
+	close(*out);
+	unlink(*tmp);
+	free(*tmp);
+	*tmp = linked;
+	*out = fd;
+	return 0;
+}
+
+/*
+ * Writes the file at from to dest, under root (linked if it is the last
+ * destination of from, so that no two outputs share their bytes): copied to a
+ * hidden temporary name beside dest, synced, passed to hook (which may refuse
+ * it with -1) and renamed into place. Returns 0, or -1 with *cause.
  */
 int
-sink_folder_put(const char *root, const char *dest, const char *from,
+sink_folder_put(const char *root, const char *dest, const char *from, int last,
     sink_hook_cb hook, void *arg, char **cause)
 {
 	char *tmp, *slash;
@@ -152,9 +181,9 @@ sink_folder_put(const char *root, const char *dest, const char *from,
 		free(tmp);
 		return -1;
 	}
-	do
+	n = last ? sink_link(from, &tmp, &out) : 1;
+	while (n > 0)
 		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-	while (n > 0);
 	close(in);
 	if (n < 0 || fchmod(out, 0644) != 0 || fsync(out) != 0 ||
 	    fstat(out, &sb) != 0) {
