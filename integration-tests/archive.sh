@@ -46,5 +46,37 @@ wait_until 20 test -e packed/pack-1.tar.gz || fail "no archive"
 stop_daemon
 bsdtar -tf packed/pack-1.tar.gz >list
 expect list "sub/x.txt"
+
+# A tree of 500 files of mixed sizes, packed in one batch per format by
+# the daemon and unpacked by extract: the same names and bytes.
+mkdir -p tree
+i=0
+while [ $i -lt 500 ]; do
+	mkdir -p "tree/d$((i % 7))/e$((i % 3))"
+	head -c $(((i * 7919) % 40000)) /dev/urandom >"tree/d$((i % 7))/e$((i % 3))/f $i"
+	i=$((i + 1))
+done
+find tree -type f -exec touch -d '1 minute ago' {} +
+for f in tar.gz tar.zst tar.xz tar zip 7z; do
+	rm -rf state packed
+	cat >batch.xml <<XML
+<objtrigger>
+  <state path="$T/state"/>
+  <watch name="in" type="folder" path="$T/tree" recursive="yes"/>
+  <trigger name="all" watch="in" batch-size="500" batch-window="1s">
+    <transform plugin="archive">
+      <param name="format" value="$f"/>
+      <param name="name" value="tree.{format}"/>
+    </transform>
+    <output path="$T/packed/{name}"/>
+  </trigger>
+</objtrigger>
+XML
+	start_daemon batch.xml
+	wait_until 60 test -e "packed/tree.$f" || fail "no $f archive"
+	stop_daemon
+	run 0 "$OBJTRIGGER" once extract "packed/tree.$f" "back-$f"
+	diff -r tree "back-$f/tree" >/dev/null || fail "$f: the tree did not come back"
+done
 no_sanitizer_report
 exit 0
