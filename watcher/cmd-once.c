@@ -55,28 +55,6 @@ once_commit_one(void *arg, const char *rel, const char *path, char **cause)
 	return rc;
 }
 
-/* Makes a folder and its parents, like mkdir -p. */
-static int
-once_mkdirs(const char *path)
-{
-	char *copy, *p;
-	int rc = 0;
-
-	copy = xstrdup(path);
-	for (p = copy + 1; rc == 0 && *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) != 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	if (rc == 0 && mkdir(copy, 0755) != 0 && errno != EEXIST)
-		rc = -1;
-	free(copy);
-	return rc;
-}
-
 /* Adds a -p NAME=VALUE; -1 (reported) if it has no name or no '='. */
 static int
 once_add_param(char *arg, struct param_value **v, size_t *n)
@@ -204,8 +182,14 @@ cmd_once(int argc, char **argv)
 	}
 	if (param_check(info, params, nparams, once_report_param, params) != 0)
 		goto out;
-	if (once_mkdirs(argv[optind + 2]) != 0 ||
-	    realpath(argv[optind + 2], outdir) == NULL) {
+	/* OUTDIR is the user's: links on its way are theirs to have. */
+	if (sink_folder_mkdirs(argv[optind + 2], argv[optind + 2], &cause) !=
+	    0) {
+		fprintf(stderr, "objtrigger: once: %s\n", cause);
+		free(cause);
+		goto out;
+	}
+	if (realpath(argv[optind + 2], outdir) == NULL) {
 		fprintf(stderr, "objtrigger: once: %s: %s\n", argv[optind + 2],
 		    strerror(errno));
 		goto out;

@@ -158,6 +158,7 @@ typedef int (
 typedef int (
     *sink_hook_cb)(void *, const char *dest, const struct stat *, char **cause);
 int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
+int sink_folder_mkdirs(const char *root, const char *dir, char **cause);
 int sink_folder_put(const char *root, const char *dest, const char *from,
     int last, sink_hook_cb, void *, char **cause);
 int sink_folder_remove_tree(const char *);

@@ -72,17 +72,21 @@ sink_folder_walk(const char *dir, sink_walk_cb cb, void *arg, char **cause)
 	return sink_walk_dir(dir, "", cb, arg, cause);
 }
 
-/* Makes the folders from root (made as needed) down to dest's parent,
- * refusing any below root that is not a real folder. */
-static int
-sink_mkdirs(const char *root, const char *dest, char **cause)
+/* Makes dir and the folders above it (mkdir -p); any below root must be
+ * a real folder, never a link planted there. Returns 0, or -1 with
+ * *cause. */
+int
+sink_folder_mkdirs(const char *root, const char *dir, char **cause)
 {
-	char *path = xstrdup(dest), *p;
+	char *path = xstrdup(dir), *p = path;
 	size_t rootlen = strlen(root);
 	struct stat sb;
-	int rc = 0;
+	int rc = 0, last = 0;
 
-	for (p = path + 1; rc == 0 && (p = strchr(p, '/')) != NULL; p++) {
+	while (rc == 0 && !last) {
+		p = strchr(p + 1, '/');
+		if ((last = p == NULL))
+			p = path + strlen(path);
 		*p = '\0';
 		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
 			xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -95,7 +99,8 @@ sink_mkdirs(const char *root, const char *dest, char **cause)
 			    path);
 			rc = -1;
 		}
-		*p = '/';
+		if (!last)
+			*p = '/';
 	}
 	free(path);
 	return rc;
@@ -160,12 +165,19 @@ int
 sink_folder_put(const char *root, const char *dest, const char *from, int last,
     sink_hook_cb hook, void *arg, char **cause)
 {
-	char *tmp, *slash;
+	char *tmp, *slash, *parent;
 	struct stat sb;
 	ssize_t n;
-	int in, out;
+	int in, out, rc;
 
-	if (sink_mkdirs(root, dest, cause) != 0)
+	parent = xstrdup(dest);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
+		*slash = '\0';
+	rc = slash == NULL || slash == parent ?
+	    0 :
+	    sink_folder_mkdirs(root, parent, cause);
+	free(parent);
+	if (rc != 0)
 		return -1;
 	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		xasprintf(cause, "%s: %s", from, strerror(errno));
