@@ -21,7 +21,7 @@
 #include "units.h"
 #include "xmalloc.h"
 
-#define READER_MAX_ATTRS 16
+#define READER_MAX_ATTRS 24
 
 /* One element being read: the attributes asked for so far. */
 struct reader {
@@ -280,12 +280,70 @@ split_words(const char *s)
 	}
 }
 
+/* One of a list of words, as an index; -1 (reported) if another. Absent,
+ * it is fallback, or an error if fallback is -1. */
+static int
+reader_choice(struct reader *r, const char *name, const char *const *words,
+    int fallback)
+{
+	char *v = reader_text(r, name, fallback < 0), *cause;
+	int i;
+
+	if (v == NULL)
+		return fallback;
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(v, words[i]) == 0) {
+			free(v);
+			return i;
+		}
+	}
+	xasprintf(&cause, "expected %s%s%s", words[0],
+	    words[1] != NULL ? " or " : "", words[1] != NULL ? words[1] : "");
+	reader_bad(r, name, v, cause);
+	free(v);
+	return -1;
+}
+
+static void
+read_watch_folder(struct reader *r, struct cfg_watch *w)
+{
+	char *ignore;
+
+	w->path = reader_text(r, "path", 1);
+	reader_bool(r, "recursive", &w->recursive);
+	ignore = reader_text(r, "ignore", 0);
+	/* Hidden names (rsync's .name.XXXXXX too) and editors' and
+	 * downloaders' temporary files, unless the config says otherwise. */
+	w->ignore = split_words(
+	    ignore != NULL ? ignore : ".* *.tmp *.part *.partial *.swp *~");
+	free(ignore);
+	reader_duration(r, "settle", &w->settle_ms);
+}
+
+static void
+read_watch_s3_poll(struct reader *r, struct cfg_watch *w)
+{
+	static const char *const starts[] = { "now", "beginning", NULL };
+	char *prefix;
+
+	w->ignore = split_words("");
+	w->store = reader_text(r, "store", 1);
+	w->bucket = reader_text(r, "bucket", 1);
+	prefix = reader_text(r, "prefix", 0);
+	w->prefix = prefix != NULL ? prefix : xstrdup("");
+	w->interval_ms = 5000;
+	reader_duration(r, "interval", &w->interval_ms);
+	if (w->interval_ms < 100)
+		cfg_error(r->cfg, r->line, "<watch interval>: at least 100ms");
+	w->start_beginning = reader_choice(r, "start", starts, 0) == 1;
+}
+
 static void
 read_watch(struct cfg *cfg, xmlNode *n)
 {
+	static const char *const types[] = { "folder", "s3-poll", NULL };
 	struct cfg_watch *w;
 	struct reader r;
-	char *type, *ignore;
 
 	cfg->watches = xreallocarray(cfg->watches, cfg->nwatches + 1,
 	    sizeof *cfg->watches);
@@ -294,23 +352,116 @@ read_watch(struct cfg *cfg, xmlNode *n)
 	reader_start(&r, cfg, n);
 	w->line = r.line;
 	w->name = reader_name(&r, "name");
-	type = reader_text(&r, "type", 1);
-	if (type != NULL && strcmp(type, "folder") != 0)
+	if (reader_choice(&r, "type", types, -1) == 1) {
+		w->type = CFG_WATCH_S3_POLL;
+		read_watch_s3_poll(&r, w);
+	} else /* an unknown type is checked as a folder, for its errors */
+		read_watch_folder(&r, w);
+	reader_finish(&r);
+	if (node_next(n->children) != NULL)
+		reader_unexpected(cfg, n, node_next(n->children));
+}
+
+/* A store's keys: a private file, or named environment variables. */
+static void
+read_store_keys(struct reader *r, struct cfg_store *s)
+{
+	char *file = reader_text(r, "credentials-file", 0);
+	char *access = reader_text(r, "access-key-env", 0);
+	char *secret = reader_text(r, "secret-key-env", 0);
+	char *token = reader_text(r, "session-token-env", 0), *cause = NULL;
+
+	if (xmlHasProp(r->node, (const xmlChar *)"access-key") != NULL ||
+	    xmlHasProp(r->node, (const xmlChar *)"secret-key") != NULL)
+		cfg_error(r->cfg, r->line,
+		    "<store>: keys are never written in the config: use "
+		    "credentials-file, or access-key-env and secret-key-env");
+	else if ((file != NULL) == (access != NULL || secret != NULL))
+		cfg_error(r->cfg, r->line,
+		    "<store>: give either credentials-file, or access-key-env "
+		    "and secret-key-env");
+	else if (file != NULL) {
+		if (cfg_store_keys_from_file(s, file, &cause) != 0)
+			reader_bad(r, "credentials-file", file, cause);
+	} else if (access == NULL || secret == NULL)
+		cfg_error(r->cfg, r->line,
+		    "<store>: access-key-env needs secret-key-env, and the "
+		    "other way round");
+	else if (cfg_store_key_from_env(&s->access_key, access, &cause) != 0)
+		reader_bad(r, "access-key-env", access, cause);
+	else if (cfg_store_key_from_env(&s->secret_key, secret, &cause) != 0)
+		reader_bad(r, "secret-key-env", secret, cause);
+	if (token != NULL &&
+	    cfg_store_key_from_env(&s->token, token, &cause) != 0)
+		reader_bad(r, "session-token-env", token, cause);
+	free(file);
+	free(access);
+	free(secret);
+	free(token);
+}
+
+/* An endpoint is http[s]://host[:port], and nothing else. */
+static void
+read_store_endpoint(struct reader *r, struct cfg_store *s)
+{
+	char *e = reader_text(r, "endpoint", 1), *host;
+	size_t len;
+
+	if (e == NULL)
+		return;
+	len = strlen(e);
+	while (len > 0 && e[len - 1] == '/')
+		e[--len] = '\0';
+	host = strstr(e, "://");
+	if (host == NULL ||
+	    (strncmp(e, "http://", 7) != 0 && strncmp(e, "https://", 8) != 0))
+		reader_bad(r, "endpoint", e,
+		    xstrdup("expected http://host[:port] or https://..."));
+	else if (host[3] == '\0' || strpbrk(host + 3, "/@?# ") != NULL)
+		reader_bad(r, "endpoint", e,
+		    xstrdup("a host and a port only: no path, user or query"));
+	else {
+		s->endpoint = e;
+		return;
+	}
+	free(e);
+}
+
+static void
+read_store(struct cfg *cfg, xmlNode *n)
+{
+	static const char *const signatures[] = { "v4", "v2", NULL };
+	static const char *const styles[] = { "path", "virtual-host", NULL };
+	struct cfg_store *s;
+	struct reader r;
+	char *region;
+
+	cfg->stores =
+	    xreallocarray(cfg->stores, cfg->nstores + 1, sizeof *cfg->stores);
+	s = &cfg->stores[cfg->nstores++];
+	memset(s, 0, sizeof *s);
+	reader_start(&r, cfg, n);
+	s->line = r.line;
+	s->name = reader_name(&r, "name");
+	read_store_endpoint(&r, s);
+	region = reader_text(&r, "region", 0);
+	s->region = region != NULL ? region : xstrdup("us-east-1");
+	s->v2 = reader_choice(&r, "signature", signatures, 0) == 1;
+	s->virtual_host = reader_choice(&r, "uri-style", styles, 0) == 1;
+	read_store_keys(&r, s);
+	s->ca_file = reader_text(&r, "ca-file", 0);
+	s->verify_tls = 1;
+	reader_bool(&r, "verify-tls", &s->verify_tls);
+	s->connect_timeout_ms = 10 * 1000;
+	reader_duration(&r, "connect-timeout", &s->connect_timeout_ms);
+	s->timeout_ms = 60 * 1000;
+	reader_duration(&r, "timeout", &s->timeout_ms);
+	s->multipart_threshold = 64ULL << 20;
+	reader_size(&r, "multipart-threshold", &s->multipart_threshold);
+	if (s->multipart_threshold < 5ULL << 20)
 		cfg_error(cfg, r.line,
-		    "<watch type=\"%s\">: unknown type "
-		    "(expected folder)",
-		    type);
-	free(type);
-	w->type = CFG_WATCH_FOLDER;
-	w->path = reader_text(&r, "path", 1);
-	reader_bool(&r, "recursive", &w->recursive);
-	ignore = reader_text(&r, "ignore", 0);
-	/* Hidden names (rsync's .name.XXXXXX too) and editors' and
-	 * downloaders' temporary files, unless the config says otherwise. */
-	w->ignore = split_words(
-	    ignore != NULL ? ignore : ".* *.tmp *.part *.partial *.swp *~");
-	free(ignore);
-	reader_duration(&r, "settle", &w->settle_ms);
+		    "<store multipart-threshold>: at least 5MiB, S3's "
+		    "smallest part");
 	reader_finish(&r);
 	if (node_next(n->children) != NULL)
 		reader_unexpected(cfg, n, node_next(n->children));
@@ -391,9 +542,20 @@ read_output(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
 	t->outputs =
 	    xreallocarray(t->outputs, t->noutputs + 1, sizeof *t->outputs);
 	o = &t->outputs[t->noutputs++];
+	memset(o, 0, sizeof *o);
 	reader_start(&r, cfg, n);
 	o->line = r.line;
-	o->path = reader_text(&r, "path", 1);
+	if (xmlHasProp(n, (const xmlChar *)"store") == NULL) {
+		o->path = reader_text(&r, "path", 1);
+		reader_finish(&r);
+		return;
+	}
+	o->store = reader_text(&r, "store", 1);
+	o->bucket = reader_text(&r, "bucket", 1);
+	o->key = reader_text(&r, "key", 1);
+	o->content_type = reader_text(&r, "content-type", 0);
+	if (o->content_type == NULL)
+		o->content_type = xstrdup("auto");
 	reader_finish(&r);
 }
 
@@ -487,12 +649,22 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	} while (0)
 
 static void
+check_store(struct cfg *cfg, const char *name, unsigned line)
+{
+	if (name != NULL && cfg_find_store(cfg, name) == NULL)
+		cfg_error(cfg, line, "no <store> is named '%s'", name);
+}
+
+static void
 check_references(struct cfg *cfg)
 {
 	struct cfg_trigger *t;
-	size_t i;
+	size_t i, k;
 
+	CHECK_UNIQUE(cfg, cfg->stores, cfg->nstores, "store");
 	CHECK_UNIQUE(cfg, cfg->watches, cfg->nwatches, "watch");
+	for (i = 0; i < cfg->nwatches; i++)
+		check_store(cfg, cfg->watches[i].store, cfg->watches[i].line);
 	CHECK_UNIQUE(cfg, cfg->triggers, cfg->ntriggers, "trigger");
 	for (i = 0; i < cfg->ntriggers; i++) {
 		t = &cfg->triggers[i];
@@ -501,6 +673,9 @@ check_references(struct cfg *cfg)
 			    "<trigger name=\"%s\">: no "
 			    "<watch> is named '%s'",
 			    t->name ? t->name : "", t->watch);
+		for (k = 0; k < t->noutputs; k++)
+			check_store(cfg, t->outputs[k].store,
+			    t->outputs[k].line);
 	}
 }
 
@@ -527,6 +702,8 @@ read_root(struct cfg *cfg, xmlNode *root)
 			read_state(cfg, n);
 		else if (node_is(n, "workers"))
 			read_workers(cfg, n);
+		else if (node_is(n, "store"))
+			read_store(cfg, n);
 		else if (node_is(n, "watch"))
 			read_watch(cfg, n);
 		else if (node_is(n, "trigger"))

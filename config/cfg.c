@@ -78,6 +78,38 @@ cfg_find_watch(const struct cfg *cfg, const char *name)
 	return NULL;
 }
 
+const struct cfg_store *
+cfg_find_store(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < cfg->nstores; i++) {
+		if (cfg->stores[i].name != NULL &&
+		    strcmp(cfg->stores[i].name, name) == 0)
+			return &cfg->stores[i];
+	}
+	return NULL;
+}
+
+/* Frees what a store holds (not the store itself), wiping its keys. */
+void
+cfg_store_clear(struct cfg_store *s)
+{
+	char **secret[] = { &s->access_key, &s->secret_key, &s->token };
+	size_t i;
+
+	for (i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+		if (*secret[i] != NULL)
+			explicit_bzero(*secret[i], strlen(*secret[i]));
+		free(*secret[i]);
+	}
+	free(s->name);
+	free(s->endpoint);
+	free(s->region);
+	free(s->ca_file);
+	memset(s, 0, sizeof *s);
+}
+
 /* Frees a NULL-terminated list of words. */
 void
 cfg_free_words(char **v)
@@ -103,8 +135,13 @@ cfg_free_trigger(struct cfg_trigger *t)
 		free(t->params[i].value);
 	}
 	free(t->params);
-	for (i = 0; i < t->noutputs; i++)
+	for (i = 0; i < t->noutputs; i++) {
 		free(t->outputs[i].path);
+		free(t->outputs[i].store);
+		free(t->outputs[i].bucket);
+		free(t->outputs[i].key);
+		free(t->outputs[i].content_type);
+	}
 	free(t->outputs);
 }
 
@@ -119,8 +156,14 @@ cfg_free(struct cfg *cfg)
 		free(cfg->watches[i].name);
 		free(cfg->watches[i].path);
 		cfg_free_words(cfg->watches[i].ignore);
+		free(cfg->watches[i].store);
+		free(cfg->watches[i].bucket);
+		free(cfg->watches[i].prefix);
 	}
 	free(cfg->watches);
+	for (i = 0; i < cfg->nstores; i++)
+		cfg_store_clear(&cfg->stores[i]);
+	free(cfg->stores);
 	for (i = 0; i < cfg->ntriggers; i++)
 		cfg_free_trigger(&cfg->triggers[i]);
 	free(cfg->triggers);

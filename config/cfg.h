@@ -11,7 +11,23 @@
 #define CFG_EVENT_CREATED 0x1
 #define CFG_EVENT_REMOVED 0x2
 
-enum cfg_watch_type { CFG_WATCH_FOLDER };
+enum cfg_watch_type { CFG_WATCH_FOLDER, CFG_WATCH_S3_POLL };
+
+/* An S3-compatible store. Its keys are read when the config is loaded,
+ * from a private file or from named environment variables, never inline. */
+struct cfg_store {
+	char *name;
+	char *endpoint; /* http[s]://host[:port], no path */
+	char *region;
+	int v2; /* signature v2 (through libs3) instead of v4 */
+	int virtual_host; /* bucket.host instead of host/bucket */
+	char *access_key, *secret_key, *token; /* token may be NULL */
+	char *ca_file; /* may be NULL: the system's */
+	int verify_tls;
+	uint64_t connect_timeout_ms, timeout_ms;
+	uint64_t multipart_threshold;
+	unsigned line;
+};
 
 struct cfg_workers {
 	unsigned count; /* worker processes; default: CPUs online */
@@ -30,6 +46,10 @@ struct cfg_watch {
 	int recursive;
 	char **ignore; /* globs of names never taken; NULL-terminated */
 	uint64_t settle_ms;
+	/* s3-poll */
+	char *store, *bucket, *prefix;
+	uint64_t interval_ms;
+	int start_beginning; /* start="beginning": the first listing runs */
 	unsigned line;
 };
 
@@ -40,7 +60,9 @@ struct cfg_param {
 };
 
 struct cfg_output {
-	char *path; /* template */
+	char *path; /* template of a file's path; NULL for a bucket */
+	char *store, *bucket, *key; /* key: template of an object's key */
+	char *content_type; /* "auto" by default */
 	unsigned line;
 };
 
@@ -79,6 +101,8 @@ struct cfg {
 	char *file;
 	char *state;
 	struct cfg_workers workers;
+	struct cfg_store *stores;
+	size_t nstores;
 	struct cfg_watch *watches;
 	size_t nwatches;
 	struct cfg_trigger *triggers;
@@ -102,6 +126,13 @@ void cfg_free_words(char **);
 void cfg_print_errors(struct cfg *, FILE *);
 
 const struct cfg_watch *cfg_find_watch(const struct cfg *, const char *);
+const struct cfg_store *cfg_find_store(const struct cfg *, const char *);
+void cfg_store_clear(struct cfg_store *);
+
+/* cfg-store.c */
+int cfg_store_keys_from_file(struct cfg_store *, const char *path,
+    char **cause);
+int cfg_store_key_from_env(char **slot, const char *var, char **cause);
 
 /* The RELAX NG schema, compiled in from config/objtrigger.rng. */
 extern const char cfg_schema[];

@@ -1,0 +1,128 @@
+/* cfg-store.c - a store's keys, from a private file or the environment. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "xmalloc.h"
+
+/* The names a credentials file may use: ours, and those of the AWS
+ * shared credentials file, so that file can be pointed at as it is. */
+static const struct {
+	const char *name;
+	size_t offset;
+} cfg_store_key_names[] = {
+	{ "access-key", offsetof(struct cfg_store, access_key) },
+	{ "aws_access_key_id", offsetof(struct cfg_store, access_key) },
+	{ "secret-key", offsetof(struct cfg_store, secret_key) },
+	{ "aws_secret_access_key", offsetof(struct cfg_store, secret_key) },
+	{ "session-token", offsetof(struct cfg_store, token) },
+	{ "aws_session_token", offsetof(struct cfg_store, token) },
+};
+
+static char *
+cfg_store_trim(char *s)
+{
+	size_t len;
+
+	s += strspn(s, " \t");
+	len = strlen(s);
+	while (len > 0 && strchr(" \t\r\n", s[len - 1]) != NULL)
+		s[--len] = '\0';
+	return s;
+}
+
+/* Takes one "name = value" line; the first section of an AWS file only. */
+static int
+cfg_store_key_line(struct cfg_store *s, char *line, int *sections, char **cause)
+{
+	char *eq, *name, **slot;
+	size_t i;
+
+	line = cfg_store_trim(line);
+	if (*line == '\0' || *line == '#' || *line == ';')
+		return 0;
+	if (*line == '[') {
+		(*sections)++;
+		return 0;
+	}
+	if (*sections > 1)
+		return 0;
+	if ((eq = strchr(line, '=')) == NULL) {
+		*cause = xstrdup("a line is not 'name = value'");
+		return -1;
+	}
+	*eq = '\0';
+	name = cfg_store_trim(line);
+	for (i = 0;
+	     i < sizeof cfg_store_key_names / sizeof cfg_store_key_names[0];
+	     i++) {
+		if (strcmp(name, cfg_store_key_names[i].name) != 0)
+			continue;
+		slot = (char **)((char *)s + cfg_store_key_names[i].offset);
+		free(*slot);
+		*slot = xstrdup(cfg_store_trim(eq + 1));
+		return 0;
+	}
+	xasprintf(cause,
+	    "unknown name '%s' (expected access-key, secret-key, "
+	    "session-token)",
+	    name);
+	return -1;
+}
+
+/* Reads the keys from a file that only its owner may read. */
+int
+cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
+{
+	char line[4096];
+	struct stat sb;
+	int fd, sections = 0, rc = 0;
+	FILE *f;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || (sb.st_mode & 044) != 0) {
+		xasprintf(cause,
+		    "%s can be read by others than its owner: "
+		    "chmod 600 %s",
+		    path, path);
+		fclose(f);
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof line, f) != NULL)
+		rc = cfg_store_key_line(s, line, &sections, cause);
+	explicit_bzero(line, sizeof line);
+	fclose(f);
+	if (rc == 0 && (s->access_key == NULL || s->secret_key == NULL)) {
+		xasprintf(cause, "%s has no %s", path,
+		    s->access_key == NULL ? "access-key" : "secret-key");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Reads one key from a named environment variable. */
+int
+cfg_store_key_from_env(char **slot, const char *var, char **cause)
+{
+	const char *v = getenv(var);
+
+	if (v == NULL || *v == '\0') {
+		xasprintf(cause, "the environment variable %s is not set", var);
+		return -1;
+	}
+	free(*slot);
+	*slot = xstrdup(v);
+	return 0;
+}
