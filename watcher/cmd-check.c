@@ -159,6 +159,38 @@ check_loop(struct cfg *cfg, const struct cfg_trigger *t)
 	free(watched);
 }
 
+/* Refuses bucket outputs that land where the trigger's own watch lists:
+ * the key's fixed start and the watch's prefix, one inside the other. */
+static void
+check_loop_s3(struct cfg *cfg, const struct cfg_trigger *t)
+{
+	const struct cfg_watch *w = cfg_find_watch(cfg, t->watch);
+	const struct cfg_output *o;
+	size_t i, fixed, len;
+
+	if (w == NULL || w->type != CFG_WATCH_S3_POLL || t->allow_loop)
+		return;
+	for (i = 0; i < t->noutputs; i++) {
+		o = &t->outputs[i];
+		if (o->store == NULL || w->store == NULL ||
+		    strcmp(o->store, w->store) != 0 ||
+		    strcmp(o->bucket, w->bucket) != 0)
+			continue;
+		fixed = strcspn(o->key, "{");
+		len = strlen(w->prefix) < fixed ? strlen(w->prefix) : fixed;
+		if (strncmp(o->key, w->prefix, len) == 0 &&
+		    check_could_match(t, w, o->key))
+			cfg_error(cfg, o->line,
+			    "<output bucket=\"%s\" key=\"%s\"> puts objects "
+			    "where the trigger's own watch '%s' lists (prefix "
+			    "\"%s\"): it would run on its own outputs. Put "
+			    "them elsewhere, make match= leave them out, or "
+			    "set "
+			    "allow-loop=\"yes\" on the trigger",
+			    o->bucket, o->key, w->name, w->prefix);
+	}
+}
+
 /*
  * Checks what the config reader cannot: each trigger's plugin and its
  * parameters (through a worker), its output templates, and that it does
@@ -168,6 +200,8 @@ int
 config_check(struct cfg *cfg, struct worker_pool *pool)
 {
 	const struct cfg_trigger *t;
+	const struct cfg_watch *w;
+	const struct cfg_output *o;
 	size_t before = cfg->nerrors, i, k;
 	char *cause;
 
@@ -175,23 +209,112 @@ config_check(struct cfg *cfg, struct worker_pool *pool)
 		t = &cfg->triggers[i];
 		if (t->plugin != NULL)
 			check_plugin(cfg, t, pool);
-		if (t->events & CFG_EVENT_REMOVED)
+		w = cfg_find_watch(cfg, t->watch);
+		if ((t->events & CFG_EVENT_REMOVED) && w != NULL &&
+		    w->type == CFG_WATCH_FOLDER)
 			cfg_error(cfg, t->line,
 			    "<trigger events=\"removed\">: "
 			    "folder watches report new files only");
 		for (k = 0; k < t->noutputs; k++) {
-			if (t->outputs[k].path != NULL &&
-			    template_check(t->outputs[k].path, &cause) != 0) {
-				cfg_error(cfg, t->outputs[k].line,
-				    "<output "
-				    "path>: %s",
-				    cause);
+			o = &t->outputs[k];
+			if (template_check(o->path != NULL ? o->path : o->key,
+				&cause) != 0) {
+				cfg_error(cfg, o->line, "<output %s>: %s",
+				    o->path != NULL ? "path" : "key", cause);
 				free(cause);
 			}
 		}
 		check_loop(cfg, t);
+		check_loop_s3(cfg, t);
 	}
 	return (int)(cfg->nerrors - before);
+}
+
+struct check_bucket {
+	const char *store, *bucket, *prefix;
+};
+
+static int
+check_count(void *arg, const struct s3_object *o)
+{
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+/* Lists one bucket a config uses; prints the store's answer. */
+static int
+check_connect_one(const struct cfg *cfg, const struct check_bucket *b)
+{
+	const struct cfg_store *store = cfg_find_store(cfg, b->store);
+	struct s3_error err = { 0 };
+	unsigned n = 0;
+	char *next = NULL, *what, *text;
+
+	if (s3_list_page(store, b->bucket, b->prefix, NULL, check_count, &n,
+		&next, &err) == 0) {
+		printf("store %s: bucket %s: OK (%s, signature %s, listed "
+		       "%u%s object%s)\n",
+		    store->name, b->bucket, store->endpoint,
+		    store->v2 ? "v2" : "v4", n, next != NULL ? "+" : "",
+		    n == 1 && next == NULL ? "" : "s");
+		free(next);
+		return 0;
+	}
+	xasprintf(&what, "bucket %s", b->bucket);
+	text = s3_error_text(store, what, &err);
+	printf("%s\n", text);
+	free(text);
+	free(what);
+	return -1;
+}
+
+/* Tries each bucket the config uses, once: credentials, the bucket, the
+ * right to list it. Returns how many failed. */
+static int
+check_connect(const struct cfg *cfg)
+{
+	struct check_bucket *b = NULL;
+	size_t n = 0, i, k, t;
+	int failed = 0;
+
+	for (i = 0; i < cfg->nwatches; i++) {
+		if (cfg->watches[i].type != CFG_WATCH_S3_POLL)
+			continue;
+		b = xreallocarray(b, n + 1, sizeof *b);
+		b[n].store = cfg->watches[i].store;
+		b[n].bucket = cfg->watches[i].bucket;
+		b[n++].prefix = cfg->watches[i].prefix;
+	}
+	for (t = 0; t < cfg->ntriggers; t++) {
+		for (k = 0; k < cfg->triggers[t].noutputs; k++) {
+			if (cfg->triggers[t].outputs[k].store == NULL)
+				continue;
+			b = xreallocarray(b, n + 1, sizeof *b);
+			b[n].store = cfg->triggers[t].outputs[k].store;
+			b[n].bucket = cfg->triggers[t].outputs[k].bucket;
+			b[n++].prefix = "";
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i; k++) {
+			if (strcmp(b[k].store, b[i].store) == 0 &&
+			    strcmp(b[k].bucket, b[i].bucket) == 0)
+				break;
+		}
+		if (k == i && check_connect_one(cfg, &b[i]) != 0)
+			failed++;
+	}
+	for (i = 0; i < cfg->nstores; i++) {
+		for (k = 0; k < n && strcmp(b[k].store, cfg->stores[i].name);
+		     k++)
+			;
+		if (k == n)
+			printf("store %s: no watch or output uses it: not "
+			       "tried\n",
+			    cfg->stores[i].name);
+	}
+	free(b);
+	return failed;
 }
 
 /* The config to use when -c is not given. */
@@ -223,20 +346,29 @@ cmd_check(int argc, char **argv)
 	struct worker_pool *pool;
 	struct worker_limits limits;
 	struct cfg *cfg;
-	int ch, rc;
+	static const struct option longopts[] = { { "connect", no_argument,
+						      NULL, 'C' },
+		{ NULL, 0, NULL, 0 } };
+	int ch, rc, connect = 0;
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:C", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
 			break;
+		case 'C':
+			connect = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: objtrigger check [-c FILE]\n");
+			fprintf(stderr,
+			    "usage: objtrigger check [-c FILE] "
+			    "[--connect]\n");
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: objtrigger check [-c FILE]\n");
+		fprintf(stderr,
+		    "usage: objtrigger check [-c FILE] [--connect]\n");
 		return 2;
 	}
 	cfg = cfg_load(file != NULL ? file : config_default_file());
@@ -254,7 +386,7 @@ cmd_check(int argc, char **argv)
 		    cfg->file, cfg->nwatches, cfg->nwatches == 1 ? "" : "es",
 		    cfg->ntriggers, cfg->ntriggers == 1 ? "" : "s",
 		    cfg->workers.count, cfg->workers.count == 1 ? "" : "s");
-		rc = 0;
+		rc = connect && check_connect(cfg) > 0 ? 1 : 0;
 	}
 	cfg_free(cfg);
 	return rc;

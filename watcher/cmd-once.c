@@ -135,6 +135,7 @@ once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 		fprintf(stderr, "objtrigger: once: %s wrote no output\n",
 		    job->plugin);
 	free(job->message);
+	wire_clear(&job->reply);
 	return rc;
 }
 

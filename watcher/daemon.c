@@ -34,6 +34,7 @@
 
 struct daemon_trigger {
 	const struct cfg_trigger *cfg;
+	const struct cfg_watch *watch;
 	struct param_value *params;
 	unsigned running;
 };
@@ -49,6 +50,7 @@ struct daemon_job {
 	int *attempts;
 	uint64_t started;
 	char *dir;
+	struct wire_msg extra; /* the stores and bucket outputs */
 	char idbuf[24]; /* the first id */
 };
 
@@ -59,6 +61,8 @@ struct daemon {
 	struct worker_pool *pool;
 	struct source_folder **sources;
 	size_t nsources;
+	struct source_s3 **polls;
+	size_t npolls;
 	struct daemon_trigger *triggers;
 	size_t ntriggers;
 	char *jobs_dir;
@@ -108,9 +112,11 @@ daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
 {
 	const char *slash = strrchr(e->key, '/');
 	const char *name = slash != NULL ? slash + 1 : e->key;
+	unsigned kind = strcmp(e->event, "removed") == 0 ? CFG_EVENT_REMOVED :
+							   CFG_EVENT_CREATED;
 	size_t i;
 
-	if (strcmp(t->watch, e->watch) != 0 || !(t->events & CFG_EVENT_CREATED))
+	if (strcmp(t->watch, e->watch) != 0 || !(t->events & kind))
 		return 0;
 	if (e->size < t->min_size ||
 	    (t->max_size != 0 && e->size > t->max_size))
@@ -126,18 +132,12 @@ daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
 	return 0;
 }
 
-/* A source found a file: a job for each trigger it matches. */
+/* A job for each trigger an event matches. */
 static void
-daemon_emit(void *arg, const struct journal_event *e, const char *path,
-    const struct stat *sb)
+daemon_queue(struct daemon *d, const struct journal_event *e)
 {
-	struct daemon *d = arg;
 	size_t i;
 
-	if (journal_is_output(d->journal, path, sb)) {
-		log_debug("%s: written by objtrigger: skipped", path);
-		return;
-	}
 	for (i = 0; i < d->ntriggers; i++) {
 		if (!daemon_matches(d->triggers[i].cfg, e))
 			continue;
@@ -149,6 +149,47 @@ daemon_emit(void *arg, const struct journal_event *e, const char *path,
 	}
 	if (d->tx_writes >= DAEMON_TX_MAX)
 		daemon_flush(d);
+}
+
+/* A folder watch found a file. */
+static void
+daemon_emit(void *arg, const struct journal_event *e, const char *path,
+    const struct stat *sb)
+{
+	struct daemon *d = arg;
+
+	if (journal_is_output(d->journal, path, sb)) {
+		log_debug("%s: written by objtrigger: skipped", path);
+		return;
+	}
+	daemon_queue(d, e);
+}
+
+/* A bucket watch found an object, or found one gone. */
+static void
+daemon_emit_object(void *arg, const struct journal_event *e)
+{
+	struct daemon *d = arg;
+	const struct cfg_watch *w = cfg_find_watch(d->cfg, e->watch);
+
+	daemon_tx(d);
+	if (journal_is_s3_output(d->journal, w->store, e->folder, e->key,
+		e->etag)) {
+		log_debug("%s/%s: put by objtrigger: skipped", e->folder,
+		    e->key);
+		return;
+	}
+	daemon_queue(d, e);
+}
+
+/* A bucket watch's page is done: make it durable, and go on. */
+static void
+daemon_page(void *arg)
+{
+	struct daemon *d = arg;
+
+	daemon_flush(d);
+	daemon_tx(d);
 }
 
 /* The wait before attempt n + 1: exponential, with full jitter. */
@@ -200,6 +241,17 @@ daemon_output_hook(void *arg, const char *dest, const struct stat *sb,
 	return rc;
 }
 
+/* Whether output i is the trigger's last one that is a folder. */
+static int
+daemon_last_folder_output(const struct cfg_trigger *t, size_t i)
+{
+	while (++i < t->noutputs) {
+		if (t->outputs[i].path != NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* Commits one output file to each of the trigger's outputs. */
 static int
 daemon_output(void *arg, const char *rel, const char *path, char **cause)
@@ -213,6 +265,8 @@ daemon_output(void *arg, const char *rel, const char *path, char **cause)
 	int rc = 0;
 
 	for (i = 0; i < t->noutputs && rc == 0; i++) {
+		if (t->outputs[i].path == NULL) /* a bucket: the worker's */
+			continue;
 		if ((dest = template_expand(t->outputs[i].path, &v, &why)) ==
 		    NULL) {
 			xasprintf(cause, "output %s of line %u: %s", rel,
@@ -223,8 +277,9 @@ daemon_output(void *arg, const char *rel, const char *path, char **cause)
 		}
 		root = template_root(t->outputs[i].path);
 		daemon_tx(c->d);
-		rc = sink_folder_put(root, dest, path, i + 1 == t->noutputs,
-		    daemon_output_hook, c, cause);
+		rc = sink_folder_put(root, dest, path,
+		    daemon_last_folder_output(t, i), daemon_output_hook, c,
+		    cause);
 		free(root);
 		free(dest);
 	}
@@ -242,16 +297,49 @@ daemon_cleanup_job(struct daemon_job *dj)
 	free(dj->job.outdir);
 	free(dj->job.tmpdir);
 	free(dj->job.message);
+	wire_clear(&dj->job.reply);
+	wire_clear(&dj->extra);
 	for (i = 0; i < dj->n; i++) {
 		free(dj->inputs[i].path);
 		free(dj->inputs[i].key);
 		free(dj->inputs[i].bucket);
 		free(dj->inputs[i].event);
+		free(dj->inputs[i].etag);
 	}
 	free(dj->inputs);
 	free(dj->ids);
 	free(dj->attempts);
 	free(dj);
+}
+
+/* Why the worker skipped input i, or NULL if it did not. */
+static const char *
+daemon_skipped(const struct wire_msg *reply, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k + 1 < reply->nfields; k++) {
+		if (strcmp(reply->fields[k].name, "skip") == 0 &&
+		    strtoull(reply->fields[k].value, NULL, 10) == i &&
+		    strcmp(reply->fields[k + 1].name, "skip-why") == 0)
+			return reply->fields[k + 1].value;
+	}
+	return NULL;
+}
+
+/* Remembers the objects the worker put, so that no watch takes them. */
+static void
+daemon_record_puts(struct daemon *d, const struct daemon_job *dj)
+{
+	const struct wire_msg *r = &dj->job.reply;
+	size_t k;
+
+	for (k = 0; k + 3 < r->nfields; k++) {
+		if (strcmp(r->fields[k].name, "put-store") == 0)
+			journal_add_s3_output(d->journal, r->fields[k].value,
+			    r->fields[k + 1].value, r->fields[k + 2].value,
+			    r->fields[k + 3].value, dj->ids[0]);
+	}
 }
 
 /* A worker finished a job: commit its outputs, then record how it ended. */
@@ -264,7 +352,7 @@ daemon_job_done(struct job *job)
 	struct daemon_commit c = { d, dj, OT_RETRY };
 	enum ot_status status = job->status;
 	char *cause = NULL;
-	const char *result;
+	const char *result, *skip;
 	int64_t now, next_at = 0;
 	int dead = 0;
 	size_t i;
@@ -283,8 +371,18 @@ daemon_job_done(struct job *job)
 	}
 	now = wall_ms();
 	daemon_tx(d);
-	/* A batch ends as one: every input done, or every one retried. */
+	if (status == OT_OK)
+		daemon_record_puts(d, dj);
+	/* A batch ends as one: every input done, or every one retried; but
+	 * an input the worker skipped (its object changed) ends skipped. */
 	for (i = 0; i < dj->n; i++) {
+		if ((skip = daemon_skipped(&job->reply, i)) != NULL) {
+			journal_skip(d->journal, dj->ids[i], skip, now);
+			log_job(LEVEL_INFO, dj->ids[i], dj->trigger->cfg->name,
+			    dj->inputs[i].key, "skipped", dj->attempts[i],
+			    now_ms() - dj->started, skip);
+			continue;
+		}
 		if (status == OT_OK) {
 			journal_done(d->journal, dj->ids[i], now);
 			result = "done";
@@ -336,7 +434,8 @@ daemon_take(struct daemon *d, struct daemon_job *dj,
 	char *stale;
 	int attempt;
 
-	if ((stale = daemon_stale(jj)) != NULL) {
+	if (dj->trigger->watch->type == CFG_WATCH_FOLDER &&
+	    (stale = daemon_stale(jj)) != NULL) {
 		daemon_tx(d);
 		d->again = 1; /* its room is free for the next one */
 		journal_skip(d->journal, jj->id, stale, wall_ms());
@@ -349,13 +448,80 @@ daemon_take(struct daemon *d, struct daemon_job *dj,
 	if ((attempt = journal_start(d->journal, jj->id, wall_ms())) < 0)
 		return 0; /* it stays in the journal for later */
 	in = &dj->inputs[dj->n];
-	xasprintf(&in->path, "%s/%s", jj->folder, jj->key);
+	if (dj->trigger->watch->type == CFG_WATCH_FOLDER)
+		xasprintf(&in->path, "%s/%s", jj->folder, jj->key);
 	in->key = xstrdup(jj->key);
 	in->bucket = xstrdup(jj->folder);
 	in->event = xstrdup(jj->event);
+	if (*jj->etag != '\0')
+		in->etag = xstrdup(jj->etag);
 	dj->ids[dj->n] = jj->id;
 	dj->attempts[dj->n++] = attempt;
 	return 1;
+}
+
+/* Adds a store to a request once. */
+static void
+daemon_s3_store(struct daemon *d, struct wire_msg *m, const char *name,
+    const char **sent, size_t *nsent)
+{
+	size_t i;
+
+	for (i = 0; i < *nsent; i++) {
+		if (strcmp(sent[i], name) == 0)
+			return;
+	}
+	sent[(*nsent)++] = name;
+	s3_store_to_wire(cfg_find_store(d->cfg, name), m);
+}
+
+/* The S3 part of a run: where its inputs come from (each downloaded to
+ * IN/N/NAME in the job's folder) and the buckets its outputs go to. */
+static void
+daemon_s3_request(struct daemon *d, struct daemon_job *dj)
+{
+	const struct cfg_trigger *t = dj->trigger->cfg;
+	const struct cfg_watch *w = dj->trigger->watch;
+	const char **sent = xcalloc(t->noutputs + 1, sizeof *sent);
+	const char *slash, *name;
+	size_t i, nsent = 0;
+	char *dir;
+
+	wire_init(&dj->extra);
+	if (w->type == CFG_WATCH_S3_POLL) {
+		daemon_s3_store(d, &dj->extra, w->store, sent, &nsent);
+		wire_add(&dj->extra, "source-store", "%s", w->store);
+		wire_add(&dj->extra, "max-input", "%" PRIu64, t->max_size);
+		for (i = 0; i < dj->n; i++) {
+			slash = strrchr(dj->inputs[i].key, '/');
+			name = slash != NULL ? slash + 1 : dj->inputs[i].key;
+			if (*name == '\0' || strcmp(name, ".") == 0 ||
+			    strcmp(name, "..") == 0)
+				name = "object";
+			xasprintf(&dir, "%s/in", dj->dir);
+			mkdir(dir, 0700);
+			free(dir);
+			xasprintf(&dir, "%s/in/%zu", dj->dir, i);
+			if (mkdir(dir, 0700) != 0)
+				fatal("job %s: %s: %s", dj->idbuf, dir,
+				    strerror(errno));
+			xasprintf(&dj->inputs[i].path, "%s/%s", dir, name);
+			free(dir);
+		}
+	}
+	for (i = 0; i < t->noutputs; i++) {
+		if (t->outputs[i].store == NULL)
+			continue;
+		daemon_s3_store(d, &dj->extra, t->outputs[i].store, sent,
+		    &nsent);
+		wire_add(&dj->extra, "output-store", "%s", t->outputs[i].store);
+		wire_add(&dj->extra, "output-bucket", "%s",
+		    t->outputs[i].bucket);
+		wire_add(&dj->extra, "output-key", "%s", t->outputs[i].key);
+		wire_add(&dj->extra, "output-type", "%s",
+		    t->outputs[i].content_type);
+	}
+	free(sent);
 }
 
 /* Starts journal jobs in a worker, as one run (a batch if n > 1);
@@ -394,6 +560,8 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 	dj->job.nparams = t->cfg->nparams;
 	dj->job.inputs = dj->inputs;
 	dj->job.ninputs = dj->n;
+	daemon_s3_request(d, dj);
+	dj->job.extra = &dj->extra;
 	dj->job.done = daemon_job_done;
 	dj->job.arg = dj;
 	d->running++;
@@ -459,6 +627,8 @@ static int
 daemon_setup(struct daemon *d, struct cfg *cfg)
 {
 	struct worker_limits limits = config_worker_limits(cfg);
+	struct source_s3_hooks hooks = { daemon_emit_object, daemon_page, d };
+	const struct cfg_watch *w;
 	struct daemon_trigger *t;
 	char *cause;
 	size_t i, k;
@@ -469,6 +639,7 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	for (i = 0; i < cfg->ntriggers; i++) {
 		t = &d->triggers[i];
 		t->cfg = &cfg->triggers[i];
+		t->watch = cfg_find_watch(cfg, t->cfg->watch);
 		t->params = xcalloc(t->cfg->nparams, sizeof *t->params);
 		for (k = 0; k < t->cfg->nparams; k++) {
 			t->params[k].name = t->cfg->params[k].name;
@@ -478,10 +649,17 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count, &limits,
 	    plugins_dir());
 	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
+	d->polls = xcalloc(cfg->nwatches, sizeof *d->polls);
 	for (i = 0; i < cfg->nwatches; i++) {
-		d->sources[i] =
-		    source_folder_new(&cfg->watches[i], daemon_emit, d, &cause);
-		if (d->sources[i] == NULL) {
+		w = &cfg->watches[i];
+		if (w->type == CFG_WATCH_S3_POLL) {
+			d->polls[d->npolls++] = source_s3_new(w,
+			    cfg_find_store(cfg, w->store), d->journal, &hooks);
+			continue;
+		}
+		d->sources[d->nsources] =
+		    source_folder_new(w, daemon_emit, d, &cause);
+		if (d->sources[d->nsources] == NULL) {
 			log_error("%s", cause);
 			free(cause);
 			return -1;
@@ -491,8 +669,10 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	for (i = 0; i < d->nsources; i++) /* files that came while down */
 		source_folder_rescan(d->sources[i]);
 	daemon_flush(d);
-	log_info("watching %zu folder%s with %zu trigger%s and %u worker%s",
-	    d->nsources, d->nsources == 1 ? "" : "s", d->ntriggers,
+	log_info("watching %zu folder%s and %zu bucket%s with %zu trigger%s "
+		 "and %u worker%s",
+	    d->nsources, d->nsources == 1 ? "" : "s", d->npolls,
+	    d->npolls == 1 ? "" : "s", d->ntriggers,
 	    d->ntriggers == 1 ? "" : "s", cfg->workers.count,
 	    cfg->workers.count == 1 ? "" : "s");
 	return 0;
@@ -508,6 +688,11 @@ daemon_teardown(struct daemon *d)
 	free(d->sources);
 	d->sources = NULL;
 	d->nsources = 0;
+	for (i = 0; i < d->npolls; i++)
+		source_s3_free(d->polls[i]);
+	free(d->polls);
+	d->polls = NULL;
+	d->npolls = 0;
 	worker_pool_free(d->pool);
 	d->pool = NULL;
 	for (i = 0; i < d->ntriggers; i++)
@@ -620,6 +805,9 @@ daemon_turn(struct daemon *d)
 			wait = daemon_min_wait(wait,
 			    source_folder_tick(d->sources[i]));
 		}
+		for (i = 0; i < d->npolls; i++)
+			wait =
+			    daemon_min_wait(wait, source_s3_wait(d->polls[i]));
 		/* A retry already due waits for room: the dispatch before
 		 * this turn started every due job that had some. */
 		now = wall_ms();
@@ -652,6 +840,9 @@ daemon_turn(struct daemon *d)
 	}
 	worker_pool_dispatch(d->pool, pfd + np, n - np);
 	daemon_flush(d); /* ends of jobs are durable at once */
+	for (i = 0; !d->stopping && d->next_cfg == NULL && i < d->npolls; i++)
+		source_s3_poll(d->polls[i]);
+	daemon_flush(d);
 	free(pfd);
 }
 

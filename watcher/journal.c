@@ -2,7 +2,8 @@
 
 /*
  * One row per job: a trigger's run on one version of one file. The row's
- * identity (trigger, folder, key, inode, size, mtime) is unique, so an
+ * identity (trigger, folder, key, inode, size, mtime, etag) is unique (an
+ * object's version is its bucket, key, size and ETag), so an
  * event seen twice, or found again by a rescan, adds nothing, while a file
  * replaced with new content is a new job. The journal is the queue: jobs
  * go pending -> running -> done, or retry (with a time) and dead; a job
@@ -27,14 +28,14 @@ static const char journal_schema[] =
     " trigger TEXT NOT NULL, watch TEXT NOT NULL,"
     " folder TEXT NOT NULL, key TEXT NOT NULL,"
     " inode INTEGER NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
-    " event TEXT NOT NULL,"
+    " event TEXT NOT NULL, etag TEXT NOT NULL DEFAULT '',"
     " state TEXT NOT NULL DEFAULT 'pending',"
     " attempts INTEGER NOT NULL DEFAULT 0," /* since queued or revived */
     " tries INTEGER NOT NULL DEFAULT 0," /* all of them, for history */
     " next_at INTEGER NOT NULL DEFAULT 0,"
     " error TEXT,"
     " created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-    " UNIQUE (trigger, folder, key, inode, size, mtime));"
+    " UNIQUE (trigger, folder, key, inode, size, mtime, etag));"
     "CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (trigger, next_at, id)"
     " WHERE state IN ('pending', 'retry');"
     "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);"
@@ -44,7 +45,39 @@ static const char journal_schema[] =
     " PRIMARY KEY (job, n));"
     "CREATE TABLE IF NOT EXISTS outputs ("
     " path TEXT PRIMARY KEY, inode INTEGER NOT NULL, size INTEGER NOT NULL,"
-    " mtime INTEGER NOT NULL, job INTEGER NOT NULL);";
+    " mtime INTEGER NOT NULL, job INTEGER NOT NULL);"
+    /* Objects objtrigger put in buckets, so that a watch skips them. */
+    "CREATE TABLE IF NOT EXISTS s3_outputs ("
+    " store TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+    " etag TEXT NOT NULL, job INTEGER NOT NULL,"
+    " PRIMARY KEY (store, bucket, key)) WITHOUT ROWID;"
+    /* What each s3-poll watch saw in its last listing: the next one is
+     * diffed against it. "where" is the store, bucket and prefix listed:
+     * if the config points the watch elsewhere, it starts afresh. */
+    "CREATE TABLE IF NOT EXISTS listings ("
+    " watch TEXT PRIMARY KEY, place TEXT NOT NULL,"
+    " cycle INTEGER NOT NULL, listed INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS listed ("
+    " watch TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
+    " size INTEGER NOT NULL, cycle INTEGER NOT NULL,"
+    " PRIMARY KEY (watch, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS listed_cycle ON listed (watch, cycle);"
+    "PRAGMA user_version = 1;";
+
+/* A journal from before objects (user_version 0) gets the etag column in
+ * its jobs' identity: the table is copied, since SQLite cannot change a
+ * UNIQUE constraint in place. */
+static const char journal_migrate_0[] = "BEGIN IMMEDIATE;"
+					"DROP INDEX IF EXISTS jobs_runnable;"
+					"DROP INDEX IF EXISTS jobs_state;"
+					"ALTER TABLE jobs RENAME TO jobs_0;";
+static const char journal_migrate_0_copy[] =
+    "INSERT INTO jobs (id, trigger, watch, folder, key, inode, size, mtime,"
+    " event, state, attempts, tries, next_at, error, created, updated)"
+    " SELECT id, trigger, watch, folder, key, inode, size, mtime, event,"
+    " state, attempts, tries, next_at, error, created, updated FROM jobs_0;"
+    "DROP TABLE jobs_0;"
+    "COMMIT;";
 
 enum journal_stmt {
 	J_ADD,
@@ -59,16 +92,25 @@ enum journal_stmt {
 	J_OUTPUT_IS,
 	J_REQUEUE,
 	J_REVIVE,
+	J_S3_OUTPUT_ADD,
+	J_S3_OUTPUT_IS,
+	J_LISTING_GET,
+	J_LISTING_SET,
+	J_LISTING_RESET,
+	J_LISTED_SAME,
+	J_LISTED_PUT,
+	J_LISTED_GONE,
+	J_LISTED_DROP,
 	J_COUNT
 };
 
 static const char *journal_sql[J_COUNT] = {
 	[J_ADD] = "INSERT OR IGNORE INTO jobs (trigger, watch, folder, key, "
-		  "inode, size, mtime, event, created, updated) "
-		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		  "inode, size, mtime, event, created, updated, etag) "
+		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[J_RUNNABLE] =
 	    "SELECT id, watch, folder, key, size, event, attempts, inode, "
-	    "mtime, created "
+	    "mtime, created, etag "
 	    "FROM jobs WHERE trigger = ? AND state IN ('pending', 'retry') "
 	    "AND next_at <= ? ORDER BY next_at, id LIMIT ?",
 	[J_START] =
@@ -95,6 +137,22 @@ static const char *journal_sql[J_COUNT] = {
 	[J_REVIVE] = "UPDATE jobs SET state = 'pending', attempts = 0, "
 		     "next_at = 0, updated = ?1 WHERE state = 'dead' AND "
 		     "(?2 IS NULL OR trigger = ?2) AND (?3 IS NULL OR id = ?3)",
+	[J_S3_OUTPUT_ADD] = "INSERT OR REPLACE INTO s3_outputs (store, bucket, "
+			    "key, etag, job) VALUES (?, ?, ?, ?, ?)",
+	[J_S3_OUTPUT_IS] = "SELECT 1 FROM s3_outputs WHERE store = ? AND "
+			   "bucket = ? AND key = ? AND etag = ?",
+	[J_LISTING_GET] = "SELECT place, cycle, listed FROM listings "
+			  "WHERE watch = ?",
+	[J_LISTING_SET] = "INSERT OR REPLACE INTO listings (watch, place, "
+			  "cycle, listed) VALUES (?, ?, ?, ?)",
+	[J_LISTING_RESET] = "DELETE FROM listed WHERE watch = ?",
+	[J_LISTED_SAME] = "UPDATE listed SET cycle = ?4 WHERE watch = ?1 AND "
+			  "key = ?2 AND etag = ?3",
+	[J_LISTED_PUT] = "INSERT OR REPLACE INTO listed (watch, key, etag, "
+			 "size, cycle) VALUES (?, ?, ?, ?, ?)",
+	[J_LISTED_GONE] = "SELECT key, etag, size FROM listed WHERE watch = ? "
+			  "AND cycle < ?",
+	[J_LISTED_DROP] = "DELETE FROM listed WHERE watch = ? AND cycle < ?",
 };
 
 struct journal {
@@ -125,6 +183,37 @@ journal_stmt(struct journal *j, enum journal_stmt which)
 	return s;
 }
 
+/* Brings a journal of an older objtrigger to this one's schema. */
+static int
+journal_migrate(struct journal *j, char **err)
+{
+	sqlite3_stmt *s;
+	int version = 0, old = 0;
+
+	if (sqlite3_prepare_v2(j->db,
+		"SELECT (SELECT user_version FROM pragma_user_version), "
+		"EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'jobs')",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		version = sqlite3_column_int(s, 0);
+		old = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (version > 0 || !old)
+		return 0;
+	if (sqlite3_exec(j->db, journal_migrate_0, NULL, NULL, err) !=
+		SQLITE_OK ||
+	    sqlite3_exec(j->db, journal_schema, NULL, NULL, err) != SQLITE_OK ||
+	    sqlite3_exec(j->db, journal_migrate_0_copy, NULL, NULL, err) !=
+		SQLITE_OK) {
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	log_info("journal %s: brought up to this version", j->path);
+	return 0;
+}
+
 /* Opens (creating) STATE/journal.db; NULL with *cause. */
 struct journal *
 journal_open(const char *state, char **cause)
@@ -150,6 +239,7 @@ journal_open(const char *state, char **cause)
 		"PRAGMA journal_mode=WAL;"
 		"PRAGMA synchronous=NORMAL;",
 		NULL, NULL, &err) != SQLITE_OK ||
+	    journal_migrate(j, &err) != 0 ||
 	    sqlite3_exec(j->db, journal_schema, NULL, NULL, &err) != SQLITE_OK)
 		goto fail;
 	for (i = 0; i < J_COUNT; i++) {
@@ -220,6 +310,8 @@ journal_add(struct journal *j, const struct journal_event *e,
 	sqlite3_bind_text(s, 8, e->event, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 9, now);
 	sqlite3_bind_int64(s, 10, now);
+	sqlite3_bind_text(s, 11, e->etag != NULL ? e->etag : "", -1,
+	    SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "add");
 	return sqlite3_changes(j->db) > 0;
@@ -270,6 +362,7 @@ journal_runnable(struct journal *j, const char *trigger, int64_t now,
 		job->inode = sqlite3_column_int64(s, 7);
 		job->mtime = sqlite3_column_int64(s, 8);
 		job->created = sqlite3_column_int64(s, 9);
+		job->etag = journal_column(s, 10);
 	}
 	if (rc != SQLITE_DONE)
 		return journal_fail_sql(j, "runnable");
@@ -284,6 +377,7 @@ journal_job_free(struct journal_job *job)
 	free(job->folder);
 	free(job->key);
 	free(job->event);
+	free(job->etag);
 }
 
 /* Marks a job running and opens its next attempt; returns the attempt's
@@ -427,6 +521,145 @@ journal_is_output(struct journal *j, const char *path, const struct stat *sb)
 	found = sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_reset(s);
 	return found;
+}
+
+/* Remembers an object objtrigger put, so that a watch skips it. */
+int
+journal_add_s3_output(struct journal *j, const char *store, const char *bucket,
+    const char *key, const char *etag, int64_t job)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_S3_OUTPUT_ADD);
+
+	sqlite3_bind_text(s, 1, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, etag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, job);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "s3 output");
+	return 0;
+}
+
+/* Whether objtrigger itself put this version of this object. */
+int
+journal_is_s3_output(struct journal *j, const char *store, const char *bucket,
+    const char *key, const char *etag)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_S3_OUTPUT_IS);
+	int found;
+
+	sqlite3_bind_text(s, 1, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, etag, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return found;
+}
+
+static int
+journal_listing_set(struct journal *j, const char *watch, const char *where,
+    int64_t cycle, int listed)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_LISTING_SET);
+
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, where, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, cycle);
+	sqlite3_bind_int(s, 4, listed);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "listing");
+	return 0;
+}
+
+/* Starts a watch's listing cycle: its number, and whether a listing of the
+ * same place ever ended (if not, the diff has nothing to go by). */
+int
+journal_listing_start(struct journal *j, const char *watch, const char *where,
+    int64_t *cycle, int *listed)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_LISTING_GET);
+	const unsigned char *place;
+	int same = 0;
+
+	*cycle = 1;
+	*listed = 0;
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		place = sqlite3_column_text(s, 0);
+		same = place != NULL && strcmp((const char *)place, where) == 0;
+		*cycle = sqlite3_column_int64(s, 1) + 1;
+		*listed = same && sqlite3_column_int(s, 2);
+	}
+	sqlite3_reset(s);
+	if (!same) {
+		s = journal_stmt(j, J_LISTING_RESET);
+		sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return journal_fail_sql(j, "listing reset");
+	}
+	return journal_listing_set(j, watch, where, *cycle, *listed);
+}
+
+/* Ends a cycle whose listing went to its last page. */
+int
+journal_listing_end(struct journal *j, const char *watch, const char *where,
+    int64_t cycle)
+{
+	return journal_listing_set(j, watch, where, cycle, 1);
+}
+
+/* Records an object a listing holds: 1 if it is new or changed since the
+ * last listing, 0 if the same, -1 on error. */
+int
+journal_listed(struct journal *j, const char *watch, const char *key,
+    const char *etag, uint64_t size, int64_t cycle)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_LISTED_SAME);
+
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, cycle);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "listed");
+	if (sqlite3_changes(j->db) > 0)
+		return 0;
+	s = journal_stmt(j, J_LISTED_PUT);
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (int64_t)size);
+	sqlite3_bind_int64(s, 5, cycle);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "listed");
+	return 1;
+}
+
+/* Hands each object that a whole listing no longer holds to gone, then
+ * forgets them. */
+int
+journal_unlisted(struct journal *j, const char *watch, int64_t cycle,
+    journal_gone_cb gone, void *arg)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_LISTED_GONE);
+	int rc;
+
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cycle);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		gone(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (uint64_t)sqlite3_column_int64(s, 2));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return journal_fail_sql(j, "unlisted");
+	s = journal_stmt(j, J_LISTED_DROP);
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cycle);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "unlisted");
+	return 0;
 }
 
 /* Puts dead jobs back in line: all, a trigger's, or one by id (id < 0:

@@ -48,6 +48,7 @@ void wire_init(struct wire_msg *);
 void wire_clear(struct wire_msg *);
 void wire_add(struct wire_msg *, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void wire_append(struct wire_msg *, const struct wire_msg *);
 int wire_send(int fd, const struct wire_msg *);
 int wire_recv(int fd, struct wire_msg *);
 const char *wire_get(const struct wire_msg *, const char *name);
@@ -104,6 +105,16 @@ extern const struct ot_host host_functions;
 /* worker.c: the worker process. */
 int worker_main(int fd);
 
+/* worker-s3.c: a job's objects, fetched and put by its worker. */
+struct worker_s3;
+struct worker_s3 *worker_s3_parse(const struct wire_msg *);
+void worker_s3_free(struct worker_s3 *);
+int worker_s3_fetches(const struct worker_s3 *);
+enum ot_status worker_s3_fetch(const struct worker_s3 *, struct ot_input *,
+    size_t *count, const char *trigger, struct wire_msg *, char **why);
+enum ot_status worker_s3_put(const struct worker_s3 *, const struct ot_job *,
+    struct wire_msg *, char **why);
+
 /* worker-pool.c: worker processes, seen from the daemon. */
 struct worker_limits {
 	uint64_t timeout_ms;
@@ -129,10 +140,12 @@ struct job {
 	size_t nparams;
 	struct job_input *inputs; /* borrowed */
 	size_t ninputs;
+	const struct wire_msg *extra; /* more for the worker; may be NULL */
 
 	/* Filled when the job ends, then done(job) is called. */
 	enum ot_status status;
 	char *message; /* NULL on success */
+	struct wire_msg reply; /* the worker's answer, when it gave one */
 	void (*done)(struct job *);
 	void *arg;
 };
@@ -167,16 +180,17 @@ int sink_folder_remove_tree(const char *);
 struct journal;
 struct journal_event {
 	const char *watch;
-	const char *folder; /* the watched folder, absolute */
-	const char *key; /* path relative to it */
-	const char *event; /* "created" */
-	int64_t inode;
+	const char *folder; /* the watched folder, absolute; or the bucket */
+	const char *key; /* path relative to it; or the object's key */
+	const char *event; /* "created" or "removed" */
+	int64_t inode; /* 0 for an object */
 	uint64_t size;
-	int64_t mtime; /* nanoseconds */
+	int64_t mtime; /* nanoseconds; 0 for an object */
+	const char *etag; /* an object's; NULL for a file */
 };
 struct journal_job {
 	int64_t id;
-	char *trigger, *watch, *folder, *key, *event;
+	char *trigger, *watch, *folder, *key, *event, *etag;
 	uint64_t size;
 	int64_t inode, mtime; /* the version queued */
 	int64_t created; /* when it was queued, ms since the epoch */
@@ -202,6 +216,20 @@ int64_t journal_next_due(struct journal *, int64_t now);
 int journal_add_output(struct journal *, const char *, const struct stat *,
     int64_t job);
 int journal_is_output(struct journal *, const char *, const struct stat *);
+int journal_add_s3_output(struct journal *, const char *store,
+    const char *bucket, const char *key, const char *etag, int64_t job);
+int journal_is_s3_output(struct journal *, const char *store,
+    const char *bucket, const char *key, const char *etag);
+int journal_listing_start(struct journal *, const char *watch,
+    const char *where, int64_t *cycle, int *listed);
+int journal_listing_end(struct journal *, const char *watch, const char *where,
+    int64_t cycle);
+int journal_listed(struct journal *, const char *watch, const char *key,
+    const char *etag, uint64_t size, int64_t cycle);
+typedef void (
+    *journal_gone_cb)(void *, const char *key, const char *etag, uint64_t size);
+int journal_unlisted(struct journal *, const char *watch, int64_t cycle,
+    journal_gone_cb, void *);
 int journal_revive(struct journal *, const char *trigger, int64_t id,
     int64_t now);
 int journal_query(struct journal *, const char *,
@@ -223,6 +251,98 @@ int source_folder_tick(struct source_folder *);
 void source_folder_plan_rescan(struct source_folder *, uint64_t delay_ms);
 int source_folder_ignores(const struct cfg_watch *, const char *name);
 
+/* s3-client.c: the one S3 interface. Signature v4 goes through libcurl
+ * (s3-curl.c), signature v2 through libs3 (s3-libs3.c). Each call makes
+ * one request (or one multipart upload) and fills *err when it fails. */
+struct cfg_store;
+struct s3_error {
+	int retryable; /* a later try may work: network, 5xx, SlowDown */
+	long http; /* the status, 0 when there was no answer */
+	char code[64]; /* S3's error code, or what went wrong locally */
+	char message[512];
+};
+struct s3_object {
+	char *key;
+	char *etag; /* without its quotes */
+	uint64_t size;
+	char *made_by; /* x-amz-meta-objtrigger-trigger, or NULL */
+};
+struct s3_meta {
+	const char *name; /* after x-amz-meta- */
+	const char *value;
+};
+typedef int (*s3_list_cb)(void *, const struct s3_object *);
+int s3_list_page(const struct cfg_store *, const char *bucket,
+    const char *prefix, const char *after, s3_list_cb, void *, char **next,
+    struct s3_error *);
+int s3_head(const struct cfg_store *, const char *bucket, const char *key,
+    struct s3_object *, struct s3_error *);
+int s3_get(const struct cfg_store *, const char *bucket, const char *key,
+    const char *if_match, uint64_t max, int fd, struct s3_object *,
+    struct s3_error *);
+int s3_put(const struct cfg_store *, const char *bucket, const char *key,
+    int fd, const char *content_type, const struct s3_meta *, size_t,
+    struct s3_object *, struct s3_error *);
+int s3_delete(const struct cfg_store *, const char *bucket, const char *key,
+    struct s3_error *);
+void s3_object_clear(struct s3_object *);
+void s3_error_set(struct s3_error *, long http, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+char *s3_error_text(const struct cfg_store *, const char *what,
+    const struct s3_error *);
+const char *s3_content_type(const char *key);
+char *s3_encode(const char *, int keep_slash);
+const char *s3_available(void);
+void s3_store_to_wire(const struct cfg_store *, struct wire_msg *);
+struct cfg_store *s3_store_from_wire(const struct wire_msg *, size_t *i);
+void s3_store_free(struct cfg_store *);
+
+/* s3-curl.c: signature v4 with libcurl's own signer. */
+int s3_curl_list_page(const struct cfg_store *, const char *, const char *,
+    const char *, s3_list_cb, void *, char **, struct s3_error *);
+int s3_curl_head(const struct cfg_store *, const char *, const char *,
+    struct s3_object *, struct s3_error *);
+int s3_curl_get(const struct cfg_store *, const char *, const char *,
+    const char *, uint64_t, int, struct s3_object *, struct s3_error *);
+int s3_curl_put(const struct cfg_store *, const char *, const char *, int,
+    const char *, const struct s3_meta *, size_t, struct s3_object *,
+    struct s3_error *);
+int s3_curl_delete(const struct cfg_store *, const char *, const char *,
+    struct s3_error *);
+
+/* s3-libs3.c: signature v2 with libs3. */
+int s3_libs3_list_page(const struct cfg_store *, const char *, const char *,
+    const char *, s3_list_cb, void *, char **, struct s3_error *);
+int s3_libs3_head(const struct cfg_store *, const char *, const char *,
+    struct s3_object *, struct s3_error *);
+int s3_libs3_get(const struct cfg_store *, const char *, const char *,
+    const char *, uint64_t, int, struct s3_object *, struct s3_error *);
+int s3_libs3_put(const struct cfg_store *, const char *, const char *, int,
+    const char *, const struct s3_meta *, size_t, struct s3_object *,
+    struct s3_error *);
+int s3_libs3_delete(const struct cfg_store *, const char *, const char *,
+    struct s3_error *);
+const char *s3_libs3_cannot_address(const char *key);
+
+/* source-s3.c: the s3-poll watch. */
+struct source_s3;
+struct source_s3_hooks {
+	void (*emit)(void *, const struct journal_event *);
+	void (*page)(void *); /* commit what the journal got so far */
+	void *arg;
+};
+struct source_s3_stats {
+	uint64_t cycles, errors;
+	unsigned requests; /* of the last cycle */
+	uint64_t objects, duration_ms, lag_ms;
+};
+struct source_s3 *source_s3_new(const struct cfg_watch *,
+    const struct cfg_store *, struct journal *, const struct source_s3_hooks *);
+void source_s3_free(struct source_s3 *);
+int source_s3_wait(const struct source_s3 *);
+void source_s3_poll(struct source_s3 *);
+const struct source_s3_stats *source_s3_stats(const struct source_s3 *);
+
 /* daemon.c */
 int daemon_run(const char *config_file);
 
@@ -240,6 +360,8 @@ struct template_vars {
 int template_check(const char *, char **cause);
 char *template_root(const char *);
 char *template_expand(const char *, const struct template_vars *, char **cause);
+char *template_expand_key(const char *, const struct template_vars *,
+    char **cause);
 
 /* objtrigger.c: the command line. */
 const char *plugins_dir(void);

@@ -233,6 +233,7 @@ folder_emit(struct source_folder *src, const char *rel, const char *path,
 	e.inode = (int64_t)sb->st_ino;
 	e.size = (uint64_t)sb->st_size;
 	e.mtime = stat_mtime_ns(sb);
+	e.etag = NULL;
 	src->emit(src->arg, &e, path, sb);
 }
 

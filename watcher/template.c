@@ -186,6 +186,38 @@ template_append(char *out, size_t size, const char *s, char **cause)
 	return 0;
 }
 
+/* Fills a template's placeholders (allocated), as bytes; NULL with
+ * *cause when it is over max bytes. */
+static char *
+template_fill(const char *tmpl, const struct template_vars *v, size_t max,
+    char **cause)
+{
+	size_t bufsize = strlen(v->key) + strlen(v->name) + 64, len;
+	size_t partlen = 0;
+	char *part = xcalloc(1, max + 1), *buf = xmalloc(bufsize);
+	const char *p, *val;
+	int which;
+
+	for (p = tmpl; *p != '\0'; p++) {
+		if ((which = template_placeholder(p, &len)) >= 0) {
+			val = template_value(which, v, buf, bufsize);
+			p += len - 1;
+		} else
+			val = p;
+		len = which >= 0 ? strlen(val) : 1;
+		if (partlen + len > max) {
+			xasprintf(cause, "the name is over %zu bytes", max);
+			free(part);
+			free(buf);
+			return NULL;
+		}
+		memcpy(part + partlen, val, len);
+		partlen += len;
+	}
+	free(buf);
+	return part;
+}
+
 /*
  * Expands a template for one output file. Returns the path (allocated),
  * or NULL with *cause when the name would escape the destination or is
@@ -194,30 +226,13 @@ template_append(char *out, size_t size, const char *s, char **cause)
 char *
 template_expand(const char *tmpl, const struct template_vars *v, char **cause)
 {
-	size_t rootlen = template_root_len(tmpl), len, partlen = 0;
-	size_t bufsize = strlen(v->key) + strlen(v->name) + 64;
-	char *out = xcalloc(1, PATH_MAX), *part, *buf = xmalloc(bufsize);
-	const char *p, *val;
-	int which;
+	size_t rootlen = template_root_len(tmpl);
+	char *out, *part;
 
-	part = xcalloc(1, 4 * PATH_MAX);
-	for (p = tmpl + rootlen; *p != '\0'; p++) {
-		if ((which = template_placeholder(p, &len)) >= 0) {
-			val = template_value(which, v, buf, bufsize);
-			p += len - 1;
-		} else {
-			val = p;
-			len = 1;
-		}
-		len = which >= 0 ? strlen(val) : 1;
-		if (partlen + len + 1 > 4 * PATH_MAX) {
-			xasprintf(cause, "the name is over %d bytes", PATH_MAX);
-			goto fail;
-		}
-		memcpy(part + partlen, val, len);
-		partlen += len;
-	}
-	part[partlen] = '\0';
+	if ((part = template_fill(tmpl + rootlen, v, 4 * PATH_MAX, cause)) ==
+	    NULL)
+		return NULL;
+	out = xcalloc(1, PATH_MAX);
 	snprintf(out, PATH_MAX, "%.*s",
 	    rootlen == 0 && tmpl[0] != '/' ? 1 : (int)rootlen,
 	    rootlen == 0 && tmpl[0] != '/' ? "." : tmpl);
@@ -228,11 +243,25 @@ template_expand(const char *tmpl, const struct template_vars *v, char **cause)
 		goto fail;
 	}
 	free(part);
-	free(buf);
 	return out;
 fail:
 	free(part);
-	free(buf);
 	free(out);
 	return NULL;
+}
+
+/* Expands a template into an object's key (allocated): bytes as they
+ * come, since a bucket has no folders to escape; at most S3's 1024. */
+char *
+template_expand_key(const char *tmpl, const struct template_vars *v,
+    char **cause)
+{
+	char *key = template_fill(tmpl, v, 1024, cause);
+
+	if (key != NULL && *key == '\0') {
+		xasprintf(cause, "the key is empty");
+		free(key);
+		return NULL;
+	}
+	return key;
 }

@@ -52,6 +52,20 @@ wire_add(struct wire_msg *m, const char *name, const char *fmt, ...)
 	free(value);
 }
 
+/* Adds every field of src (built with wire_add) after those of m. */
+void
+wire_append(struct wire_msg *m, const struct wire_msg *src)
+{
+	if (src == NULL || src->len == 0)
+		return;
+	if (m->len + src->len > m->cap) {
+		m->cap = (m->len + src->len) * 2;
+		m->buf = xreallocarray(m->buf, m->cap, 1);
+	}
+	memcpy(m->buf + m->len, src->buf, src->len);
+	m->len += src->len;
+}
+
 static int
 wire_io(int fd, void *buf, size_t len, int writing)
 {

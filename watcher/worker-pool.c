@@ -250,6 +250,7 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 		if (in->etag != NULL)
 			wire_add(m, "etag", "%s", in->etag);
 	}
+	wire_append(m, job->extra);
 }
 
 /* Starts a job; -1 when every worker is busy (or none can be started:
@@ -308,7 +309,7 @@ worker_pool_collect(struct worker_pool *pool, struct worker *w)
 	struct wire_msg res;
 	enum ot_status status;
 	const char *msg;
-	char *cause;
+	char *cause, *message;
 
 	wire_init(&res);
 	if (worker_answer(pool, w, &res, &cause) != 0) {
@@ -320,10 +321,12 @@ worker_pool_collect(struct worker_pool *pool, struct worker *w)
 	msg = wire_get(&res, "message");
 	if (status == OT_FATAL) /* the worker exits after a fatal job */
 		free(worker_reap(pool, w, 0));
-	worker_pool_finish(job, status,
-	    status == OT_OK ? NULL :
-			      xstrdup(msg != NULL ? msg : "no reason given"));
-	wire_clear(&res);
+	message = status == OT_OK ?
+	    NULL :
+	    xstrdup(msg != NULL ? msg : "no reason given");
+	wire_clear(&job->reply);
+	job->reply = res; /* its owner reads the rest, and clears it */
+	worker_pool_finish(job, status, message);
 }
 
 unsigned

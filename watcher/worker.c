@@ -217,24 +217,41 @@ worker_open_inputs(struct worker_job *wj, struct ot_context *ctx)
 	return OT_OK;
 }
 
+/* Runs a job: its objects fetched first and its outputs put last, if it
+ * has any; res gets what the daemon must know of them. */
 static enum ot_status
 worker_run_job(const struct ot_transform *t, struct worker_job *wj,
-    struct ot_context *ctx)
+    const struct wire_msg *req, struct wire_msg *res, struct ot_context *ctx)
 {
-	enum ot_status status;
+	struct worker_s3 *ws = worker_s3_parse(req);
+	enum ot_status status = OT_OK;
 	void *state = NULL;
+	char *why = NULL;
 
 	if (wj->job.count == 0 || wj->job.outdir == NULL ||
-	    wj->job.tmpdir == NULL)
+	    wj->job.tmpdir == NULL) {
+		worker_s3_free(ws);
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
-	if ((status = worker_open_inputs(wj, ctx)) != OT_OK)
-		return status;
-	if (t->init != NULL &&
-	    (status = t->init(&host_functions, ctx, &state)) != OT_OK)
-		return status;
-	status = t->run(state, &host_functions, ctx, &wj->job);
-	if (t->fini != NULL)
-		t->fini(state);
+	}
+	if (worker_s3_fetches(ws))
+		status = worker_s3_fetch(ws, wj->inputs, &wj->job.count,
+		    wj->job.trigger, res, &why);
+	if (status == OT_OK && wj->job.count > 0)
+		status = worker_open_inputs(wj, ctx);
+	if (status == OT_OK && wj->job.count > 0 && t->init != NULL)
+		status = t->init(&host_functions, ctx, &state);
+	if (status == OT_OK && wj->job.count > 0) {
+		status = t->run(state, &host_functions, ctx, &wj->job);
+		if (t->fini != NULL)
+			t->fini(state);
+		if (status == OT_OK)
+			status = worker_s3_put(ws, &wj->job, res, &why);
+	}
+	if (why != NULL) {
+		host_functions.fail(ctx, status, "%s", why);
+		free(why);
+	}
+	worker_s3_free(ws);
 	return status;
 }
 
@@ -262,7 +279,7 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 	} else {
 		ctx.transform = t;
 		worker_apply_limits(req);
-		status = worker_run_job(t, &wj, &ctx);
+		status = worker_run_job(t, &wj, req, res, &ctx);
 	}
 	if ((unsigned)status > OT_FATAL)
 		status = host_functions.fail(&ctx, OT_FATAL,

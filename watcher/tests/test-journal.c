@@ -64,7 +64,7 @@ add_version(struct journal *j, const char *trigger, const char *key,
     int64_t inode, uint64_t size, int64_t mtime)
 {
 	struct journal_event e = { "drop", "/srv/drop", key, "created", inode,
-		size, mtime };
+		size, mtime, NULL };
 
 	return journal_add(j, &e, trigger, NOW);
 }

@@ -109,6 +109,7 @@ job_fini(struct job *job)
 	free(job->outdir);
 	free(job->tmpdir);
 	free(job->message);
+	wire_clear(&job->reply);
 }
 
 /* Runs a job and checks how it ended. */
