@@ -182,7 +182,9 @@ EOF
 }
 
 # _rgw_write_clients: the aws(1) and s3cmd settings, in RGW_DIR, with the
-# Debian-packaged clients first on PATH.
+# Debian-packaged clients first on PATH, whatever else a developer has
+# (pyenv's aws 1.x, say). Newer SDKs than Debian's add a checksum to every
+# upload; the config asks for them only where S3 requires one.
 _rgw_write_clients() {
 	mkdir -p "$RGW_DIR/bin" "$RGW_DIR/aws" || return 1
 	for _rgw_c in aws s3cmd; do
