@@ -6,9 +6,12 @@ OT_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
  libxml2-dev libcmocka-dev libs3-dev libarchive-dev libvips-dev
  libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
  librabbitmq-dev"
+# A Ceph RADOS Gateway on loopback and the S3 clients the S3 tests use.
+OT_RGW_PACKAGES="ceph-mon ceph-osd radosgw ceph-common uuid-runtime coreutils
+ curl awscli s3cmd"
 # What the tests run besides objtrigger.
 OT_TEST_PACKAGES="libxml2-utils perl util-linux procps libvips-tools gzip
- libarchive-tools zip p7zip-full"
+ libarchive-tools zip p7zip-full $OT_RGW_PACKAGES"
 
 # ot_install_missing PACKAGE...: installs, with apt, those not installed.
 ot_install_missing() {
