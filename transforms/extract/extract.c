@@ -180,9 +180,9 @@ extract_file(struct extract *x, struct archive *a, const char *rel)
 			return host->fail(x->ctx, OT_REJECT, "a bomb: %s made "
 			    "%llu bytes so far from a %llu-byte archive, over "
 			    "%s", rel, (unsigned long long)x->total,
-			    (unsigned long long)x->in->size, written >
-			    x->max_entry ? "max-entry" : x->total > x->max_total ?
-			    "max-total" : "max-ratio");
+			    (unsigned long long)x->in->size, x->total >
+			    x->max_total ? "max-total" : written > x->max_entry ?
+			    "max-entry" : "max-ratio");
 		}
 		if (write(fd, buf, (size_t)n) != n) {
 			close(fd);
