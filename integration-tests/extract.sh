@@ -1,11 +1,12 @@
 #!/bin/sh
 # extract.sh - the extract transform: a round trip per format, and hostile
-# archives (zip slip, absolute paths, links, bombs, broken, encrypted),
-# each refused with its reason and nothing written outside the job.
+# archives (zip slip, absolute paths, links, bombs, overlapping zips,
+# damaged zips, broken, encrypted), each refused with its reason and
+# nothing written outside the job.
 . "$top_srcdir/integration-tests/lib.sh"
 
 [ -e "$OBJTRIGGER_PLUGIN_DIR/extract.so" ] || skip "built without libarchive"
-for tool in bsdtar zip 7z; do
+for tool in bsdtar zip 7z perl; do
 	command -v $tool >/dev/null || skip "no $tool"
 done
 
@@ -27,11 +28,27 @@ for a in tree.tar.gz tree.tar.xz tree.tar tree.zip tree.7z tree.cpio; do
 done
 no_sanitizer_report
 
+# listing: every path under $T but the output of the last command.
+listing() {
+	find "$T" ! -path "$T/stdout" ! -path "$T/stderr" ! -path "$T/out-bad" |
+	    sort
+}
+
 # rejects ARCHIVE TEXT: refused with TEXT, and nothing left anywhere.
 rejects() {
+	_before=$(listing)
 	run 1 "$OBJTRIGGER" once extract "$1" "out-bad"
 	expect "$T/stderr" "failed (reject): $2"
 	[ -z "$(ls -A out-bad 2>/dev/null)" ] || fail "$1 left output"
+	[ "$(listing)" = "$_before" ] || fail "$1 wrote outside its job"
+}
+
+# timed CMD...: runs CMD; says how long it took in $ms and on stdout.
+timed() {
+	_t0=$(date +%s%N)
+	"$@"
+	ms=$((($(date +%s%N) - _t0) / 1000000))
+	echo "$2: $ms ms"
 }
 echo x >x
 bsdtar -cf slip.tar -P -s ',^,../../escaped-,' x
@@ -64,6 +81,40 @@ mkdir many
 (cd many && bsdtar -czf ../many.tar.gz .)
 rm -rf many
 rejects many.tar.gz "more than max-entries (10000) entries"
+
+# Zips written byte by byte, for what zip tools refuse to make.
+mkzip() {
+	perl "$top_srcdir/integration-tests/make-zip.pl" "$@" ||
+	    fail "make-zip.pl $*"
+}
+# An overlapping zip bomb: 100 entries of 1 MB each, one kernel in 10 KB.
+mkzip overlap overlap.zip 100
+[ "$(bsdtar -tf overlap.zip | wc -l)" = 100 ] ||
+    fail "overlap.zip does not list 100 entries"
+timed rejects overlap.zip "entries 0000 and 0001 overlap at offset 39: not \
+a well-formed zip (an overlapping zip bomb)"
+# 10 GB of zeros in a 10 MB zip: refused at max-total, in seconds.
+mkzip expand ten.zip 10
+[ "$(wc -c <ten.zip)" -lt 11000000 ] &&
+    bsdtar -tvf ten.zip | grep -q ' 10737418240 ' ||
+    fail "ten.zip is not 10 GB in 10 MB"
+timed rejects ten.zip "a bomb: zeros made"
+expect "$T/stderr" "over max-total"
+[ "$ms" -lt 60000 ] || fail "ten.zip took $ms ms to refuse"
+# 100,000 entries (zip64 end records) against max-entries 10,000; 50 pass.
+mkzip many entries.zip 100000
+timed rejects entries.zip "more than max-entries (10000) entries"
+mkzip many fifty.zip 50
+run 0 "$OBJTRIGGER" once extract fifty.zip out-fifty
+[ "$(files out-fifty/fifty)" = 50 ] || fail "fifty.zip did not give 50 files"
+# A damaged central directory: refused with its reason.
+head -c $(($(wc -c <tree.zip) - 22)) tree.zip >cut.zip
+rejects cut.zip "a damaged zip: no end of central directory record"
+cp tree.zip moved.zip
+perl -e 'open(F, "+<", $ARGV[0]) or die; seek(F, -6, 2); read(F, $o, 4);
+    seek(F, -6, 2); print F pack("V", unpack("V", $o) - 1)' moved.zip
+rejects moved.zip "a damaged zip: no central header at offset"
+
 head -c 4000 tree.tar.gz >truncated.tar.gz
 rejects truncated.tar.gz ""
 printf 'not an archive at all' >junk.tar

@@ -8,8 +8,12 @@
  * regular files itself, under its output folder, in folders it made, with
  * O_EXCL and O_NOFOLLOW, and no owner or mode from the archive. A hostile
  * name rejects the whole archive; links and special files are skipped and
- * listed. Limits count the bytes really written. A rejected job leaves
- * nothing behind: the host commits outputs only when the job succeeds.
+ * listed. A zip is first read by its central directory (zip-check.c),
+ * which libarchive's streamable reader never looks at: entries that share
+ * bytes (an overlapping bomb) or a damaged directory reject it before
+ * anything is written. Limits count the bytes really written. A rejected
+ * job leaves nothing behind: the host commits outputs only when the job
+ * succeeds.
  */
 
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <archive_entry.h>
 
 #include "objtrigger-transform.h"
+#include "zip-check.h"
 
 #define EXTRACT_BUF 65536
 
@@ -180,9 +185,9 @@ extract_file(struct extract *x, struct archive *a, const char *rel)
 			return host->fail(x->ctx, OT_REJECT, "a bomb: %s made "
 			    "%llu bytes so far from a %llu-byte archive, over "
 			    "%s", rel, (unsigned long long)x->total,
-			    (unsigned long long)x->in->size, written >
-			    x->max_entry ? "max-entry" : x->total > x->max_total ?
-			    "max-total" : "max-ratio");
+			    (unsigned long long)x->in->size, x->total >
+			    x->max_total ? "max-total" : written > x->max_entry ?
+			    "max-entry" : "max-ratio");
 		}
 		if (write(fd, buf, (size_t)n) != n) {
 			close(fd);
@@ -263,6 +268,24 @@ extract_passphrase(struct archive *a, const char *file)
 	return 0;
 }
 
+/* Refuses a zip whose entries overlap, or whose central directory is
+ * damaged or lists more than max-entries, before anything is written. */
+static enum ot_status
+extract_zip_check(struct extract *x)
+{
+	char *cause;
+	enum ot_status st;
+	int rc;
+
+	rc = zip_check(x->in->fd, x->in->size, x->max_entries, &cause);
+	if (rc == 0)
+		return OT_OK;
+	st = x->host->fail(x->ctx, rc == -1 ? OT_REJECT : OT_RETRY, "%s",
+	    cause != NULL ? cause : "out of memory");
+	free(cause);
+	return st;
+}
+
 static enum ot_status
 extract_one(const struct ot_host *host, struct ot_context *ctx,
     const struct ot_job *job, const struct ot_input *in)
@@ -276,6 +299,14 @@ extract_one(const struct ot_host *host, struct ot_context *ctx,
 	size_t len;
 	int rc;
 
+	x.max_entries = (uint64_t)host->param_int(ctx, "max-entries");
+	x.max_total = host->param_size(ctx, "max-total");
+	x.max_entry = host->param_size(ctx, "max-entry");
+	if (x.max_entry == 0 || x.max_entry > x.max_total)
+		x.max_entry = x.max_total;
+	x.max_ratio = (uint64_t)host->param_int(ctx, "max-ratio");
+	if ((st = extract_zip_check(&x)) != OT_OK)
+		return st;
 	name = name != NULL ? name + 1 : in->key;
 	len = strcspn(name, ".");
 	snprintf(stem, sizeof stem, "%.*s", (int)(len > 0 ? len : strlen(name)),
@@ -284,12 +315,6 @@ extract_one(const struct ot_host *host, struct ot_context *ctx,
 	if (!extract_clean(stem) || mkdir(x.root, 0755) != 0)
 		return host->fail(ctx, OT_REJECT, "cannot name a folder after "
 		    "%s", in->key);
-	x.max_entries = (uint64_t)host->param_int(ctx, "max-entries");
-	x.max_total = host->param_size(ctx, "max-total");
-	x.max_entry = host->param_size(ctx, "max-entry");
-	if (x.max_entry == 0 || x.max_entry > x.max_total)
-		x.max_entry = x.max_total;
-	x.max_ratio = (uint64_t)host->param_int(ctx, "max-ratio");
 	if ((a = archive_read_new()) == NULL)
 		return host->fail(ctx, OT_RETRY, "out of memory");
 	archive_read_support_filter_all(a);
