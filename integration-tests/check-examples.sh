@@ -4,6 +4,9 @@
 . "$top_srcdir/integration-tests/lib.sh"
 
 n=0
+# The S3 example takes its keys from the environment.
+OBJTRIGGER_S3_ACCESS_KEY=example OBJTRIGGER_S3_SECRET_KEY=example
+export OBJTRIGGER_S3_ACCESS_KEY OBJTRIGGER_S3_SECRET_KEY
 for f in "$top_srcdir"/config/examples/*.xml; do
 	mkdir -p inbox
 	run 0 "$OBJTRIGGER" check -c "$f"

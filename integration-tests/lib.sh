@@ -54,14 +54,13 @@ no_sanitizer_report() {
 	fi
 }
 
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; fails after SECONDS.
+# wait_until SECONDS CMD...: polls CMD every 0.1 s; fails after SECONDS,
+# however long CMD itself takes.
 wait_until() {
-	_limit=$(($1 * 10))
+	_end=$(($(date +%s) + $1))
 	shift
-	_i=0
 	until "$@"; do
-		_i=$((_i + 1))
-		[ "$_i" -le "$_limit" ] || return 1
+		[ "$(date +%s)" -lt "$_end" ] || return 1
 		sleep 0.1
 	done
 }
@@ -108,6 +107,16 @@ has_files() {
 # runs KEY: how many times the counting transform ran on KEY.
 runs() {
 	grep -cxF -- "$1" "$T/runs.log" 2>/dev/null
+}
+
+# ran KEY N: the counting transform ran N times on KEY (for wait_until).
+ran() {
+	[ "$(runs "$1")" = "$2" ]
+}
+
+# logged N PATTERN: daemon.log has at least N lines matching PATTERN.
+logged() {
+	[ "$(grep -cE -- "$2" "$T/daemon.log")" -ge "$1" ]
 }
 
 # counting_config FILE [WATCH-ATTRIBUTES] [TRIGGER-ATTRIBUTES]: a config

@@ -145,7 +145,7 @@ for f in huge.png truncated.jpg random.jpg image.ppm x.svg photo.jpg named.png; 
 done
 wait_until 60 test -e thumbs/photo.64.webp -a -e thumbs/named.64.webp ||
     fail "good images were not made"
-wait_until 60 test "$(grep -c ' dead: ' daemon.log)" -ge 5 || true
+wait_until 60 logged 5 ' dead: ' || true
 [ "$(grep -c ' dead: ' daemon.log)" = 5 ] || { cat daemon.log; fail "dead letters"; }
 stop_daemon
 grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' daemon.log && fail "sanitizer report"

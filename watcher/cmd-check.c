@@ -346,9 +346,9 @@ cmd_check(int argc, char **argv)
 	struct worker_pool *pool;
 	struct worker_limits limits;
 	struct cfg *cfg;
-	static const struct option longopts[] = { { "connect", no_argument,
-						      NULL, 'C' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option longopts[] = {
+		{ "connect", no_argument, NULL, 'C' }, { NULL, 0, NULL, 0 }
+	};
 	int ch, rc, connect = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:C", longopts, NULL)) != -1) {

@@ -498,6 +498,8 @@ daemon_s3_request(struct daemon *d, struct daemon_job *dj)
 			if (*name == '\0' || strcmp(name, ".") == 0 ||
 			    strcmp(name, "..") == 0)
 				name = "object";
+			else if (strlen(name) > 200) /* keep the extension */
+				name += strlen(name) - 200;
 			xasprintf(&dir, "%s/in", dj->dir);
 			mkdir(dir, 0700);
 			free(dir);

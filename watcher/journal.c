@@ -2,8 +2,9 @@
 
 /*
  * One row per job: a trigger's run on one version of one file. The row's
- * identity (trigger, folder, key, inode, size, mtime, etag) is unique (an
- * object's version is its bucket, key, size and ETag), so an
+ * identity (trigger, folder, key, inode, size, mtime, etag, event) is
+ * unique (an object's version is its bucket, key, size and ETag; its
+ * removal is another event), so an
  * event seen twice, or found again by a rescan, adds nothing, while a file
  * replaced with new content is a new job. The journal is the queue: jobs
  * go pending -> running -> done, or retry (with a time) and dead; a job
@@ -35,7 +36,7 @@ static const char journal_schema[] =
     " next_at INTEGER NOT NULL DEFAULT 0,"
     " error TEXT,"
     " created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-    " UNIQUE (trigger, folder, key, inode, size, mtime, etag));"
+    " UNIQUE (trigger, folder, key, inode, size, mtime, etag, event));"
     "CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (trigger, next_at, id)"
     " WHERE state IN ('pending', 'retry');"
     "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);"

@@ -638,7 +638,10 @@ s3_curl_put_multipart(const struct cfg_store *store, const char *bucket,
     struct s3_error *err)
 {
 	struct s3_upload u = { store, bucket, key, NULL, NULL, 0 };
-	uint64_t part = S3_PART_SIZE, off;
+	uint64_t part = store->multipart_threshold < S3_PART_SIZE ?
+	    store->multipart_threshold :
+	    S3_PART_SIZE,
+		 off;
 	int rc;
 	size_t i;
 

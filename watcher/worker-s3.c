@@ -195,10 +195,10 @@ worker_s3_put_file(void *arg, const char *rel, const char *path, char **cause)
 	struct worker_s3_walk *w = arg;
 	const struct ot_input *in = &w->job->inputs[0];
 	struct template_vars v = { in->key, rel, w->job->trigger, time(NULL) };
+	/* A file has no ETag: the last field is then left out. */
 	struct s3_meta meta[] = { { "objtrigger-trigger", w->job->trigger },
 		{ "objtrigger-source-key", in->key },
-		{ "objtrigger-source-etag",
-		    in->etag != NULL ? in->etag : "" } };
+		{ "objtrigger-source-etag", in->etag } };
 	struct s3_object o = { 0 };
 	struct s3_error err = { 0 };
 	const char *type = w->out->content_type;
@@ -219,7 +219,7 @@ worker_s3_put_file(void *arg, const char *rel, const char *path, char **cause)
 	if (type == NULL || strcmp(type, "auto") == 0)
 		type = s3_content_type(key);
 	rc = s3_put(w->out->store, w->out->bucket, key, fd, type, meta,
-	    sizeof meta / sizeof meta[0], &o, &err);
+	    in->etag != NULL && *in->etag != '\0' ? 3 : 2, &o, &err);
 	close(fd);
 	if (rc != 0) {
 		xasprintf(&what, "PUT %s/%s", w->out->bucket, key);

@@ -8,7 +8,8 @@
 
 #include "objtrigger-transform.h"
 
-/* The last component of a key; "input" when it has none. */
+/* The last component of the input's local path (for an object, its key's,
+ * cut to a length a file name may have); "input" when it has none. */
 static const char *
 copy_name(const char *key)
 {
@@ -29,17 +30,18 @@ copy_one(const struct ot_host *host, struct ot_context *ctx,
 	int out;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", job->outdir,
-		copy_name(in->key)) >= sizeof path)
+		copy_name(in->path)) >= sizeof path)
 		return host->fail(ctx, OT_REJECT, "key too long");
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0 && errno == EEXIST)
 		return host->fail(ctx, OT_REJECT,
 		    "two inputs named '%s' in "
 		    "one job",
-		    copy_name(in->key));
+		    copy_name(in->path));
 	if (out < 0)
-		return host->fail(ctx, OT_RETRY, "%s: %s", path,
-		    strerror(errno));
+		return host->fail(ctx,
+		    errno == ENAMETOOLONG ? OT_REJECT : OT_RETRY, "%s: %s",
+		    path, strerror(errno));
 	do
 		n = copy_file_range(in->fd, NULL, out, NULL, 1 << 30, 0);
 	while (n > 0);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <sqlite3.h>
@@ -411,6 +412,120 @@ count_row(void *arg, struct sqlite3_stmt *s)
 		c->dead = sqlite3_column_int64(s, 1);
 }
 
+static int gone_count;
+static char gone_key[64];
+
+static void
+gone(void *arg, const char *key, const char *etag, uint64_t size)
+{
+	gone_count++;
+	snprintf(gone_key, sizeof gone_key, "%s", key);
+}
+
+/* A listing is diffed with the last one: new keys and new ETags only. */
+static void
+test_listing(void **state)
+{
+	struct fixture *f = *state;
+	int64_t cycle;
+	int listed;
+
+	assert_int_equal(journal_listing_start(f->j, "w", "rgw/b/", &cycle,
+			     &listed),
+	    0);
+	assert_int_equal(cycle, 1);
+	assert_int_equal(listed, 0); /* nothing to diff with yet */
+	assert_int_equal(journal_listed(f->j, "w", "a", "e1", 1, cycle), 1);
+	assert_int_equal(journal_listed(f->j, "w", "b", "e2", 2, cycle), 1);
+	assert_int_equal(journal_listing_end(f->j, "w", "rgw/b/", cycle), 0);
+
+	assert_int_equal(journal_listing_start(f->j, "w", "rgw/b/", &cycle,
+			     &listed),
+	    0);
+	assert_int_equal(cycle, 2);
+	assert_int_equal(listed, 1);
+	assert_int_equal(journal_listed(f->j, "w", "a", "e1", 1, cycle), 0);
+	assert_int_equal(journal_listed(f->j, "w", "c", "e3", 3, cycle), 1);
+	gone_count = 0;
+	assert_int_equal(journal_unlisted(f->j, "w", cycle, gone, NULL), 0);
+	assert_int_equal(gone_count, 1); /* b */
+	assert_string_equal(gone_key, "b");
+	assert_int_equal(journal_listing_end(f->j, "w", "rgw/b/", cycle), 0);
+
+	/* A new ETag is a change; the same one again is not. */
+	assert_int_equal(journal_listing_start(f->j, "w", "rgw/b/", &cycle,
+			     &listed),
+	    0);
+	assert_int_equal(journal_listed(f->j, "w", "a", "e9", 1, cycle), 1);
+	assert_int_equal(journal_listed(f->j, "w", "c", "e3", 3, cycle), 0);
+
+	/* The watch pointed elsewhere starts afresh. */
+	assert_int_equal(journal_listing_start(f->j, "w", "rgw/other/",
+			     &cycle, &listed),
+	    0);
+	assert_int_equal(listed, 0);
+	assert_int_equal(journal_listed(f->j, "w", "a", "e9", 1, cycle), 1);
+}
+
+/* An object's version is its ETag: the same key, new bytes, a new job. */
+static void
+test_objects(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_event e = { "w", "bucket", "k", "created", 0, 5, 0,
+		"etag1" };
+
+	assert_int_equal(journal_add(f->j, &e, "t", NOW), 1);
+	assert_int_equal(journal_add(f->j, &e, "t", NOW), 0);
+	e.etag = "etag2";
+	assert_int_equal(journal_add(f->j, &e, "t", NOW), 1);
+	assert_int_equal(journal_add_s3_output(f->j, "rgw", "b", "k", "x", 1),
+	    0);
+	assert_true(journal_is_s3_output(f->j, "rgw", "b", "k", "x"));
+	assert_false(journal_is_s3_output(f->j, "rgw", "b", "k", "y"));
+	assert_false(journal_is_s3_output(f->j, "other", "b", "k", "x"));
+}
+
+/* A journal of the last version (no ETag in a job's identity) opens, and
+ * its jobs are kept. */
+static void
+test_migrate(void **state)
+{
+	struct fixture *f = *state;
+	char *path, *cause = NULL;
+	sqlite3 *db;
+
+	journal_close(f->j);
+	xasprintf(&path, "%s/journal.db", f->state);
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "CREATE TABLE jobs (id INTEGER PRIMARY KEY,"
+			     " trigger TEXT NOT NULL, watch TEXT NOT NULL,"
+			     " folder TEXT NOT NULL, key TEXT NOT NULL,"
+			     " inode INTEGER NOT NULL, size INTEGER NOT NULL,"
+			     " mtime INTEGER NOT NULL, event TEXT NOT NULL,"
+			     " state TEXT NOT NULL DEFAULT 'pending',"
+			     " attempts INTEGER NOT NULL DEFAULT 0,"
+			     " tries INTEGER NOT NULL DEFAULT 0,"
+			     " next_at INTEGER NOT NULL DEFAULT 0, error TEXT,"
+			     " created INTEGER NOT NULL, updated INTEGER NOT "
+			     "NULL, UNIQUE (trigger, folder, key, inode, size, "
+			     "mtime));"
+			     "INSERT INTO jobs (trigger, watch, folder, key, "
+			     "inode, size, mtime, event, created, updated) "
+			     "VALUES ('t', 'drop', '/srv/drop', 'old', 1, 1, 1, "
+			     "'created', 1, 1);",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	f->j = journal_open(f->state, &cause);
+	assert_non_null(f->j);
+	assert_int_equal(add_version(f->j, "t", "old", 1, 1, 1), 0);
+	assert_int_equal(add_version(f->j, "t", "new", 1, 1, 1), 1);
+}
+
 static void
 test_query(void **state)
 {
@@ -481,6 +596,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reads_release, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
