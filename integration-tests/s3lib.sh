@@ -37,9 +37,10 @@ XML
 
 # s3_count BUCKET [PREFIX]: how many objects BUCKET holds under PREFIX.
 s3_count() {
+	# JSON: the client applies the query to all pages at once, not to
+	# each as it does for text.
 	s3 s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" \
-	    --query 'length(Contents[])' --output text 2>/dev/null |
-	    sed 's/^None$/0/'
+	    --query 'length(Contents || `[]`)' --output json 2>/dev/null
 }
 
 # s3_has BUCKET N [PREFIX]: BUCKET holds at least N objects (for wait_until).

@@ -6,7 +6,6 @@
 command -v vips >/dev/null || skip "no vips command"
 N=${S3_THUMBNAILS:-1000}
 rgw_bucket photos && rgw_bucket thumbs || fail "no buckets"
-vips black seed.v 320 240 --bands 3 || fail "vips"
 mkdir up
 vips gaussnoise n.v 320 240 && vips bandjoin "n.v n.v n.v" rgb.v &&
     vips cast rgb.v up/img-0.jpg uchar || fail "vips"
@@ -29,10 +28,11 @@ run 0 s3 s3 cp --recursive --quiet up "s3://photos/in/"
 wait_until 300 s3_has thumbs "$N" in/ || { tail daemon.log; fail "only $(s3_count thumbs in/) of $N thumbnails"; }
 echo "# $N uploads to $N thumbnails in $(($(date +%s) - start)) s"
 for i in 0 $((N / 2)) $((N - 1)); do
-	run 0 s3 s3api get-object --bucket thumbs --key "in/img-$i.webp" t.webp
+	# The transform names its output STEM.SIZE.FORMAT: {stem} is img-N.64.
+	run 0 s3 s3api get-object --bucket thumbs --key "in/img-$i.64.webp" t.webp
 	expect "$T/stdout" '"ContentType": "image/webp"'
 	run 0 vipsheader -f width t.webp
-	[ "$(cat "$T/stdout")" = 64 ] || fail "in/img-$i.webp is not 64 wide"
+	[ "$(cat "$T/stdout")" = 64 ] || fail "in/img-$i.64.webp is not 64 wide"
 done
 stop_daemon
 [ "$(grep -c ' done: ' daemon.log)" = "$N" ] || fail "not $N jobs done"
