@@ -1,10 +1,11 @@
 /* s3-libs3.c - S3 signature v2 through libs3, the only file with libs3.h. */
 
 /*
- * libs3 2.0 (Debian's) signs v2 only, has no request timeout and sends a
- * space in a key as '+', which stores read as a literal plus: such keys
- * are refused before any request (s3_libs3_cannot_address), since the
- * request would address another object. Each call runs one blocking
+ * libs3 2.0 (Debian's) signs v2 only, has no request timeout, sends a
+ * space in a key as '+', which stores read as a literal plus, and cuts
+ * keys of 1,023 bytes or more short in listings: such keys are refused
+ * before any request (s3_libs3_cannot_address), since the request would
+ * address another object. Each call runs one blocking
  * request and turns libs3's status into an s3_error.
  */
 
@@ -63,6 +64,10 @@ s3_libs3_cannot_address(const char *key)
 	if (strchr(key, ' ') != NULL)
 		return "the key has a space, which libs3 2.0 (signature v2) "
 		       "sends as '+', the name of another object";
+	/* Its listing parser keeps 1,023 bytes of a key. */
+	if (strlen(key) >= S3_MAX_KEY_SIZE - 1)
+		return "the key is 1,023 bytes or longer, which libs3 2.0 "
+		       "(signature v2) cuts short in a listing";
 #endif
 	(void)key;
 	return NULL;

@@ -3,8 +3,9 @@
 # keys libs3 2.0 cannot address end as dead letters that name the fix.
 . "$top_srcdir/integration-tests/s3lib.sh"
 
-rgw_bucket keys-in && rgw_bucket keys-out || fail "no buckets"
-long=k/$(printf '%01000d' 0 | tr 0 x)
+rgw_bucket keys-in && rgw_bucket keys-out && rgw_bucket keys-v2 ||
+    fail "no buckets"
+long=k/$(printf '%01022d' 0 | tr 0 x) # 1,024 bytes, S3's longest key
 cat >keys.txt <<KEYS
 k/with space.txt
 k/plus+sign.txt
@@ -25,16 +26,16 @@ done <keys.txt
 s3_config ot.xml \
     'type="s3-poll" store="rgw" bucket="keys-in" prefix="k/" interval="500ms" start="beginning"' \
     '' '<transform plugin="copy"/>' \
-    '<output store="rgw" bucket="keys-out" key="v4/{key}"/>'
+    '<output store="rgw" bucket="keys-out" key="{key}"/>'
 start_daemon ot.xml
 n=$(wc -l <keys.txt)
-wait_until 60 s3_has keys-out "$n" v4/ || { cat daemon.log; fail "not every key ran"; }
-sed 's|^|v4/|' keys.txt | LC_ALL=C sort >want.txt
-s3_keys keys-out v4/ | LC_ALL=C sort >got.txt
+wait_until 60 s3_has keys-out "$n" || { cat daemon.log; fail "not every key ran"; }
+LC_ALL=C sort keys.txt >want.txt
+s3_keys keys-out | LC_ALL=C sort >got.txt
 cmp -s want.txt got.txt || { diff want.txt got.txt; fail "the output keys are not the input keys"; }
-run 0 s3 s3api get-object --bucket keys-out --key "v4/k/unicodé ünï.txt" got
+run 0 s3 s3api get-object --bucket keys-out --key "k/unicodé ünï.txt" got
 cmp payload got || fail "other bytes came back"
-run 0 s3 s3api head-object --bucket keys-out --key "v4/k/with space.txt"
+run 0 s3 s3api head-object --bucket keys-out --key "k/with space.txt"
 expect "$T/stdout" '"objtrigger-trigger": "t"'
 expect "$T/stdout" '"objtrigger-source-key": "k/with%20space.txt"'
 stop_daemon
@@ -46,14 +47,16 @@ rm -rf state daemon.log
 s3_config ot2.xml \
     'type="s3-poll" store="rgw" bucket="keys-in" prefix="k/" interval="500ms" start="beginning"' \
     '' '<transform plugin="copy"/>' \
-    '<output store="rgw" bucket="keys-out" key="v2/{key}"/>' 'signature="v2"'
+    '<output store="rgw" bucket="keys-v2" key="{key}"/>' 'signature="v2"'
 start_daemon ot2.xml
 wait_until 60 logged "$n" ' (done|dead): ' ||
     { cat daemon.log; fail "v2: not every key ended"; }
 stop_daemon
-for k in "k/with space.txt" "k/unicodé ünï.txt" "k/(parens) [brackets] {braces}.txt"; do
-	grep -F "dead: trigger=t key=\"$k\"" daemon.log | grep -q 'use signature=\\"v4\\"' ||
+# libs3 2.0's listing also cuts the 1,024-byte key to 1,023 bytes.
+for k in "\"k/with space.txt\"" "\"k/unicodé ünï.txt\"" \
+    "\"k/(parens) [brackets] {braces}.txt\"" "$(echo "$long" | cut -c1-1023)"; do
+	grep -F "dead: trigger=t key=$k " daemon.log | grep -q 'use signature=\\"v4\\"' ||
 	    { cat daemon.log; fail "v2: '$k' is not a dead letter naming the fix"; }
 done
-[ "$(grep -c ' done: ' daemon.log)" = $((n - 3)) ] || { cat daemon.log; fail "v2: the others did not all run"; }
+[ "$(grep -c ' done: ' daemon.log)" = $((n - 4)) ] || { cat daemon.log; fail "v2: the others did not all run"; }
 exit 0
