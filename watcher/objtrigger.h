@@ -288,6 +288,7 @@ int s3_delete(const struct cfg_store *, const char *bucket, const char *key,
 void s3_object_clear(struct s3_object *);
 void s3_error_set(struct s3_error *, long http, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int s3_error_local(struct s3_error *, int too_big, uint64_t max, int errnum);
 char *s3_error_text(const struct cfg_store *, const char *what,
     const struct s3_error *);
 const char *s3_content_type(const char *key);

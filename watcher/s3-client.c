@@ -8,6 +8,7 @@
  * SignatureDoesNotMatch, ...), and kept with S3's own code and message.
  */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,23 @@ s3_encode(const char *s, int keep_slash)
 	}
 	*p = '\0';
 	return out;
+}
+
+/* Fills err for a transfer stopped on this side: the object over max
+ * bytes, or a local read or write that failed (a full disk may clear).
+ * Returns 1 if it was so, 0 if neither happened. */
+int
+s3_error_local(struct s3_error *err, int too_big, uint64_t max, int errnum)
+{
+	if (too_big)
+		s3_error_set(err, 0, "TooLarge",
+		    "the object is larger than %" PRIu64 " bytes", max);
+	else if (errnum != 0)
+		s3_error_set(err, 0, "LocalIOFailed", "%s", strerror(errnum));
+	else
+		return 0;
+	err->retryable = !too_big && errnum == ENOSPC;
+	return 1;
 }
 
 /* "store rgw: GET photos/a.jpg: 403 AccessDenied: Access Denied". */

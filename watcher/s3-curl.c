@@ -294,18 +294,8 @@ s3_perform(struct s3_req *r, struct s3_error *err)
 	free(url);
 	r->http = 0;
 	curl_easy_getinfo(s3_curl, CURLINFO_RESPONSE_CODE, &r->http);
-	if (r->out_too_big) {
-		s3_error_set(err, 0, "TooLarge",
-		    "the object is larger than %" PRIu64 " bytes", r->out_max);
-		err->retryable = 0;
+	if (s3_error_local(err, r->out_too_big, r->out_max, r->out_errno))
 		return -1;
-	}
-	if (r->out_errno != 0) {
-		s3_error_set(err, 0, "WriteFailed", "%s",
-		    strerror(r->out_errno));
-		err->retryable = r->out_errno == ENOSPC;
-		return -1;
-	}
 	if (rc != CURLE_OK) {
 		s3_error_set(err, 0, curl_easy_strerror(rc), "%s", errbuf);
 		return -1;

@@ -110,17 +110,8 @@ s3_libs3_result(struct s3_libs3_call *c, struct s3_error *err)
 {
 	const char *name;
 
-	if (c->too_big) {
-		s3_error_set(err, 0, "TooLarge",
-		    "the object is larger than %" PRIu64 " bytes", c->max);
-		err->retryable = 0;
+	if (s3_error_local(err, c->too_big, c->max, c->io_errno))
 		return -1;
-	}
-	if (c->io_errno != 0) {
-		s3_error_set(err, 0, "IOFailed", "%s", strerror(c->io_errno));
-		err->retryable = c->io_errno == ENOSPC;
-		return -1;
-	}
 	if (c->status == S3StatusOK)
 		return 0;
 	name = S3_get_status_name(c->status);
