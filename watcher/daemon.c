@@ -254,6 +254,8 @@ daemon_cleanup_job(struct daemon_job *dj)
 	free(dj);
 }
 
+static void daemon_dispatch(struct daemon *);
+
 /* A worker finished a job: commit its outputs, then record how it ended. */
 static void
 daemon_job_done(struct job *job)
@@ -275,6 +277,9 @@ daemon_job_done(struct job *job)
 		daemon_cleanup_job(dj);
 		return;
 	}
+	/* Its worker is idle: its next job first, then the commit. */
+	if (status == OT_OK)
+		daemon_dispatch(d);
 	if (status == OT_OK &&
 	    sink_folder_walk(job->outdir, daemon_output, &c, &cause) != 0) {
 		status = c.status;
