@@ -26,9 +26,13 @@ XML
 {
 	echo "<objtrigger>"
 	echo "  <state path=\"$T/state\"/>"
+	# One worker: the jobs take each other's folders in turn.
+	echo "  <workers count=\"1\"/>"
 	echo "  <watch name=\"in\" type=\"folder\" path=\"$T/inbox\"/>"
-	# Fails twice, then works: a count per key in $T/tries.
-	exec_trigger flaky 'flaky-*' 'echo x >>"$0.tries"; [ $(wc -l <"$0.tries") -ge 3 ] || { echo not yet >&2; exit 75; }; cp "$OBJTRIGGER_INPUT" out' "$T/tries"
+	# Fails twice, then works: a count per key in $T/tries. A failure
+	# leaves files in its folders, which the next job to take them must
+	# find emptied.
+	exec_trigger flaky 'flaky-*' '[ -z "$(ls -A)" ] && [ -z "$(ls -A "$TMPDIR")" ] || { echo leftovers >&2; exit 3; }; echo x >>"$0.tries"; [ $(wc -l <"$0.tries") -ge 3 ] || { touch stray "$TMPDIR/stray"; echo not yet >&2; exit 75; }; cp "$OBJTRIGGER_INPUT" out' "$T/tries"
 	# Asks for retries until $T/fixed/NAME exists.
 	exec_trigger broken 'broken-*' 'test -e "$0/$OBJTRIGGER_KEY" || { echo store down >&2; exit 75; }; cp "$OBJTRIGGER_INPUT" out' "$T/fixed"
 	# Rejects until fixed: a dead letter at once.
@@ -82,5 +86,6 @@ run 1 "$OBJTRIGGER" retry -c ot.xml "$id"
 expect "$T/stderr" "job $id is not a dead letter"
 run 2 "$OBJTRIGGER" retry -c ot.xml 12x
 stop_daemon
+[ -z "$(find outbox -name stray)" ] || fail "a failed run's file was committed"
 grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' daemon.log && fail "sanitizer report"
 exit 0

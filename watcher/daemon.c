@@ -292,8 +292,7 @@ daemon_cleanup_job(struct daemon_job *dj)
 	size_t i;
 
 	if (dj->dir != NULL) /* NULL when every job was skipped */
-		sink_folder_remove_tree(dj->dir);
-	free(dj->dir);
+		sink_folder_scratch_done(dj->dir);
 	free(dj->job.outdir);
 	free(dj->job.tmpdir);
 	free(dj->job.message);
@@ -342,6 +341,8 @@ daemon_record_puts(struct daemon *d, const struct daemon_job *dj)
 	}
 }
 
+static void daemon_dispatch(struct daemon *);
+
 /* A worker finished a job: commit its outputs, then record how it ended. */
 static void
 daemon_job_done(struct job *job)
@@ -363,6 +364,9 @@ daemon_job_done(struct job *job)
 		daemon_cleanup_job(dj);
 		return;
 	}
+	/* Its worker is idle: its next job first, then the commit. */
+	if (status == OT_OK)
+		daemon_dispatch(d);
 	if (status == OT_OK &&
 	    sink_folder_walk(job->outdir, daemon_output, &c, &cause) != 0) {
 		status = c.status;
@@ -534,6 +538,7 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 {
 	struct daemon_job *dj = xcalloc(1, sizeof *dj);
 	size_t i, progress = 0;
+	char *cause;
 
 	dj->d = d;
 	dj->trigger = t;
@@ -548,13 +553,10 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 	}
 	dj->started = now_ms();
 	snprintf(dj->idbuf, sizeof dj->idbuf, "%" PRId64, dj->ids[0]);
-	xasprintf(&dj->dir, "%s/%s", d->jobs_dir, dj->idbuf);
+	if ((dj->dir = sink_folder_scratch(d->jobs_dir, &cause)) == NULL)
+		fatal("job %s: %s", dj->idbuf, cause);
 	xasprintf(&dj->job.outdir, "%s/out", dj->dir);
 	xasprintf(&dj->job.tmpdir, "%s/tmp", dj->dir);
-	sink_folder_remove_tree(dj->dir); /* a crashed run's leftovers */
-	if (mkdir(dj->dir, 0700) != 0 || mkdir(dj->job.outdir, 0700) != 0 ||
-	    mkdir(dj->job.tmpdir, 0700) != 0)
-		fatal("job %s: %s: %s", dj->idbuf, dj->dir, strerror(errno));
 	dj->job.id = dj->idbuf;
 	dj->job.trigger = (char *)t->cfg->name;
 	dj->job.plugin = t->cfg->plugin;

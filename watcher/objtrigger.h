@@ -175,6 +175,8 @@ int sink_folder_mkdirs(const char *root, const char *dir, char **cause);
 int sink_folder_put(const char *root, const char *dest, const char *from,
     int last, sink_hook_cb, void *, char **cause);
 int sink_folder_remove_tree(const char *);
+char *sink_folder_scratch(const char *parent, char **cause);
+void sink_folder_scratch_done(char *);
 
 /* journal.c: the durable journal of jobs. */
 struct journal;

@@ -2,12 +2,13 @@
 
 /*
  * A transform writes into its job's output folder. Each regular file found
- * there is linked (or, across file systems, copied) to a hidden temporary
- * name beside its destination, made durable, and renamed into place, so a
- * reader never sees half a file and a watch never sees the temporary name (it
- * is hidden). Names under the destination's root come from readdir or from a
- * checked template, and no folder on the way may be a symbolic link: nothing
- * escapes the root.
+ * there is made durable and renamed into place: moved from the job's folder
+ * when it goes to one destination on the same file system, else copied to a
+ * hidden temporary name beside its destination first. So a reader never
+ * sees half a file and a watch never sees the temporary name (it is
+ * hidden). Names under the destination's root come from readdir or from a
+ * checked template, and no folder on the way may be a symbolic link:
+ * nothing escapes the root.
  */
 
 #include <dirent.h>
@@ -129,56 +130,76 @@ sink_sync_dir(const char *dest, char **cause)
 }
 
 /*
- * On one file system, shares the scratch file's blocks under the temporary
- * name instead of copying them (the scratch file goes with its job). On
- * success *tmp and *out name and hold the link, and 0 is returned (nothing
- * left to copy); else 1, and the caller copies into *out.
+ * Moves the scratch file at from to dest: made durable where it is,
+ * passed to hook and renamed into place, so that nothing is copied and no
+ * temporary name is left behind by a crash. Only a file that is the last
+ * destination of from, has no other name and lives on dest's file system
+ * (dir, its folder) can be moved: else 1 is returned, and the caller
+ * copies. Returns 0, or -1 with *cause.
  */
-static ssize_t
-sink_link(const char *from, char **tmp, int *out)
+static int
+sink_move(const char *dir, const char *dest, const char *from,
+    sink_hook_cb hook, void *arg, char **cause)
 {
-	char *linked;
+	struct stat sb, dsb;
 	int fd;
 
-	xasprintf(&linked, "%s.l", *tmp);
-	if (link(from, linked) != 0 ||
-	    (fd = open(linked, O_RDONLY | O_CLOEXEC)) < 0) {
-		unlink(linked);
-		free(linked);
+	if ((fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		xasprintf(cause, "%s: %s", from, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || sb.st_nlink != 1 || stat(dir, &dsb) != 0 ||
+	    dsb.st_dev != sb.st_dev) {
+		close(fd);
 		return 1;
 	}
-	close(*out);
-	unlink(*tmp);
-	free(*tmp);
-	*tmp = linked;
-	*out = fd;
-	return 0;
+	if (((sb.st_mode & 07777) != 0644 && fchmod(fd, 0644) != 0) ||
+	    fsync(fd) != 0 || fstat(fd, &sb) != 0) {
+		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (hook != NULL && hook(arg, dest, &sb, cause) != 0)
+		return -1;
+	if (rename(from, dest) != 0) {
+		xasprintf(cause, "%s: %s", dest, strerror(errno));
+		return -1;
+	}
+	return sink_sync_dir(dest, cause);
 }
 
 /*
- * Writes the file at from to dest, under root (linked if it is the last
- * destination of from, so that no two outputs share their bytes): copied to a
- * hidden temporary name beside dest, synced, passed to hook (which may refuse
- * it with -1) and renamed into place. Returns 0, or -1 with *cause.
+ * Writes the file at from to dest, under root: moved if it is the last
+ * destination of from (see sink_move), else copied to a hidden temporary
+ * name beside dest, synced, passed to hook (which may refuse it with -1)
+ * and renamed into place. Returns 0, or -1 with *cause.
  */
 int
 sink_folder_put(const char *root, const char *dest, const char *from, int last,
     sink_hook_cb hook, void *arg, char **cause)
 {
 	char *tmp, *slash, *parent;
+	const char *dir;
 	struct stat sb;
-	ssize_t n;
+	ssize_t n = 1;
 	int in, out, rc;
 
 	parent = xstrdup(dest);
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
+	if ((slash = strrchr(parent, '/')) == NULL)
+		dir = ".";
+	else if (slash == parent)
+		dir = "/";
+	else {
 		*slash = '\0';
-	rc = slash == NULL || slash == parent ?
-	    0 :
-	    sink_folder_mkdirs(root, parent, cause);
+		dir = parent;
+	}
+	rc = dir == parent ? sink_folder_mkdirs(root, parent, cause) : 0;
+	if (rc == 0)
+		rc = last ? sink_move(dir, dest, from, hook, arg, cause) : 1;
 	free(parent);
-	if (rc != 0)
-		return -1;
+	if (rc != 1)
+		return rc;
 	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		xasprintf(cause, "%s: %s", from, strerror(errno));
 		return -1;
@@ -193,7 +214,6 @@ sink_folder_put(const char *root, const char *dest, const char *from, int last,
 		free(tmp);
 		return -1;
 	}
-	n = last ? sink_link(from, &tmp, &out) : 1;
 	while (n > 0)
 		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 	close(in);
@@ -238,4 +258,109 @@ int
 sink_folder_remove_tree(const char *path)
 {
 	return nftw(path, sink_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * A job's folder holds out and tmp. Making and removing the three for each
+ * job took half the daemon's CPU time on a busy ext4 without a journal,
+ * which looks past every recently freed inode for a new one. So a job's
+ * folder is kept when the job ends, as a spare, and the next job takes it
+ * under a new name and emptied: whatever still writes there by the old
+ * name cannot reach the new job.
+ */
+#define SINK_SPARES 64
+
+static char *sink_spares[SINK_SPARES];
+static size_t sink_nspares;
+static unsigned long sink_scratch_made;
+
+static int
+sink_empty_one(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	const char *name = path + ftw->base;
+
+	if (ftw->level == 0 ||
+	    (ftw->level == 1 && flag == FTW_DP &&
+		(strcmp(name, "out") == 0 || strcmp(name, "tmp") == 0)))
+		return 0;
+	return sink_remove_one(path, sb, flag, ftw);
+}
+
+/* Whether dir/sub is a folder of ours that only we may enter, as made. */
+static int
+sink_scratch_ok(const char *dir, const char *sub)
+{
+	struct stat sb;
+	char *path;
+	int ok;
+
+	xasprintf(&path, "%s%s", dir, sub);
+	ok = lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    (sb.st_mode & 07777) == 0700 && sb.st_uid == geteuid();
+	free(path);
+	return ok;
+}
+
+/* Takes a spare as dir, emptied; 0, or -1 if it cannot be used. */
+static int
+sink_scratch_reuse(const char *dir)
+{
+	char *spare = sink_spares[--sink_nspares];
+	int rc;
+
+	rc = rename(spare, dir);
+	if (rc != 0)
+		sink_folder_remove_tree(spare);
+	free(spare);
+	if (rc == 0 &&
+	    nftw(dir, sink_empty_one, 16, FTW_DEPTH | FTW_PHYS) == 0 &&
+	    sink_scratch_ok(dir, "") && sink_scratch_ok(dir, "/out") &&
+	    sink_scratch_ok(dir, "/tmp"))
+		return 0;
+	if (rc == 0)
+		sink_folder_remove_tree(dir);
+	return -1;
+}
+
+/* A job's folder under parent (the same one in a process), with out and
+ * tmp in it, empty; returns it (allocated), or NULL with *cause. */
+char *
+sink_folder_scratch(const char *parent, char **cause)
+{
+	char *dir, *out, *tmp;
+	int rc, error;
+
+	xasprintf(&dir, "%s/%lu", parent, ++sink_scratch_made);
+	while (sink_nspares > 0) {
+		if (sink_scratch_reuse(dir) == 0)
+			return dir;
+	}
+	xasprintf(&out, "%s/out", dir);
+	xasprintf(&tmp, "%s/tmp", dir);
+	sink_folder_remove_tree(dir); /* left by an earlier daemon */
+	rc = mkdir(dir, 0700) != 0 || mkdir(out, 0700) != 0 ||
+	    mkdir(tmp, 0700) != 0;
+	error = errno;
+	free(out);
+	free(tmp);
+	if (rc != 0) {
+		xasprintf(cause, "%s: %s", dir, strerror(error));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* Ends a job's use of its folder, and takes dir: kept as a spare, or
+ * removed when there are enough. */
+void
+sink_folder_scratch_done(char *dir)
+{
+	if (sink_nspares < SINK_SPARES) {
+		sink_spares[sink_nspares++] = dir;
+		return;
+	}
+	sink_folder_remove_tree(dir);
+	free(dir);
 }
