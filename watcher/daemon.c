@@ -493,6 +493,11 @@ daemon_s3_request(struct daemon *d, struct daemon_job *dj)
 
 	wire_init(&dj->extra);
 	if (w->type == CFG_WATCH_S3_POLL) {
+		xasprintf(&dir, "%s/in", dj->dir);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			fatal("job %s: %s: %s", dj->idbuf, dir,
+			    strerror(errno));
+		free(dir);
 		daemon_s3_store(d, &dj->extra, w->store, sent, &nsent);
 		wire_add(&dj->extra, "source-store", "%s", w->store);
 		wire_add(&dj->extra, "max-input", "%" PRIu64, t->max_size);
@@ -504,9 +509,6 @@ daemon_s3_request(struct daemon *d, struct daemon_job *dj)
 				name = "object";
 			else if (strlen(name) > 200) /* keep the extension */
 				name += strlen(name) - 200;
-			xasprintf(&dir, "%s/in", dj->dir);
-			mkdir(dir, 0700);
-			free(dir);
 			xasprintf(&dir, "%s/in/%zu", dj->dir, i);
 			if (mkdir(dir, 0700) != 0)
 				fatal("job %s: %s: %s", dj->idbuf, dir,

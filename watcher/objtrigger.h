@@ -295,6 +295,7 @@ char *s3_error_text(const struct cfg_store *, const char *what,
     const struct s3_error *);
 const char *s3_content_type(const char *key);
 char *s3_encode(const char *, int keep_slash);
+char *s3_unquote(const char *, size_t);
 const char *s3_available(void);
 void s3_store_to_wire(const struct cfg_store *, struct wire_msg *);
 struct cfg_store *s3_store_from_wire(const struct wire_msg *, size_t *i);

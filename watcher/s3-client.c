@@ -67,6 +67,23 @@ s3_encode(const char *s, int keep_slash)
 	return out;
 }
 
+/* An ETag as a header or a listing gives it, without its quotes and the
+ * blanks around them (allocated); a store may send it malformed. */
+char *
+s3_unquote(const char *v, size_t len)
+{
+	while (len > 0 &&
+	    (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+		len--;
+	while (len > 0 && (*v == ' ' || *v == '"')) {
+		v++;
+		len--;
+	}
+	if (len > 0 && v[len - 1] == '"')
+		len--;
+	return xstrndup(v, len);
+}
+
 /* Fills err for a transfer stopped on this side: the object over max
  * bytes, or a local read or write that failed (a full disk may clear).
  * Returns 1 if it was so, 0 if neither happened. */

@@ -70,21 +70,6 @@ s3_url(const struct s3_req *r)
 	return url;
 }
 
-static char *
-s3_unquote(const char *v, size_t len)
-{
-	while (len > 0 &&
-	    (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-		len--;
-	while (len > 0 && (*v == ' ' || *v == '"')) {
-		v++;
-		len--;
-	}
-	if (len > 0 && v[len - 1] == '"')
-		len--;
-	return xstrndup(v, len);
-}
-
 static size_t
 s3_curl_header(char *line, size_t size, size_t n, void *arg)
 {
@@ -186,6 +171,19 @@ s3_xml_child(xmlNode *parent, const char *name)
 		}
 	}
 	return NULL;
+}
+
+/* The ETag child of an XML node, without its quotes, or NULL. */
+static char *
+s3_xml_etag(xmlNode *parent)
+{
+	char *quoted = s3_xml_child(parent, "ETag"), *etag;
+
+	if (quoted == NULL)
+		return NULL;
+	etag = s3_unquote(quoted, strlen(quoted));
+	free(quoted);
+	return etag;
 }
 
 static xmlDoc *
@@ -382,11 +380,7 @@ s3_curl_list_page(const struct cfg_store *store, const char *bucket,
 			continue;
 		s3_object_clear(&o);
 		o.key = s3_xml_child(c, "Key");
-		if ((o.etag = s3_xml_child(c, "ETag")) != NULL) {
-			p = o.etag;
-			o.etag = s3_unquote(p, strlen(p));
-			free(p);
-		}
+		o.etag = s3_xml_etag(c);
 		size = s3_xml_child(c, "Size");
 		o.size = size != NULL ? strtoull(size, NULL, 10) : 0;
 		free(size);
@@ -588,12 +582,7 @@ s3_upload_finish(struct s3_upload *u, struct s3_object *o, struct s3_error *err)
 	} else if (rc == 0 && o != NULL) {
 		s3_object_clear(o);
 		o->key = xstrdup(u->key);
-		o->etag = root != NULL ? s3_xml_child(root, "ETag") : NULL;
-		if (o->etag != NULL) {
-			prev = o->etag;
-			o->etag = s3_unquote(prev, strlen(prev));
-			free(prev);
-		}
+		o->etag = root != NULL ? s3_xml_etag(root) : NULL;
 	}
 	xmlFreeDoc(doc);
 	free(query);

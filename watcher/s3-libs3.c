@@ -81,8 +81,7 @@ s3_libs3_properties(const S3ResponseProperties *p, void *arg)
 
 	s3_object_clear(&c->answer);
 	if (p->eTag != NULL)
-		c->answer.etag = xstrndup(p->eTag + (*p->eTag == '"'),
-		    strlen(p->eTag) - (*p->eTag == '"' ? 2 : 0));
+		c->answer.etag = s3_unquote(p->eTag, strlen(p->eTag));
 	c->answer.size = p->contentLength;
 	for (i = 0; i < p->metaDataCount; i++) {
 		if (strcmp(p->metaData[i].name, "objtrigger-trigger") == 0)
@@ -142,8 +141,7 @@ s3_libs3_list_cb(int truncated, const char *next, int n,
 	for (i = 0; i < n && c->cb_rc == 0; i++) {
 		etag = contents[i].eTag != NULL ? contents[i].eTag : "";
 		o.key = (char *)contents[i].key;
-		o.etag = xstrndup(etag + (*etag == '"'),
-		    strlen(etag) - (*etag == '"' ? 2 : 0));
+		o.etag = s3_unquote(etag, strlen(etag));
 		o.size = contents[i].size;
 		o.made_by = NULL;
 		c->cb_rc = c->cb(c->arg, &o);
@@ -169,20 +167,14 @@ s3_libs3_list_page(const struct cfg_store *store, const char *bucket,
 	s3_libs3_context(store, bucket, &ctx);
 	S3_list_bucket(&ctx, *prefix != '\0' ? prefix : NULL, after, NULL, 1000,
 	    NULL, &h, &c);
-	if (c.cb_rc != 0) {
-		free(c.last);
-		return c.cb_rc;
-	}
-	if (s3_libs3_result(&c, err) != 0) {
-		free(c.last);
-		return -1;
-	}
-	if (c.truncated)
+	s3_object_clear(&c.answer);
+	if (c.cb_rc == 0 && s3_libs3_result(&c, err) != 0)
+		c.cb_rc = -1;
+	if (c.cb_rc == 0 && c.truncated)
 		*next = c.last;
 	else
 		free(c.last);
-	s3_object_clear(&c.answer);
-	return 0;
+	return c.cb_rc;
 }
 
 /* Hands over the answer (the caller's o takes it). */

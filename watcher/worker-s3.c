@@ -114,17 +114,14 @@ worker_s3_get(const struct worker_s3 *ws, const struct ot_input *in,
 	char *what;
 	int fd, rc;
 
-	if (strcmp(in->event, "removed") == 0) { /* nothing to fetch */
-		fd = open(in->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
-		if (fd >= 0)
-			close(fd);
-		return OT_OK;
-	}
 	fd = open(in->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		xasprintf(why, "%s: %s", in->path, strerror(errno));
 		return OT_RETRY;
+	}
+	if (strcmp(in->event, "removed") == 0) { /* an empty file */
+		close(fd);
+		return OT_OK;
 	}
 	rc = s3_get(ws->source, in->bucket, in->key, in->etag, ws->max_input,
 	    fd, &o, &err);
