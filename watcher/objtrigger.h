@@ -328,6 +328,51 @@ int s3_libs3_delete(const struct cfg_store *, const char *, const char *,
     struct s3_error *);
 const char *s3_libs3_cannot_address(const char *key);
 
+/* s3-event.c: bucket notifications (AWS, MinIO, Ceph RGW; bare or in an
+ * SNS envelope), from a POST body to records. */
+
+/* One record of an S3 event notification, decoded: the key is raw bytes. */
+struct s3_event {
+	char *bucket;
+	char *key; /* decoded: never empty, never holds a NUL; not a path */
+	const char *event; /* "created" or "removed" (static strings) */
+	char *etag; /* unquoted; "" if the record has none */
+	char *version; /* "" if none */
+	char *sequencer; /* 32 uppercase hex digits, comparable with strcmp
+			    between events of one key; "" if none */
+	uint64_t size; /* 0 if the record has none (deletes) */
+};
+
+enum s3_events_kind {
+	S3_EVENTS_RECORDS, /* records, rejected and ignored below */
+	S3_EVENTS_TEST, /* AWS's s3:TestEvent: nothing to do */
+	S3_EVENTS_SNS_CONFIRM, /* visit subscribe_url to get notifications */
+	S3_EVENTS_SNS_OTHER /* UnsubscribeConfirmation: nothing to do */
+};
+
+struct s3_events {
+	enum s3_events_kind kind;
+	struct s3_event *records; /* the records that decoded, in order */
+	size_t n;
+	char **rejected; /* one line each: why Records[I] was refused,
+			    "record I: ..." (I from 0) */
+	size_t nrejected;
+	size_t ignored; /* records of other kinds (ObjectTagging,
+			   ObjectRestore, Replication, ...) */
+	char *subscribe_url; /* S3_EVENTS_SNS_CONFIRM only, else NULL */
+	char *topic_arn; /* an SNS envelope's TopicArn, else NULL */
+};
+
+/* Decodes a notification body into *evs (cleared first; the caller clears
+ * it after a 0). Returns 0, even when records were rejected, or -1 with
+ * *why (allocated, one line of printable ASCII, fit for a 400 answer)
+ * when the body is not a notification; *evs then holds nothing. */
+int s3_events_decode(const char *body, size_t len, struct s3_events *evs,
+    char **why);
+/* Frees what s3_events_decode put in *evs (not evs itself); again is a
+ * no-op. */
+void s3_events_clear(struct s3_events *evs);
+
 /* source-s3.c: the s3-poll watch. */
 struct source_s3;
 struct source_s3_hooks {
