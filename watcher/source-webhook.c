@@ -232,6 +232,7 @@ source_webhook_take(struct source_webhook *s, struct http_request *r,
 	}
 	memset(t, 0, sizeof *t);
 	t->rejected = evs.nrejected;
+	t->ignored = evs.ignored;
 	for (i = 0; i < evs.n; i++) {
 		if (w->bucket != NULL &&
 		    strcmp(evs.records[i].bucket, w->bucket) != 0) {
