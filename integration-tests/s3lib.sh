@@ -16,13 +16,14 @@ s3_credentials() {
 # store "rgw" (STORE: more attributes), a watch named "in" (WATCH: its
 # attributes but the name), one trigger "t" or $S3_TRIGGER (TRIGGER: more
 # attributes),
-# TRANSFORM and OUTPUT as XML.
+# TRANSFORM and OUTPUT as XML; $S3_EXTRA, XML put in as it is (an <http>).
 s3_config() {
 	s3_credentials
 	cat >"$1" <<XML
 <objtrigger>
   <state path="$T/state"/>
   <workers count="2" timeout="30s" grace="5s"/>
+  ${S3_EXTRA:-}
   <store name="rgw" endpoint="$RGW_ENDPOINT" region="default"
          credentials-file="$T/rgw.cred" timeout="5s" connect-timeout="2s" ${6:-}/>
   <watch name="in" $2/>
