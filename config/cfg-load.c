@@ -261,6 +261,62 @@ read_workers(struct cfg *cfg, xmlNode *n)
 		cfg_error(cfg, r.line, "<workers memory>: at least 16MiB");
 }
 
+/* listen="host:port": an address and a port, [v6]:port for IPv6. */
+static void
+read_http_listen(struct reader *r, struct cfg_http *h)
+{
+	char *v = reader_text(r, "listen", 1), *colon, *end;
+	long port;
+
+	if (v == NULL)
+		return;
+	colon = strrchr(v, ':');
+	port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+	if (colon == NULL || colon == v || colon[1] == '\0' || *end != '\0' ||
+	    port < 1 || port > 65535)
+		reader_bad(r, "listen", v,
+		    xstrdup("expected host:port, such as 127.0.0.1:9464 or "
+			    "[::1]:9464"));
+	else {
+		h->listen = v;
+		return;
+	}
+	free(v);
+}
+
+static void
+read_http(struct cfg *cfg, xmlNode *n)
+{
+	struct cfg_http *h = &cfg->http;
+	struct reader r;
+
+	reader_start(&r, cfg, n);
+	if (h->line != 0) {
+		cfg_error(cfg, r.line,
+		    "<http> is already given at line %u: one server serves "
+		    "every webhook",
+		    h->line);
+		return;
+	}
+	h->line = r.line;
+	read_http_listen(&r, h);
+	h->cert_file = reader_text(&r, "cert-file", 0);
+	h->key_file = reader_text(&r, "key-file", 0);
+	if ((h->cert_file == NULL) != (h->key_file == NULL))
+		cfg_error(cfg, r.line,
+		    "<http>: TLS needs both cert-file and key-file");
+	reader_size(&r, "max-body", &h->max_body);
+	if (h->max_body < 1024)
+		cfg_error(cfg, r.line, "<http max-body>: at least 1KiB");
+	reader_duration(&r, "timeout", &h->timeout_ms);
+	if (h->timeout_ms < 1000)
+		cfg_error(cfg, r.line, "<http timeout>: at least 1s");
+	reader_count(&r, "max-connections", 1, 65536, &h->max_connections);
+	reader_finish(&r);
+	if (node_next(n->children) != NULL)
+		reader_unexpected(cfg, n, node_next(n->children));
+}
+
 /* Splits a space-separated list into a NULL-terminated array. */
 static char **
 split_words(const char *s)
@@ -286,7 +342,7 @@ static int
 reader_choice(struct reader *r, const char *name, const char *const *words,
     int fallback)
 {
-	char *v = reader_text(r, name, fallback < 0), *cause;
+	char *v = reader_text(r, name, fallback < 0), *cause, *prev;
 	int i;
 
 	if (v == NULL)
@@ -297,8 +353,16 @@ reader_choice(struct reader *r, const char *name, const char *const *words,
 			return i;
 		}
 	}
-	xasprintf(&cause, "expected %s%s%s", words[0],
-	    words[1] != NULL ? " or " : "", words[1] != NULL ? words[1] : "");
+	cause = xstrdup("expected");
+	for (i = 0; words[i] != NULL; i++) {
+		prev = cause;
+		xasprintf(&cause, "%s%s%s", prev,
+		    i == 0                   ? " " :
+			words[i + 1] == NULL ? " or " :
+					       ", ",
+		    words[i]);
+		free(prev);
+	}
 	reader_bad(r, name, v, cause);
 	free(v);
 	return -1;
@@ -320,17 +384,25 @@ read_watch_folder(struct reader *r, struct cfg_watch *w)
 	reader_duration(r, "settle", &w->settle_ms);
 }
 
+/* The part of a bucket watch's attributes both kinds share. */
 static void
-read_watch_s3_poll(struct reader *r, struct cfg_watch *w)
+read_watch_bucket(struct reader *r, struct cfg_watch *w, int need_bucket)
 {
-	static const char *const starts[] = { "now", "beginning", NULL };
 	char *prefix;
 
 	w->ignore = split_words("");
 	w->store = reader_text(r, "store", 1);
-	w->bucket = reader_text(r, "bucket", 1);
+	w->bucket = reader_text(r, "bucket", need_bucket);
 	prefix = reader_text(r, "prefix", 0);
 	w->prefix = prefix != NULL ? prefix : xstrdup("");
+}
+
+static void
+read_watch_s3_poll(struct reader *r, struct cfg_watch *w)
+{
+	static const char *const starts[] = { "now", "beginning", NULL };
+
+	read_watch_bucket(r, w, 1);
 	w->interval_ms = 5000;
 	reader_duration(r, "interval", &w->interval_ms);
 	if (w->interval_ms < 100)
@@ -339,9 +411,40 @@ read_watch_s3_poll(struct reader *r, struct cfg_watch *w)
 }
 
 static void
+read_watch_s3_webhook(struct reader *r, struct cfg_watch *w)
+{
+	char *token_file, *cause;
+
+	read_watch_bucket(r, w, 0);
+	w->path = reader_text(r, "path", 1);
+	if (w->path != NULL &&
+	    (*w->path != '/' || strcmp(w->path, "/metrics") == 0 ||
+		strcmp(w->path, "/healthz") == 0))
+		cfg_error(r->cfg, r->line,
+		    "<watch path=\"%s\">: a webhook's path starts with / and "
+		    "is neither /metrics nor /healthz",
+		    w->path);
+	if ((token_file = reader_text(r, "token-file", 0)) != NULL &&
+	    cfg_read_secret(token_file, &w->token, &cause) != 0)
+		reader_bad(r, "token-file", token_file, cause);
+	free(token_file);
+	reader_duration(r, "reconcile", &w->interval_ms);
+	if (w->interval_ms != 0 && w->interval_ms < 1000)
+		cfg_error(r->cfg, r->line, "<watch reconcile>: at least 1s");
+	if (w->interval_ms != 0 && w->bucket == NULL)
+		cfg_error(r->cfg, r->line,
+		    "<watch reconcile>: needs the bucket to list: add "
+		    "bucket=\"...\"");
+	reader_bool(r, "sns-confirm", &w->sns_confirm);
+	w->max_pending = 100000;
+	reader_count(r, "max-pending", 1, 1000000000, &w->max_pending);
+}
+
+static void
 read_watch(struct cfg *cfg, xmlNode *n)
 {
-	static const char *const types[] = { "folder", "s3-poll", NULL };
+	static const char *const types[] = { "folder", "s3-poll", "s3-webhook",
+		NULL };
 	struct cfg_watch *w;
 	struct reader r;
 
@@ -352,11 +455,18 @@ read_watch(struct cfg *cfg, xmlNode *n)
 	reader_start(&r, cfg, n);
 	w->line = r.line;
 	w->name = reader_name(&r, "name");
-	if (reader_choice(&r, "type", types, -1) == 1) {
+	switch (reader_choice(&r, "type", types, -1)) {
+	case 1:
 		w->type = CFG_WATCH_S3_POLL;
 		read_watch_s3_poll(&r, w);
-	} else /* an unknown type is checked as a folder, for its errors */
+		break;
+	case 2:
+		w->type = CFG_WATCH_S3_WEBHOOK;
+		read_watch_s3_webhook(&r, w);
+		break;
+	default: /* an unknown type is checked as a folder, for its errors */
 		read_watch_folder(&r, w);
+	}
 	reader_finish(&r);
 	if (node_next(n->children) != NULL)
 		reader_unexpected(cfg, n, node_next(n->children));
@@ -655,6 +765,32 @@ check_store(struct cfg *cfg, const char *name, unsigned line)
 		cfg_error(cfg, line, "no <store> is named '%s'", name);
 }
 
+/* A webhook needs the server, and a path of its own. */
+static void
+check_webhook(struct cfg *cfg, size_t i)
+{
+	const struct cfg_watch *w = &cfg->watches[i];
+	size_t k;
+
+	if (w->type != CFG_WATCH_S3_WEBHOOK || w->path == NULL)
+		return;
+	if (cfg->http.listen == NULL && cfg->http.line == 0)
+		cfg_error(cfg, w->line,
+		    "<watch type=\"s3-webhook\">: needs the HTTP server: add "
+		    "<http listen=\"127.0.0.1:9464\"/>");
+	for (k = 0; k < i; k++) {
+		if (cfg->watches[k].type == CFG_WATCH_S3_WEBHOOK &&
+		    cfg->watches[k].path != NULL &&
+		    strcmp(cfg->watches[k].path, w->path) == 0) {
+			cfg_error(cfg, w->line,
+			    "<watch path=\"%s\">: the watch at line %u "
+			    "answers on that path already",
+			    w->path, cfg->watches[k].line);
+			break;
+		}
+	}
+}
+
 static void
 check_references(struct cfg *cfg)
 {
@@ -663,8 +799,10 @@ check_references(struct cfg *cfg)
 
 	CHECK_UNIQUE(cfg, cfg->stores, cfg->nstores, "store");
 	CHECK_UNIQUE(cfg, cfg->watches, cfg->nwatches, "watch");
-	for (i = 0; i < cfg->nwatches; i++)
+	for (i = 0; i < cfg->nwatches; i++) {
 		check_store(cfg, cfg->watches[i].store, cfg->watches[i].line);
+		check_webhook(cfg, i);
+	}
 	CHECK_UNIQUE(cfg, cfg->triggers, cfg->ntriggers, "trigger");
 	for (i = 0; i < cfg->ntriggers; i++) {
 		t = &cfg->triggers[i];
@@ -702,6 +840,8 @@ read_root(struct cfg *cfg, xmlNode *root)
 			read_state(cfg, n);
 		else if (node_is(n, "workers"))
 			read_workers(cfg, n);
+		else if (node_is(n, "http"))
+			read_http(cfg, n);
 		else if (node_is(n, "store"))
 			read_store(cfg, n);
 		else if (node_is(n, "watch"))
@@ -765,6 +905,9 @@ cfg_defaults(struct cfg *cfg)
 	cfg->workers.memory = 1ULL << 30;
 	cfg->workers.open_files = 256;
 	cfg->workers.grace_ms = 10 * 1000;
+	cfg->http.max_body = 1 << 20;
+	cfg->http.timeout_ms = 30 * 1000;
+	cfg->http.max_connections = 512;
 }
 
 struct cfg *

@@ -76,21 +76,20 @@ cfg_store_key_line(struct cfg_store *s, char *line, int *sections, char **cause)
 	return -1;
 }
 
-/* Reads the keys from a file that only its owner may read. */
-int
-cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
+/* Opens a file that only its owner may read. */
+static FILE *
+cfg_open_private(const char *path, char **cause)
 {
-	char line[4096];
 	struct stat sb;
-	int fd, sections = 0, rc = 0;
 	FILE *f;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (f = fdopen(fd, "r")) == NULL) {
 		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return NULL;
 	}
 	if (fstat(fd, &sb) != 0 || (sb.st_mode & 044) != 0) {
 		xasprintf(cause,
@@ -98,8 +97,21 @@ cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
 		    "chmod 600 %s",
 		    path, path);
 		fclose(f);
-		return -1;
+		return NULL;
 	}
+	return f;
+}
+
+/* Reads the keys from a file that only its owner may read. */
+int
+cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
+{
+	char line[4096];
+	int sections = 0, rc = 0;
+	FILE *f;
+
+	if ((f = cfg_open_private(path, cause)) == NULL)
+		return -1;
 	while (rc == 0 && fgets(line, sizeof line, f) != NULL)
 		rc = cfg_store_key_line(s, line, &sections, cause);
 	explicit_bzero(line, sizeof line);
@@ -110,6 +122,27 @@ cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
 		rc = -1;
 	}
 	return rc;
+}
+
+/* Reads a secret (a token) from the first line of a private file. */
+int
+cfg_read_secret(const char *path, char **out, char **cause)
+{
+	char line[4096], *v;
+	FILE *f;
+
+	if ((f = cfg_open_private(path, cause)) == NULL)
+		return -1;
+	v = fgets(line, sizeof line, f) != NULL ? cfg_store_trim(line) : NULL;
+	fclose(f);
+	if (v == NULL || *v == '\0') {
+		xasprintf(cause, "%s holds no token on its first line", path);
+		explicit_bzero(line, sizeof line);
+		return -1;
+	}
+	*out = xstrdup(v);
+	explicit_bzero(line, sizeof line);
+	return 0;
 }
 
 /* Reads one key from a named environment variable. */

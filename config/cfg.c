@@ -92,17 +92,23 @@ cfg_find_store(const struct cfg *cfg, const char *name)
 }
 
 /* Frees what a store holds (not the store itself), wiping its keys. */
+/* Frees a key or a token, wiped first. */
+static void
+cfg_free_secret(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 void
 cfg_store_clear(struct cfg_store *s)
 {
 	char **secret[] = { &s->access_key, &s->secret_key, &s->token };
 	size_t i;
 
-	for (i = 0; i < sizeof secret / sizeof secret[0]; i++) {
-		if (*secret[i] != NULL)
-			explicit_bzero(*secret[i], strlen(*secret[i]));
-		free(*secret[i]);
-	}
+	for (i = 0; i < sizeof secret / sizeof secret[0]; i++)
+		cfg_free_secret(*secret[i]);
 	free(s->name);
 	free(s->endpoint);
 	free(s->region);
@@ -159,8 +165,12 @@ cfg_free(struct cfg *cfg)
 		free(cfg->watches[i].store);
 		free(cfg->watches[i].bucket);
 		free(cfg->watches[i].prefix);
+		cfg_free_secret(cfg->watches[i].token);
 	}
 	free(cfg->watches);
+	free(cfg->http.listen);
+	free(cfg->http.cert_file);
+	free(cfg->http.key_file);
 	for (i = 0; i < cfg->nstores; i++)
 		cfg_store_clear(&cfg->stores[i]);
 	free(cfg->stores);

@@ -11,7 +11,11 @@
 #define CFG_EVENT_CREATED 0x1
 #define CFG_EVENT_REMOVED 0x2
 
-enum cfg_watch_type { CFG_WATCH_FOLDER, CFG_WATCH_S3_POLL };
+enum cfg_watch_type {
+	CFG_WATCH_FOLDER,
+	CFG_WATCH_S3_POLL,
+	CFG_WATCH_S3_WEBHOOK
+};
 
 /* An S3-compatible store. Its keys are read when the config is loaded,
  * from a private file or from named environment variables, never inline. */
@@ -39,17 +43,31 @@ struct cfg_workers {
 	uint64_t grace_ms; /* how long running jobs may finish at stop */
 };
 
+/* The HTTP server: webhooks, /metrics and /healthz. */
+struct cfg_http {
+	char *listen; /* host:port; NULL: no server */
+	char *cert_file, *key_file; /* TLS: both, or neither */
+	uint64_t max_body;
+	uint64_t timeout_ms; /* a connection idle this long is closed */
+	unsigned max_connections;
+	unsigned line;
+};
+
 struct cfg_watch {
 	char *name;
 	enum cfg_watch_type type;
-	char *path;
+	char *path; /* folder; for s3-webhook, the URL path */
 	int recursive;
 	char **ignore; /* globs of names never taken; NULL-terminated */
 	uint64_t settle_ms;
-	/* s3-poll */
-	char *store, *bucket, *prefix;
-	uint64_t interval_ms;
+	/* s3-poll and s3-webhook */
+	char *store, *bucket, *prefix; /* bucket: NULL for any (webhook) */
+	uint64_t interval_ms; /* of listings; 0: none (webhook) */
 	int start_beginning; /* start="beginning": the first listing runs */
+	/* s3-webhook */
+	char *token; /* the bearer token, read from token-file; may be NULL */
+	int sns_confirm; /* confirm SNS subscriptions */
+	unsigned max_pending; /* the queue's high mark: above it, 503 */
 	unsigned line;
 };
 
@@ -101,6 +119,7 @@ struct cfg {
 	char *file;
 	char *state;
 	struct cfg_workers workers;
+	struct cfg_http http;
 	struct cfg_store *stores;
 	size_t nstores;
 	struct cfg_watch *watches;
@@ -133,6 +152,7 @@ void cfg_store_clear(struct cfg_store *);
 int cfg_store_keys_from_file(struct cfg_store *, const char *path,
     char **cause);
 int cfg_store_key_from_env(char **slot, const char *var, char **cause);
+int cfg_read_secret(const char *path, char **out, char **cause);
 
 /* The RELAX NG schema, compiled in from config/objtrigger.rng. */
 extern const char cfg_schema[];

@@ -168,7 +168,8 @@ check_loop_s3(struct cfg *cfg, const struct cfg_trigger *t)
 	const struct cfg_output *o;
 	size_t i, fixed, len;
 
-	if (w == NULL || w->type != CFG_WATCH_S3_POLL || t->allow_loop)
+	if (w == NULL || w->type == CFG_WATCH_FOLDER || w->bucket == NULL ||
+	    t->allow_loop)
 		return;
 	for (i = 0; i < t->noutputs; i++) {
 		o = &t->outputs[i];
@@ -268,6 +269,37 @@ check_connect_one(const struct cfg *cfg, const struct check_bucket *b)
 	return -1;
 }
 
+/* Whether the server listens on loopback only. */
+static int
+check_loopback(const char *listen_on)
+{
+	return strncmp(listen_on, "127.", 4) == 0 ||
+	    strncmp(listen_on, "[::1]:", 6) == 0 ||
+	    strncmp(listen_on, "localhost:", 10) == 0;
+}
+
+/* Warns of a webhook that anyone on the network could feed. */
+static void
+check_webhooks_open(const struct cfg *cfg)
+{
+	const struct cfg_watch *w;
+	size_t i;
+
+	if (cfg->http.listen == NULL || check_loopback(cfg->http.listen))
+		return;
+	for (i = 0; i < cfg->nwatches; i++) {
+		w = &cfg->watches[i];
+		if (w->type != CFG_WATCH_S3_WEBHOOK || w->token != NULL)
+			continue;
+		fprintf(stderr,
+		    "%s:%u: warning: the webhook %s listens on %s, beyond "
+		    "this machine, with no token%s: anyone who reaches it can "
+		    "queue jobs. Set token-file=\"...\"\n",
+		    cfg->file, w->line, w->path, cfg->http.listen,
+		    cfg->http.cert_file == NULL ? " and no TLS" : "");
+	}
+}
+
 /* Tries each bucket the config uses, once: credentials, the bucket, the
  * right to list it. Returns how many failed. */
 static int
@@ -278,7 +310,7 @@ check_connect(const struct cfg *cfg)
 	int failed = 0;
 
 	for (i = 0; i < cfg->nwatches; i++) {
-		if (cfg->watches[i].type != CFG_WATCH_S3_POLL)
+		if (cfg->watches[i].bucket == NULL)
 			continue;
 		b = xreallocarray(b, n + 1, sizeof *b);
 		b[n].store = cfg->watches[i].store;
@@ -386,6 +418,7 @@ cmd_check(int argc, char **argv)
 		    cfg->file, cfg->nwatches, cfg->nwatches == 1 ? "" : "es",
 		    cfg->ntriggers, cfg->ntriggers == 1 ? "" : "s",
 		    cfg->workers.count, cfg->workers.count == 1 ? "" : "s");
+		check_webhooks_open(cfg);
 		rc = connect && check_connect(cfg) > 0 ? 1 : 0;
 	}
 	cfg_free(cfg);

@@ -31,12 +31,21 @@
 #define DAEMON_IDLE_MS 1000 /* look at the journal at least this often */
 #define DAEMON_TX_MAX 2000 /* journal writes per transaction at most */
 #define DAEMON_RETRY_MS 5000 /* after the journal failed */
+#define DAEMON_DEPTH_MS 1000 /* how old the queue's depth may be */
 
 struct daemon_trigger {
 	const struct cfg_trigger *cfg;
 	const struct cfg_watch *watch;
 	struct param_value *params;
 	unsigned running;
+};
+
+/* A webhook request waiting for the journal's commit. */
+struct daemon_wait {
+	struct http_request *req;
+	struct source_webhook *hook;
+	struct webhook_tally tally;
+	uint64_t failures; /* the daemon's count when it came */
 };
 
 /* A run of a worker: one journal job, or a batch of them. */
@@ -63,6 +72,13 @@ struct daemon {
 	size_t nsources;
 	struct source_s3 **polls;
 	size_t npolls;
+	struct source_webhook **hooks;
+	size_t nhooks;
+	struct http_server *http;
+	struct daemon_wait *waits; /* answered at the next commit */
+	size_t nwaits;
+	uint64_t failures; /* journal commits or writes that failed */
+	uint64_t depth, depth_at; /* jobs waiting, as of depth_at */
 	struct daemon_trigger *triggers;
 	size_t ntriggers;
 	char *jobs_dir;
@@ -79,6 +95,22 @@ struct daemon {
 	int64_t batch_due; /* when a waiting batch is due; 0: none */
 };
 
+/* Answers the webhook requests whose records the journal now holds (or
+ * could not take: they are sent again). */
+static void
+daemon_answer_waits(struct daemon *d)
+{
+	struct daemon_wait *w;
+	size_t i;
+
+	for (i = 0; i < d->nwaits; i++) {
+		w = &d->waits[i];
+		source_webhook_answer(w->hook, w->req, &w->tally,
+		    d->failures == w->failures);
+	}
+	d->nwaits = 0;
+}
+
 static void
 daemon_tx(struct daemon *d)
 {
@@ -94,17 +126,20 @@ daemon_flush(struct daemon *d)
 {
 	size_t i;
 
-	if (!d->in_tx)
-		return;
-	d->in_tx = 0;
-	d->tx_writes = 0;
-	if (journal_commit(d->journal) == 0)
-		return;
-	log_error("the journal did not take the last events: rescanning in "
-		  "%ds",
-	    DAEMON_RETRY_MS / 1000);
-	for (i = 0; i < d->nsources; i++)
-		source_folder_plan_rescan(d->sources[i], DAEMON_RETRY_MS);
+	if (d->in_tx) {
+		d->in_tx = 0;
+		d->tx_writes = 0;
+		if (journal_commit(d->journal) != 0) {
+			d->failures++;
+			log_error("the journal did not take the last events: "
+				  "rescanning in %ds",
+			    DAEMON_RETRY_MS / 1000);
+			for (i = 0; i < d->nsources; i++)
+				source_folder_plan_rescan(d->sources[i],
+				    DAEMON_RETRY_MS);
+		}
+	}
+	daemon_answer_waits(d);
 }
 
 static int
@@ -132,23 +167,44 @@ daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
 	return 0;
 }
 
-/* A job for each trigger an event matches. */
-static void
+/* A job for each trigger an event matches. Returns 1 if it queued one
+ * (or matched none), 0 if every job it matched was queued before (a
+ * duplicate), -1 if the journal failed. */
+static int
 daemon_queue(struct daemon *d, const struct journal_event *e)
 {
+	int rc, matched = 0, added = 0, failed = 0;
 	size_t i;
 
 	for (i = 0; i < d->ntriggers; i++) {
 		if (!daemon_matches(d->triggers[i].cfg, e))
 			continue;
 		daemon_tx(d);
-		if (journal_add(d->journal, e, d->triggers[i].cfg->name,
-			wall_ms()) == 1)
+		matched++;
+		if ((rc = journal_add(d->journal, e, d->triggers[i].cfg->name,
+			 wall_ms())) == 1) {
+			added++;
 			log_debug("trigger %s: %s/%s queued",
 			    d->triggers[i].cfg->name, e->folder, e->key);
+		} else if (rc < 0)
+			failed = 1;
 	}
 	if (d->tx_writes >= DAEMON_TX_MAX)
 		daemon_flush(d);
+	if (failed)
+		return -1;
+	return matched == 0 || added > 0;
+}
+
+/* Counts an event of a folder or a listing by what became of it. */
+static void
+daemon_count_event(const struct journal_event *e, int rc)
+{
+	metrics_add(M_EVENTS, 1, "watch", e->watch, "outcome",
+	    rc < 0      ? "failed" :
+		rc == 0 ? "duplicate" :
+			  "accepted",
+	    NULL);
 }
 
 /* A folder watch found a file. */
@@ -162,11 +218,12 @@ daemon_emit(void *arg, const struct journal_event *e, const char *path,
 		log_debug("%s: written by objtrigger: skipped", path);
 		return;
 	}
-	daemon_queue(d, e);
+	daemon_count_event(e, daemon_queue(d, e));
 }
 
-/* A bucket watch found an object, or found one gone. */
-static void
+/* A bucket watch (a listing or a notification) found an object, or
+ * found one gone; as daemon_queue. */
+static int
 daemon_emit_object(void *arg, const struct journal_event *e)
 {
 	struct daemon *d = arg;
@@ -177,9 +234,15 @@ daemon_emit_object(void *arg, const struct journal_event *e)
 		e->etag)) {
 		log_debug("%s/%s: put by objtrigger: skipped", e->folder,
 		    e->key);
-		return;
+		return 1;
 	}
-	daemon_queue(d, e);
+	return daemon_queue(d, e);
+}
+
+static void
+daemon_emit_listed(void *arg, const struct journal_event *e)
+{
+	daemon_count_event(e, daemon_emit_object(arg, e));
 }
 
 /* A bucket watch's page is done: make it durable, and go on. */
@@ -343,6 +406,33 @@ daemon_record_puts(struct daemon *d, const struct daemon_job *dj)
 
 static void daemon_dispatch(struct daemon *);
 
+/* Adds a store's S3 request counts (a worker's, or this process's). */
+static void
+daemon_s3_count(void *arg, const char *store, uint64_t requests,
+    uint64_t errors)
+{
+	(void)arg;
+	metrics_add(M_S3_REQUESTS, (double)requests, "store", store, NULL);
+	metrics_add(M_S3_ERRORS, (double)errors, "store", store, NULL);
+}
+
+/* The S3 requests a worker made for a job: "s3-count" fields of
+ * "STORE REQUESTS ERRORS". */
+static void
+daemon_s3_counts(const struct wire_msg *reply)
+{
+	char store[256];
+	uint64_t requests, errors;
+	size_t i;
+
+	for (i = 0; i < reply->nfields; i++) {
+		if (strcmp(reply->fields[i].name, "s3-count") == 0 &&
+		    sscanf(reply->fields[i].value, "%255s %" SCNu64 " %" SCNu64,
+			store, &requests, &errors) == 3)
+			daemon_s3_count(NULL, store, requests, errors);
+	}
+}
+
 /* A worker finished a job: commit its outputs, then record how it ended. */
 static void
 daemon_job_done(struct job *job)
@@ -385,6 +475,8 @@ daemon_job_done(struct job *job)
 			log_job(LEVEL_INFO, dj->ids[i], dj->trigger->cfg->name,
 			    dj->inputs[i].key, "skipped", dj->attempts[i],
 			    now_ms() - dj->started, skip);
+			metrics_add(M_JOBS, 1, "trigger",
+			    dj->trigger->cfg->name, "result", "skipped", NULL);
 			continue;
 		}
 		if (status == OT_OK) {
@@ -404,7 +496,12 @@ daemon_job_done(struct job *job)
 		    dj->ids[i], dj->trigger->cfg->name, dj->inputs[i].key,
 		    result, dj->attempts[i], now_ms() - dj->started,
 		    job->message);
+		metrics_add(M_JOBS, 1, "trigger", dj->trigger->cfg->name,
+		    "result", result, NULL);
 	}
+	metrics_observe(M_JOB_SECONDS, (double)(now_ms() - dj->started) / 1000,
+	    "trigger", dj->trigger->cfg->name, NULL);
+	daemon_s3_counts(&job->reply);
 	daemon_cleanup_job(dj);
 }
 
@@ -445,6 +542,8 @@ daemon_take(struct daemon *d, struct daemon_job *dj,
 		journal_skip(d->journal, jj->id, stale, wall_ms());
 		log_job(LEVEL_INFO, jj->id, dj->trigger->cfg->name, jj->key,
 		    "skipped", (int)jj->attempts, 0, stale);
+		metrics_add(M_JOBS, 1, "trigger", dj->trigger->cfg->name,
+		    "result", "skipped", NULL);
 		free(stale);
 		return 1;
 	}
@@ -492,7 +591,7 @@ daemon_s3_request(struct daemon *d, struct daemon_job *dj)
 	char *dir;
 
 	wire_init(&dj->extra);
-	if (w->type == CFG_WATCH_S3_POLL) {
+	if (w->type != CFG_WATCH_FOLDER) {
 		xasprintf(&dir, "%s/in", dj->dir);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			fatal("job %s: %s: %s", dj->idbuf, dir,
@@ -628,12 +727,145 @@ daemon_dispatch(struct daemon *d)
 	}
 }
 
+/* The queue's depth (jobs waiting), at most DAEMON_DEPTH_MS old. */
+static uint64_t
+daemon_depth(struct daemon *d)
+{
+	uint64_t now = now_ms(), dead;
+
+	if (d->depth_at == 0 || now - d->depth_at >= DAEMON_DEPTH_MS) {
+		if (journal_counts(d->journal, &d->depth, &dead) == 0)
+			d->depth_at = now;
+	}
+	return d->depth;
+}
+
+/* GET /metrics: the counters, and the gauges read now. */
+static void
+daemon_metrics(struct daemon *d, struct http_request *r)
+{
+	const struct source_s3_stats *st;
+	uint64_t waiting, dead;
+	char *text;
+	size_t i, len;
+
+	if (journal_counts(d->journal, &waiting, &dead) == 0) {
+		metrics_set(M_QUEUE_DEPTH, (double)waiting, NULL);
+		metrics_set(M_DEAD_LETTERS, (double)dead, NULL);
+	}
+	metrics_set(M_RUNNING, d->running, NULL);
+	for (i = 0; i < d->npolls; i++) {
+		st = source_s3_stats(d->polls[i]);
+		metrics_set(M_POLL_CYCLES, (double)st->cycles, "watch",
+		    source_s3_watch(d->polls[i]), NULL);
+		metrics_set(M_POLL_SECONDS, (double)st->duration_ms / 1000,
+		    "watch", source_s3_watch(d->polls[i]), NULL);
+	}
+	s3_counts_take(daemon_s3_count, NULL);
+	text = metrics_render(&len);
+	http_answer(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+	    len);
+	free(text);
+}
+
+/* GET /healthz: the journal takes writes, and workers can start. */
+static void
+daemon_health(struct daemon *d, struct http_request *r)
+{
+	const char *broken = worker_pool_broken(d->pool);
+	uint64_t waiting, dead;
+	char *why;
+
+	if (journal_begin(d->journal) != 0 || journal_commit(d->journal) != 0 ||
+	    journal_counts(d->journal, &waiting, &dead) != 0)
+		xasprintf(&why, "the journal in %s cannot be written",
+		    d->cfg->state);
+	else if (broken != NULL)
+		xasprintf(&why, "workers cannot start: %s", broken);
+	else {
+		http_answer(r, 200, "text/plain", "ok\n", 3);
+		return;
+	}
+	http_answer(r, 503, "text/plain", why, strlen(why));
+	free(why);
+}
+
+static struct source_webhook *
+daemon_find_hook(struct daemon *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->nhooks; i++) {
+		if (strcmp(source_webhook_path(d->hooks[i]), path) == 0)
+			return d->hooks[i];
+	}
+	return NULL;
+}
+
+/* A request's headers are in: answer what needs no body. */
+static void
+daemon_http_begin(void *arg, struct http_request *r)
+{
+	struct daemon *d = arg;
+	const char *path = http_path(r);
+	struct source_webhook *hook = daemon_find_hook(d, path);
+
+	if (hook != NULL) {
+		source_webhook_begin(hook, r);
+		return;
+	}
+	if (strcmp(path, "/metrics") != 0 && strcmp(path, "/healthz") != 0) {
+		http_answer_error(r, 404, "no webhook has this path");
+		return;
+	}
+	if (strcmp(http_method(r), "GET") != 0 &&
+	    strcmp(http_method(r), "HEAD") != 0) {
+		http_header_add(r, "Allow", "GET");
+		http_answer_error(r, 405, "GET only");
+	} else if (strcmp(path, "/metrics") == 0)
+		daemon_metrics(d, r);
+	else
+		daemon_health(d, r);
+}
+
+/* A webhook's body is in: queue its records, answer at the commit. */
+static void
+daemon_http_end(void *arg, struct http_request *r)
+{
+	struct daemon *d = arg;
+	struct source_webhook *hook = daemon_find_hook(d, http_path(r));
+	const struct cfg_watch *w;
+	struct daemon_wait *wait;
+	struct webhook_tally tally;
+
+	if (hook == NULL) /* answered in begin */
+		return;
+	w = cfg_find_watch(d->cfg, source_webhook_watch(hook));
+	if (daemon_depth(d) >= w->max_pending) {
+		http_header_add(r, "Retry-After", "5");
+		http_answer_error(r, 503,
+		    "the queue is over its high mark (max-pending): send "
+		    "again later");
+		return;
+	}
+	if (!source_webhook_take(hook, r, &tally))
+		return;
+	d->waits = xreallocarray(d->waits, d->nwaits + 1, sizeof *d->waits);
+	wait = &d->waits[d->nwaits++];
+	wait->req = r;
+	wait->hook = hook;
+	wait->tally = tally;
+	wait->failures = d->failures;
+	daemon_tx(d); /* a commit is due, even if nothing was written */
+}
+
 /* Builds the triggers, the workers and the sources of a config. */
 static int
 daemon_setup(struct daemon *d, struct cfg *cfg)
 {
 	struct worker_limits limits = config_worker_limits(cfg);
-	struct source_s3_hooks hooks = { daemon_emit_object, daemon_page, d };
+	struct source_s3_hooks hooks = { daemon_emit_listed, daemon_page, d };
+	struct http_hooks http = { daemon_http_begin, daemon_http_end, d };
 	const struct cfg_watch *w;
 	struct daemon_trigger *t;
 	char *cause;
@@ -656,13 +888,23 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	    plugins_dir());
 	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
 	d->polls = xcalloc(cfg->nwatches, sizeof *d->polls);
+	d->hooks = xcalloc(cfg->nwatches, sizeof *d->hooks);
+	if (cfg->http.listen != NULL &&
+	    (d->http = http_new(&cfg->http, &http, &cause)) == NULL) {
+		log_error("%s", cause);
+		free(cause);
+		return -1;
+	}
 	for (i = 0; i < cfg->nwatches; i++) {
 		w = &cfg->watches[i];
-		if (w->type == CFG_WATCH_S3_POLL) {
+		if (w->type == CFG_WATCH_S3_WEBHOOK)
+			d->hooks[d->nhooks++] = source_webhook_new(w,
+			    d->journal, daemon_emit_object, d);
+		if (w->interval_ms != 0) /* a poll, or a reconciliation */
 			d->polls[d->npolls++] = source_s3_new(w,
 			    cfg_find_store(cfg, w->store), d->journal, &hooks);
+		if (w->type != CFG_WATCH_FOLDER)
 			continue;
-		}
 		d->sources[d->nsources] =
 		    source_folder_new(w, daemon_emit, d, &cause);
 		if (d->sources[d->nsources] == NULL) {
@@ -675,11 +917,14 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	for (i = 0; i < d->nsources; i++) /* files that came while down */
 		source_folder_rescan(d->sources[i]);
 	daemon_flush(d);
-	log_info("watching %zu folder%s and %zu bucket%s with %zu trigger%s "
-		 "and %u worker%s",
+	if (d->http != NULL)
+		log_info("http: listening on %s%s", cfg->http.listen,
+		    cfg->http.cert_file != NULL ? " (TLS)" : "");
+	log_info("watching %zu folder%s, %zu bucket listing%s and %zu "
+		 "webhook%s with %zu trigger%s and %u worker%s",
 	    d->nsources, d->nsources == 1 ? "" : "s", d->npolls,
-	    d->npolls == 1 ? "" : "s", d->ntriggers,
-	    d->ntriggers == 1 ? "" : "s", cfg->workers.count,
+	    d->npolls == 1 ? "" : "s", d->nhooks, d->nhooks == 1 ? "" : "s",
+	    d->ntriggers, d->ntriggers == 1 ? "" : "s", cfg->workers.count,
 	    cfg->workers.count == 1 ? "" : "s");
 	return 0;
 }
@@ -699,6 +944,16 @@ daemon_teardown(struct daemon *d)
 	free(d->polls);
 	d->polls = NULL;
 	d->npolls = 0;
+	daemon_answer_waits(d); /* nothing left uncommitted: flushed */
+	http_free(d->http);
+	d->http = NULL;
+	for (i = 0; i < d->nhooks; i++)
+		source_webhook_free(d->hooks[i]);
+	free(d->hooks);
+	d->hooks = NULL;
+	d->nhooks = 0;
+	free(d->waits);
+	d->waits = NULL;
 	worker_pool_free(d->pool);
 	d->pool = NULL;
 	for (i = 0; i < d->ntriggers; i++)
@@ -796,14 +1051,19 @@ daemon_min_wait(int a, int b)
 static void
 daemon_turn(struct daemon *d)
 {
-	size_t n = 0, i, np, npool = worker_pool_size(d->pool);
-	struct pollfd *pfd = xcalloc(2 + d->nsources + npool, sizeof *pfd);
+	size_t n = 0, i, np, nfixed, npool = worker_pool_size(d->pool);
+	struct pollfd *pfd = xcalloc(3 + d->nsources + npool, sizeof *pfd);
 	int wait = DAEMON_IDLE_MS, pool_wait;
 	int64_t due, now;
 
 	pfd[n].fd = d->sigfd;
 	pfd[n++].events = POLLIN;
-	np = n;
+	if (d->http != NULL) { /* answered while stopping too */
+		pfd[n].fd = http_fd(d->http);
+		pfd[n++].events = POLLIN;
+		wait = daemon_min_wait(wait, http_wait(d->http));
+	}
+	nfixed = np = n;
 	if (!d->stopping && d->next_cfg == NULL) {
 		for (i = 0; i < d->nsources; i++) {
 			pfd[n].fd = source_folder_fd(d->sources[i]);
@@ -840,15 +1100,19 @@ daemon_turn(struct daemon *d)
 		fatal("poll: %s", strerror(errno));
 	if (pfd[0].revents & POLLIN)
 		daemon_signal(d);
-	for (i = 1; i < np; i++) {
+	for (i = nfixed; i < np; i++) {
 		if (pfd[i].revents & POLLIN)
-			source_folder_read(d->sources[i - 1]);
+			source_folder_read(d->sources[i - nfixed]);
 	}
+	if (d->http != NULL)
+		http_run(d->http);
 	worker_pool_dispatch(d->pool, pfd + np, n - np);
-	daemon_flush(d); /* ends of jobs are durable at once */
+	daemon_flush(d); /* ends of jobs and webhooks' records: durable now */
 	for (i = 0; !d->stopping && d->next_cfg == NULL && i < d->npolls; i++)
 		source_s3_poll(d->polls[i]);
 	daemon_flush(d);
+	if (d->http != NULL) /* send the answers of the commit */
+		http_run(d->http);
 	free(pfd);
 }
 

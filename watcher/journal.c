@@ -63,6 +63,12 @@ static const char journal_schema[] =
     " size INTEGER NOT NULL, cycle INTEGER NOT NULL,"
     " PRIMARY KEY (watch, key)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS listed_cycle ON listed (watch, cycle);"
+    /* The newest sequencer each webhook saw for a key: an event with an
+     * older one comes late, and is dropped as stale. */
+    "CREATE TABLE IF NOT EXISTS sequencers ("
+    " watch TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+    " seq TEXT NOT NULL,"
+    " PRIMARY KEY (watch, bucket, key)) WITHOUT ROWID;"
     "PRAGMA user_version = 1;";
 
 /* A journal from before objects (user_version 0) gets the etag column in
@@ -102,6 +108,9 @@ enum journal_stmt {
 	J_LISTED_PUT,
 	J_LISTED_GONE,
 	J_LISTED_DROP,
+	J_SEQ_GET,
+	J_SEQ_PUT,
+	J_STATES,
 	J_COUNT
 };
 
@@ -154,6 +163,12 @@ static const char *journal_sql[J_COUNT] = {
 	[J_LISTED_GONE] = "SELECT key, etag, size FROM listed WHERE watch = ? "
 			  "AND cycle < ?",
 	[J_LISTED_DROP] = "DELETE FROM listed WHERE watch = ? AND cycle < ?",
+	[J_SEQ_GET] = "SELECT seq FROM sequencers WHERE watch = ? AND "
+		      "bucket = ? AND key = ?",
+	[J_SEQ_PUT] = "INSERT OR REPLACE INTO sequencers (watch, bucket, key, "
+		      "seq) VALUES (?, ?, ?, ?)",
+	[J_STATES] = "SELECT state, count(*) FROM jobs WHERE state IN "
+		     "('pending', 'retry', 'dead') GROUP BY state",
 };
 
 struct journal {
@@ -694,4 +709,54 @@ journal_query(struct journal *j, const char *sql,
 		row(arg, s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : journal_fail_sql(j, "query");
+}
+
+/* Keeps the newest sequencer of a key: JOURNAL_SEQ_NEW if seq is newer
+ * than any seen (or the first), JOURNAL_SEQ_SAME if seen already,
+ * JOURNAL_SEQ_STALE if older; -1 if the journal failed. */
+int
+journal_sequencer(struct journal *j, const char *watch, const char *bucket,
+    const char *key, const char *seq)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_SEQ_GET);
+	int cmp = 1;
+
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		cmp = strcmp(seq, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (cmp < 0)
+		return JOURNAL_SEQ_STALE;
+	if (cmp == 0)
+		return JOURNAL_SEQ_SAME;
+	s = journal_stmt(j, J_SEQ_PUT);
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, seq, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "sequencer");
+	return JOURNAL_SEQ_NEW;
+}
+
+/* How many jobs wait (pending or retrying) and how many are dead. */
+int
+journal_counts(struct journal *j, uint64_t *waiting, uint64_t *dead)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_STATES);
+	const char *state;
+	int rc;
+
+	*waiting = *dead = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		state = (const char *)sqlite3_column_text(s, 0);
+		if (strcmp(state, "dead") == 0)
+			*dead = (uint64_t)sqlite3_column_int64(s, 1);
+		else
+			*waiting += (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : journal_fail_sql(j, "counts");
 }

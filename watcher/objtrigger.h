@@ -114,6 +114,7 @@ enum ot_status worker_s3_fetch(const struct worker_s3 *, struct ot_input *,
     size_t *count, const char *trigger, struct wire_msg *, char **why);
 enum ot_status worker_s3_put(const struct worker_s3 *, const struct ot_job *,
     struct wire_msg *, char **why);
+void worker_s3_count(void *, const char *, uint64_t, uint64_t);
 
 /* worker-pool.c: worker processes, seen from the daemon. */
 struct worker_limits {
@@ -161,6 +162,7 @@ int worker_pool_dispatch(struct worker_pool *, const struct pollfd *, size_t);
 void worker_pool_abort(struct worker_pool *, const char *why);
 unsigned worker_pool_size(const struct worker_pool *);
 unsigned worker_pool_busy(const struct worker_pool *);
+const char *worker_pool_broken(const struct worker_pool *);
 void worker_pool_run(struct worker_pool *, struct job *);
 struct plugin_info *worker_pool_describe(struct worker_pool *,
     const char *plugin, char **cause);
@@ -234,6 +236,12 @@ int journal_unlisted(struct journal *, const char *watch, int64_t cycle,
     journal_gone_cb, void *);
 int journal_revive(struct journal *, const char *trigger, int64_t id,
     int64_t now);
+#define JOURNAL_SEQ_NEW 2
+#define JOURNAL_SEQ_SAME 1
+#define JOURNAL_SEQ_STALE 0
+int journal_sequencer(struct journal *, const char *watch, const char *bucket,
+    const char *key, const char *seq);
+int journal_counts(struct journal *, uint64_t *waiting, uint64_t *dead);
 int journal_query(struct journal *, const char *,
     void (*)(void *, struct sqlite3_stmt *), void *);
 int64_t stat_mtime_ns(const struct stat *);
@@ -328,6 +336,55 @@ int s3_libs3_delete(const struct cfg_store *, const char *, const char *,
     struct s3_error *);
 const char *s3_libs3_cannot_address(const char *key);
 
+/* s3-event.c: bucket notifications (AWS, MinIO, Ceph RGW; bare or in an
+ * SNS envelope), from a POST body to records. */
+
+/* One record of an S3 event notification, decoded: the key is raw bytes. */
+struct s3_event {
+	char *bucket;
+	char *key; /* decoded: never empty, never holds a NUL; not a path */
+	const char *event; /* "created" or "removed" (static strings) */
+	char *etag; /* unquoted; "" if the record has none */
+	char *version; /* "" if none */
+	char *sequencer; /* 32 uppercase hex digits, comparable with strcmp
+			    between events of one key; "" if none */
+	uint64_t size; /* 0 if the record has none (deletes) */
+};
+
+enum s3_events_kind {
+	S3_EVENTS_RECORDS, /* records, rejected and ignored below */
+	S3_EVENTS_TEST, /* AWS's s3:TestEvent: nothing to do */
+	S3_EVENTS_SNS_CONFIRM, /* visit subscribe_url to get notifications */
+	S3_EVENTS_SNS_OTHER /* UnsubscribeConfirmation: nothing to do */
+};
+
+struct s3_events {
+	enum s3_events_kind kind;
+	struct s3_event *records; /* the records that decoded, in order */
+	size_t n;
+	char **rejected; /* one line each: why Records[I] was refused,
+			    "record I: ..." (I from 0) */
+	size_t nrejected;
+	size_t ignored; /* records of other kinds (ObjectTagging,
+			   ObjectRestore, Replication, ...) */
+	char *subscribe_url; /* S3_EVENTS_SNS_CONFIRM only, else NULL */
+	char *topic_arn; /* an SNS envelope's TopicArn, else NULL */
+};
+
+/* Decodes a notification body into *evs (cleared first; the caller clears
+ * it after a 0). Returns 0, even when records were rejected, or -1 with
+ * *why (allocated, one line of printable ASCII, fit for a 400 answer)
+ * when the body is not a notification; *evs then holds nothing. */
+int s3_events_decode(const char *body, size_t len, struct s3_events *evs,
+    char **why);
+/* Frees what s3_events_decode put in *evs (not evs itself); again is a
+ * no-op. */
+void s3_events_clear(struct s3_events *evs);
+
+typedef void (*s3_count_cb)(void *, const char *store, uint64_t requests,
+    uint64_t errors);
+void s3_counts_take(s3_count_cb, void *);
+
 /* source-s3.c: the s3-poll watch. */
 struct source_s3;
 struct source_s3_hooks {
@@ -346,6 +403,81 @@ void source_s3_free(struct source_s3 *);
 int source_s3_wait(const struct source_s3 *);
 void source_s3_poll(struct source_s3 *);
 const struct source_s3_stats *source_s3_stats(const struct source_s3 *);
+const char *source_s3_watch(const struct source_s3 *);
+
+/* metrics.c: the daemon's counters, for /metrics. Labels are given as
+ * name, value pairs ended by NULL. */
+enum metric {
+	M_EVENTS,
+	M_JOBS,
+	M_JOB_SECONDS,
+	M_QUEUE_DEPTH,
+	M_RUNNING,
+	M_DEAD_LETTERS,
+	M_INOTIFY_OVERFLOWS,
+	M_S3_REQUESTS,
+	M_S3_ERRORS,
+	M_POLL_CYCLES,
+	M_POLL_SECONDS,
+	M_HTTP_REQUESTS,
+	M_COUNT
+};
+void metrics_add(enum metric, double, ...);
+void metrics_set(enum metric, double, ...);
+void metrics_observe(enum metric, double, ...);
+char *metrics_render(size_t *len);
+void metrics_reset(void);
+
+/* http.c: the HTTP server (libmicrohttpd), run from the daemon's loop.
+ * A request is seen twice: when its headers are in (begin: answer now,
+ * or let the body come) and when its body is (end: answer now, or later:
+ * the connection waits until http_answer). */
+struct http_server;
+struct http_request;
+struct http_hooks {
+	void (*begin)(void *, struct http_request *);
+	void (*end)(void *, struct http_request *);
+	void *arg;
+};
+struct cfg_http;
+struct http_server *http_new(const struct cfg_http *, const struct http_hooks *,
+    char **cause);
+void http_free(struct http_server *);
+int http_fd(const struct http_server *);
+int http_wait(struct http_server *);
+void http_run(struct http_server *);
+const char *http_method(const struct http_request *);
+const char *http_path(const struct http_request *);
+const char *http_header(const struct http_request *, const char *);
+const char *http_body(const struct http_request *, size_t *);
+void http_set_arg(struct http_request *, void *);
+void *http_arg(const struct http_request *);
+void http_answer(struct http_request *, unsigned code, const char *type,
+    const char *body, size_t len);
+void http_answer_json(struct http_request *, unsigned code, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void http_header_add(struct http_request *, const char *, const char *);
+
+void http_answer_error(struct http_request *, unsigned code, const char *);
+
+/* source-webhook.c: the s3-webhook watch. */
+struct source_webhook;
+/* Queues an event: 1 taken, 0 a duplicate, -1 the journal failed. */
+typedef int (*webhook_emit_cb)(void *, const struct journal_event *);
+struct webhook_tally {
+	size_t accepted, duplicate, stale, rejected, ignored;
+	int failed; /* the journal failed a write */
+};
+struct source_webhook *source_webhook_new(const struct cfg_watch *,
+    struct journal *, webhook_emit_cb, void *);
+void source_webhook_free(struct source_webhook *);
+const char *source_webhook_path(const struct source_webhook *);
+const char *source_webhook_watch(const struct source_webhook *);
+int source_webhook_begin(struct source_webhook *, struct http_request *);
+int source_webhook_take(struct source_webhook *, struct http_request *,
+    struct webhook_tally *);
+void source_webhook_answer(struct source_webhook *, struct http_request *,
+    const struct webhook_tally *, int committed);
 
 /* daemon.c */
 int daemon_run(const char *config_file);

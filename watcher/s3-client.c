@@ -204,14 +204,58 @@ s3_path_missing(const struct cfg_store *store, const char *key,
 	return 0;
 }
 
+/* Requests made and failed per store since the last s3_counts_take. */
+static struct {
+	char *store;
+	uint64_t requests, errors;
+} * s3_counts;
+static size_t s3_ncounts;
+
+static int
+s3_count(const struct cfg_store *store, int rc)
+{
+	size_t i;
+
+	for (i = 0; i < s3_ncounts; i++) {
+		if (strcmp(s3_counts[i].store, store->name) == 0)
+			break;
+	}
+	if (i == s3_ncounts) {
+		s3_counts =
+		    xreallocarray(s3_counts, ++s3_ncounts, sizeof *s3_counts);
+		s3_counts[i].store = xstrdup(store->name);
+		s3_counts[i].requests = s3_counts[i].errors = 0;
+	}
+	s3_counts[i].requests++;
+	s3_counts[i].errors += rc != 0;
+	return rc;
+}
+
+/* Hands the counts over, and starts them again. */
+void
+s3_counts_take(s3_count_cb cb, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < s3_ncounts; i++) {
+		cb(arg, s3_counts[i].store, s3_counts[i].requests,
+		    s3_counts[i].errors);
+		free(s3_counts[i].store);
+	}
+	free(s3_counts);
+	s3_counts = NULL;
+	s3_ncounts = 0;
+}
+
 #if defined(HAVE_CURL) && defined(HAVE_LIBS3)
 #define S3_CALL(store, name, ...) \
-	((store)->v2 ? s3_libs3_##name(__VA_ARGS__) : \
-		       s3_curl_##name(__VA_ARGS__))
+	s3_count(store, \
+	    (store)->v2 ? s3_libs3_##name(__VA_ARGS__) : \
+			  s3_curl_##name(__VA_ARGS__))
 #elif defined(HAVE_CURL)
-#define S3_CALL(store, name, ...) s3_curl_##name(__VA_ARGS__)
+#define S3_CALL(store, name, ...) s3_count(store, s3_curl_##name(__VA_ARGS__))
 #elif defined(HAVE_LIBS3)
-#define S3_CALL(store, name, ...) s3_libs3_##name(__VA_ARGS__)
+#define S3_CALL(store, name, ...) s3_count(store, s3_libs3_##name(__VA_ARGS__))
 #else
 #define S3_CALL(store, name, ...) -1
 #endif

@@ -430,6 +430,7 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 		log_warn("watch %s: the kernel's event queue overflowed: "
 			 "rescanning",
 		    src->name);
+		metrics_add(M_INOTIFY_OVERFLOWS, 1, "watch", src->name, NULL);
 		src->rescan_at = 1; /* as soon as the queue is read */
 		return;
 	}

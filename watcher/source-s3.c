@@ -67,6 +67,12 @@ source_s3_wait(const struct source_s3 *s)
 	return s->due <= now ? 0 : (int)(s->due - now);
 }
 
+const char *
+source_s3_watch(const struct source_s3 *s)
+{
+	return s->watch->name;
+}
+
 const struct source_s3_stats *
 source_s3_stats(const struct source_s3 *s)
 {

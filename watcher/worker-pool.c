@@ -38,6 +38,7 @@ struct worker_pool {
 	struct worker_limits limits;
 	struct worker *workers;
 	unsigned count;
+	char *broken; /* why the last worker could not start */
 };
 
 static const char *status_names[] = { "ok", "retry", "reject", "fatal" };
@@ -203,8 +204,13 @@ worker_pool_send(struct worker_pool *pool, const struct wire_msg *req,
 		return NULL;
 	}
 	for (tries = 0; tries < 2; tries++) {
-		if (w->pid == 0 && worker_spawn(pool, w, cause) != 0)
+		if (w->pid == 0 && worker_spawn(pool, w, cause) != 0) {
+			free(pool->broken);
+			pool->broken = xstrdup(*cause);
 			return NULL;
+		}
+		free(pool->broken);
+		pool->broken = NULL;
 		if (wire_send(w->fd, req) == 0) {
 			w->deadline = now_ms() + pool->limits.timeout_ms;
 			return w;
@@ -251,6 +257,13 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 			wire_add(m, "etag", "%s", in->etag);
 	}
 	wire_append(m, job->extra);
+}
+
+/* Why workers cannot be started, if the last try failed; else NULL. */
+const char *
+worker_pool_broken(const struct worker_pool *pool)
+{
+	return pool->broken;
 }
 
 /* Starts a job; -1 when every worker is busy (or none can be started:
@@ -534,5 +547,6 @@ worker_pool_free(struct worker_pool *pool)
 	free(pool->workers);
 	free(pool->plugin_dir);
 	free(pool->exe);
+	free(pool->broken);
 	free(pool);
 }

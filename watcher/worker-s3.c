@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,4 +258,13 @@ worker_s3_put(const struct worker_s3 *ws, const struct ot_job *job,
 			return w.status;
 	}
 	return OT_OK;
+}
+
+/* The S3 requests of a job, for the daemon's metrics. */
+void
+worker_s3_count(void *arg, const char *store, uint64_t requests,
+    uint64_t errors)
+{
+	wire_add(arg, "s3-count", "%s %" PRIu64 " %" PRIu64, store, requests,
+	    errors);
 }

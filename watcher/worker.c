@@ -251,6 +251,7 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		host_functions.fail(ctx, status, "%s", why);
 		free(why);
 	}
+	s3_counts_take(worker_s3_count, res);
 	worker_s3_free(ws);
 	return status;
 }

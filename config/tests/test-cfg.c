@@ -218,7 +218,7 @@ test_bad_values(void **state)
 	assert_error(cfg, 2, "at least 16MiB");
 	assert_error(cfg, 2, "'lots' is not a whole number");
 	assert_error(cfg, 3, "a name is 1 to 64");
-	assert_error(cfg, 3, "expected folder or s3-poll");
+	assert_error(cfg, 3, "expected folder, s3-poll or s3-webhook");
 	assert_error(cfg, 3, "is not yes or no");
 	assert_error(cfg, 4, "unknown event 'made'");
 	assert_error(cfg, 5, "needs the attribute 'value'");
