@@ -6,7 +6,7 @@
 # no one; /metrics is well formed and counts what happened.
 . "$top_srcdir/integration-tests/lib.sh"
 
-ev=$top_srcdir/integration-tests/events
+ev=$top_srcdir/watcher/tests/events
 PORT=$(free_port) && DEAD=$(free_port) || fail "no free port"
 URL=http://127.0.0.1:$PORT
 HOOK=$URL/events/in
@@ -39,9 +39,9 @@ XML
 run 0 "$OBJTRIGGER" check -c ot.xml
 
 # The bodies: the samples as they are, and made from them.
-python3 - "$ev" "$DEAD" <<'PY' || fail "cannot make the bodies"
+python3 - "$ev" <<'PY' || fail "cannot make the bodies"
 import json, struct, sys
-ev, dead = sys.argv[1], sys.argv[2]
+ev = sys.argv[1]
 def load(name):
     with open("%s/%s.json" % (ev, name)) as f:
         return json.load(f)
@@ -66,21 +66,11 @@ def record(src, key, seq=None, name="ObjectCreated:Put", bucket=None):
 serial = 0
 def rgw_seq(sec, nsec):  # RGW: the hex of a little-endian utime_t
     return struct.pack("<II", sec, nsec).hex().upper()
-def sns(message, kind="Notification"):
-    env = {"Type": kind, "MessageId": "7a1f-test",
-           "TopicArn": "arn:aws:sns:us-west-2:123456789012:photos-in-events",
-           "Message": json.dumps(message, separators=(",", ":"))
-                      if kind == "Notification" else message,
-           "Timestamp": "2024-05-01T12:00:00.512Z", "SignatureVersion": "1",
-           "Signature": "EXAMPLE", "SigningCertURL": "https://sns.example/c.pem"}
-    if kind == "SubscriptionConfirmation":
-        env["Token"] = "2336412f37fb"
-        env["SubscribeURL"] = "http://127.0.0.1:%s/?Action=ConfirmSubscription&Token=2336412f37fb" % dead
+def sns(message):  # the envelope of the sample, around another message
+    env = load("sns-notification-aws-put")
+    env["Message"] = json.dumps(message, separators=(",", ":"))
     return env
 save("sns-put", sns({"Records": [record("aws-s3-put", "uploads/via+sns+%281%29.jpg")]}))
-save("sns-test", sns(load("aws-s3-test-event")))
-save("sns-confirm", sns("To confirm the subscription, visit the SubscribeURL.",
-                        "SubscriptionConfirmation"))
 save("passwd", {"Records": [record("ceph-rgw-http-put", "../../etc/passwd")]})
 # One good record, three bad ones, one of a kind we do not act on.
 empty = record("aws-s3-put", "")
@@ -203,20 +193,23 @@ jobs_t=$((jobs_t + 8)) jobs_gone=$((jobs_gone + 1))
 
 # AWS's test message, bare or in SNS: 200, nothing queued.
 n=$(grep -c ' queued$' daemon.log)
-for f in "$ev/aws-s3-test-event.json" sns-test.json; do
+for f in "$ev/aws-s3-test-event.json" "$ev/sns-notification-test-event.json"; do
 	post "$f"
 	[ "$code" = 200 ] || { cat "$T/body"; fail "$f: answered $code"; }
 done
 # SNS's subscription confirmation: 200, and the URL to visit is logged.
-post sns-confirm.json
+post "$ev/sns-subscription-confirmation.json"
 [ "$code" = 200 ] || { cat "$T/body"; fail "SubscriptionConfirmation: answered $code"; }
-wait_until 5 grep -qF "127.0.0.1:$DEAD/?Action=ConfirmSubscription&Token=2336412f37fb" daemon.log ||
+grep -qF "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" daemon.log ||
     fail "the SubscribeURL was not logged"
 [ "$(grep -c ' queued$' daemon.log)" = "$n" ] || fail "a test message queued a job"
 
-# The same record again is a duplicate; an older sequencer for a key
-# after a newer one is stale, by each store's reading of it.
+# The same record again is a duplicate, bare or in SNS; an older
+# sequencer for a key after a newer one is stale, by each store's
+# reading of it.
 post "$ev/ceph-rgw-http-put.json"
+answered 0 1 0 0 0
+post "$ev/sns-notification-aws-put.json"
 answered 0 1 0 0 0
 post aws-new.json
 answered 1 0 0 0 0
@@ -245,6 +238,10 @@ post all-bad.json
 refused 400 "every record bad"
 rejected=$((rejected + 2))
 
+# From here, a request refused whole (a bad token, a body that is no
+# notification) counts as one rejected event: its records are unknown.
+# A 413 or a 404 counts none.
+
 # Bodies that are no notification.
 echo 'this is not JSON' >notjson
 post notjson
@@ -255,6 +252,7 @@ refused 400 "JSON of another shape"
 echo '[1, 2]' >array.json
 post array.json
 refused 400 "a JSON array"
+rejected=$((rejected + 3))
 
 # The token: missing, wrong, or another scheme.
 code=$(http_code "$HOOK" --data-binary "@$ev/ceph-rgw-http-put.json")
@@ -268,6 +266,7 @@ refused 401 "a wrong token"
 code=$(http_code "$HOOK" -u "user:$TOKEN" --data-binary "@$ev/ceph-rgw-http-put.json")
 codes="$codes $code"
 refused 401 "basic authentication"
+rejected=$((rejected + 3))
 
 # Other paths and methods.
 code=$(http_code "$URL/events/nope" -H "Authorization: Bearer $TOKEN" \
