@@ -242,6 +242,7 @@ int journal_revive(struct journal *, const char *trigger, int64_t id,
 int journal_sequencer(struct journal *, const char *watch, const char *bucket,
     const char *key, const char *seq);
 int journal_counts(struct journal *, uint64_t *waiting, uint64_t *dead);
+const char *journal_failing(const struct journal *);
 int journal_query(struct journal *, const char *,
     void (*)(void *, struct sqlite3_stmt *), void *);
 int64_t stat_mtime_ns(const struct stat *);
