@@ -70,7 +70,12 @@ code=$(http_code "http://127.0.0.1:$PORT/metrics")
 [ "$code" = 200 ] || fail "/metrics answered $code"
 accepted=$(metric "$T/body" objtrigger_events_total watch=in outcome=accepted) ||
     fail "no events counted"
-echo "# webhook: $N uploads in $up s, delay $delays; $accepted events accepted"
+# The delay is mostly the queue: 2 workers, and a job takes this long.
+job=$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[1]) / float(sys.argv[2])))' \
+    "$(metric_sum "$T/body" objtrigger_job_duration_seconds_sum trigger=t)" \
+    "$(metric_sum "$T/body" objtrigger_job_duration_seconds_count trigger=t)") ||
+    fail "no job durations"
+echo "# webhook: $N uploads in $up s, delay $delays; $accepted events accepted; a job $job s on average, 2 workers"
 [ "$accepted" -ge "$N" ] || fail "only $accepted events accepted"
 stop_daemon
 [ "$(grep -c ' done: ' daemon.log)" = "$N" ] || fail "not $N jobs done"
