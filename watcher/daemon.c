@@ -784,23 +784,15 @@ daemon_depth(struct daemon *d)
 static void
 daemon_metrics(struct daemon *d, struct http_request *r)
 {
-	const struct source_s3_stats *st;
 	uint64_t waiting, dead;
 	char *text;
-	size_t i, len;
+	size_t len;
 
 	if (journal_counts(d->journal, &waiting, &dead) == 0) {
 		metrics_set(M_QUEUE_DEPTH, (double)waiting, NULL);
 		metrics_set(M_DEAD_LETTERS, (double)dead, NULL);
 	}
 	metrics_set(M_RUNNING, d->running, NULL);
-	for (i = 0; i < d->npolls; i++) {
-		st = source_s3_stats(d->polls[i]);
-		metrics_set(M_POLL_CYCLES, (double)st->cycles, "watch",
-		    source_s3_watch(d->polls[i]), NULL);
-		metrics_set(M_POLL_SECONDS, (double)st->duration_ms / 1000,
-		    "watch", source_s3_watch(d->polls[i]), NULL);
-	}
 	s3_counts_take(daemon_s3_count, NULL);
 	text = metrics_render(&len);
 	http_answer(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,

@@ -393,18 +393,11 @@ struct source_s3_hooks {
 	void (*page)(void *); /* commit what the journal got so far */
 	void *arg;
 };
-struct source_s3_stats {
-	uint64_t cycles, errors;
-	unsigned requests; /* of the last cycle */
-	uint64_t objects, duration_ms, lag_ms;
-};
 struct source_s3 *source_s3_new(const struct cfg_watch *,
     const struct cfg_store *, struct journal *, const struct source_s3_hooks *);
 void source_s3_free(struct source_s3 *);
 int source_s3_wait(const struct source_s3 *);
 void source_s3_poll(struct source_s3 *);
-const struct source_s3_stats *source_s3_stats(const struct source_s3 *);
-const char *source_s3_watch(const struct source_s3 *);
 
 /* metrics.c: the daemon's counters, for /metrics. Labels are given as
  * name, value pairs ended by NULL. */
