@@ -273,7 +273,8 @@ read_http_listen(struct reader *r, struct cfg_http *h)
 	colon = strrchr(v, ':');
 	port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
 	if (colon == NULL || colon == v || colon[1] == '\0' || *end != '\0' ||
-	    port < 1 || port > 65535)
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || port < 1 ||
+	    port > 65535)
 		reader_bad(r, "listen", v,
 		    xstrdup("expected host:port, such as 127.0.0.1:9464 or "
 			    "[::1]:9464"));

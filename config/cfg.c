@@ -91,7 +91,6 @@ cfg_find_store(const struct cfg *cfg, const char *name)
 	return NULL;
 }
 
-/* Frees what a store holds (not the store itself), wiping its keys. */
 /* Frees a key or a token, wiped first. */
 static void
 cfg_free_secret(char *s)
@@ -101,6 +100,7 @@ cfg_free_secret(char *s)
 	free(s);
 }
 
+/* Frees what a store holds (not the store itself), wiping its keys. */
 void
 cfg_store_clear(struct cfg_store *s)
 {

@@ -4,9 +4,13 @@
 . "$top_srcdir/integration-tests/lib.sh"
 
 n=0
-# The S3 example takes its keys from the environment.
+# The S3 examples take their keys from the environment.
 OBJTRIGGER_S3_ACCESS_KEY=example OBJTRIGGER_S3_SECRET_KEY=example
 export OBJTRIGGER_S3_ACCESS_KEY OBJTRIGGER_S3_SECRET_KEY
+# The webhook example reads its token from ./webhook.token, which only its
+# owner may read.
+printf 'example-token\n' >webhook.token
+chmod 600 webhook.token
 for f in "$top_srcdir"/config/examples/*.xml; do
 	mkdir -p inbox
 	run 0 "$OBJTRIGGER" check -c "$f"

@@ -66,10 +66,11 @@ wait_until() {
 }
 
 # start_daemon CONFIG: runs objtrigger in the background, logging to
-# $T/daemon.log, and waits until it watches its folders.
+# $T/daemon.log, and waits until it watches its folders. DAEMON_OPTS: the
+# options before "run" (-v: debug lines too).
 start_daemon() {
 	_starts=$(grep -c 'info: watching' "$T/daemon.log" 2>/dev/null)
-	"$OBJTRIGGER" run -c "$1" >>"$T/daemon.log" 2>&1 &
+	"$OBJTRIGGER" ${DAEMON_OPTS:-} run -c "$1" >>"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	wait_until 30 daemon_started "${_starts:-0}" || {
 		cat "$T/daemon.log"
@@ -146,4 +147,85 @@ use_test_plugins() {
 	done
 	OBJTRIGGER_PLUGIN_DIR=$T/plugins
 	export OBJTRIGGER_PLUGIN_DIR
+}
+
+# free_port: a TCP port in 20000-59999 that nothing on this machine holds,
+# in any state.
+free_port() {
+	_fp_n=0
+	while [ "$_fp_n" -lt 100 ]; do
+		_fp_n=$((_fp_n + 1))
+		_fp=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+		_fp=$((20000 + _fp % 40000))
+		cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		    awk -v p=":$(printf '%04X' "$_fp")" '$2 ~ p"$" { f = 1 } END { exit !f }' ||
+		    { echo "$_fp"; return 0; }
+	done
+	return 1
+}
+
+# http_code URL [CURL-ARGS...]: the HTTP status of a request (000 if none
+# came); the body in $T/body, the headers in $T/headers.
+http_code() {
+	_hc_url=$1
+	shift
+	curl --noproxy '*' -s --max-time 30 -o "$T/body" -D "$T/headers" \
+	    -w '%{http_code}' "$@" "$_hc_url"
+}
+
+# http_up URL: GET URL answers 200 (for wait_until).
+http_up() {
+	[ "$(curl --noproxy '*' -s --max-time 2 -o /dev/null -w '%{http_code}' "$1")" = 200 ]
+}
+
+# promtool_path: the path of Prometheus's own promtool ($PROMTOOL, or on
+# PATH). Debian has it only in the package "prometheus", which would start
+# a server if installed: so the first call downloads that package into
+# $top_builddir/.cache and takes promtool alone out of it. Returns 1 (with
+# the reason on stderr) if it cannot be had.
+promtool_path() {
+	if [ -n "${PROMTOOL:-}" ]; then
+		echo "$PROMTOOL"
+		return 0
+	fi
+	command -v promtool && return 0
+	_pt=${top_builddir:?}/.cache/promtool
+	if [ ! -x "$_pt" ]; then
+		mkdir -p "${_pt%/*}" && _ptd=$(mktemp -d "$_pt.XXXXXX") || return 1
+		if (cd "$_ptd" && apt-get download prometheus &&
+		    dpkg-deb --fsys-tarfile prometheus_*.deb |
+		    tar -x ./usr/bin/promtool) >"$_ptd.log" 2>&1; then
+			mv -f "$_ptd/usr/bin/promtool" "$_pt"
+		else
+			cat "$_ptd.log" >&2
+		fi
+		rm -rf "$_ptd" "$_ptd.log"
+		[ -x "$_pt" ] || return 1
+	fi
+	echo "$_pt"
+}
+
+# check_metrics FILE: FILE is the Prometheus text format, as promtool
+# reads it (parse and lint), and as prom.py reads it (what promtool lets
+# through: the same series twice, families apart, bad histograms). The
+# reasons on stderr.
+check_metrics() {
+	python3 "$top_srcdir/integration-tests/prom.py" check "$1" || return 1
+	_cm=$(promtool_path) || {
+		echo "promtool cannot be had: checked by prom.py alone" >&2
+		return 0
+	}
+	"$_cm" check metrics <"$1" >&2
+}
+
+# metric FILE NAME [LABEL=VALUE...]: the value of that one series in the
+# metrics text FILE; fails if there is none.
+metric() {
+	python3 "$top_srcdir/integration-tests/prom.py" value "$@"
+}
+
+# metric_sum FILE NAME [LABEL=VALUE...]: the sum over the series NAME
+# with those labels (and any others); 0 if none.
+metric_sum() {
+	python3 "$top_srcdir/integration-tests/prom.py" sum "$@"
 }

@@ -16,13 +16,14 @@ s3_credentials() {
 # store "rgw" (STORE: more attributes), a watch named "in" (WATCH: its
 # attributes but the name), one trigger "t" or $S3_TRIGGER (TRIGGER: more
 # attributes),
-# TRANSFORM and OUTPUT as XML.
+# TRANSFORM and OUTPUT as XML; $S3_EXTRA, XML put in as it is (an <http>).
 s3_config() {
 	s3_credentials
 	cat >"$1" <<XML
 <objtrigger>
   <state path="$T/state"/>
   <workers count="2" timeout="30s" grace="5s"/>
+  ${S3_EXTRA:-}
   <store name="rgw" endpoint="$RGW_ENDPOINT" region="default"
          credentials-file="$T/rgw.cred" timeout="5s" connect-timeout="2s" ${6:-}/>
   <watch name="in" $2/>
@@ -55,3 +56,29 @@ s3_keys() {
 	    python3 -c 'import json,sys; [print(k) for k in sorted(json.load(sys.stdin) or [])]'
 }
 
+
+# s3_topic NAME URL: makes (or points again) the RGW topic NAME, pushing
+# to URL over HTTP, and prints its ARN. Non-persistent: RGW posts each
+# event before it answers the upload, and drops it if URL does not answer
+# (a persistent topic's queue stalls on RGW 16 after one failed push).
+# RGW posts with no credentials: it refuses a user:password URL over
+# plain HTTP, and sends no other header a webhook could check.
+s3_topic() {
+	s3 sns create-topic --name "$1" --attributes "$(python3 -c '
+import json, sys
+print(json.dumps({"push-endpoint": sys.argv[1], "persistent": "false"}))' "$2")" \
+	    --query TopicArn --output text
+}
+
+# s3_notify BUCKET ARN [PREFIX]: BUCKET sends the topic ARN every object
+# created or removed (under PREFIX).
+s3_notify() {
+	s3 s3api put-bucket-notification-configuration --bucket "$1" \
+	    --notification-configuration "$(python3 -c '
+import json, sys
+c = {"Id": "objtrigger", "TopicArn": sys.argv[1],
+     "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
+if sys.argv[2]:
+    c["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": sys.argv[2]}]}}
+print(json.dumps({"TopicConfigurations": [c]}))' "$2" "${3:-}")"
+}

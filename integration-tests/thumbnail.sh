@@ -49,6 +49,29 @@ expect_dims small/photo.5000.webp "1200x800 webp"
 run 0 "$OBJTRIGGER" once thumbnail photo.jpg big -p size=1800 -p enlarge=yes
 expect_dims big/photo.1800.webp "1800x1200 webp"
 
+# Animations: the first frame, unless animated=yes (then max-frames at
+# most); a format without frames takes the first.
+vips black f1.png 64 48
+vips gaussnoise f2.png 64 48
+vips gaussnoise f3.png 64 48
+vips arrayjoin "f1.png f2.png f3.png" strip.png --across 1
+vips copy strip.png 'anim.gif[page-height=48]'
+# pages FILE: frames of FILE, as libvips reads them
+pages() {
+	vipsheader -f n-pages "$1" 2>/dev/null || echo 1
+}
+for a in "no 3 1" "yes 3 3" "yes 2 2"; do
+	set -- $a
+	run 0 "$OBJTRIGGER" once thumbnail anim.gif "anim-$1-$2" -p size=32 \
+	    -p animated=$1 -p max-frames=$2
+	expect_dims "anim-$1-$2/anim.32.webp" "32x24 webp"
+	[ "$(pages "anim-$1-$2/anim.32.webp")" = "$3" ] ||
+	    fail "animated=$1 max-frames=$2: $(pages "anim-$1-$2/anim.32.webp") frames, not $3"
+done
+run 0 "$OBJTRIGGER" once thumbnail anim.gif anim-jpeg -p size=32 \
+    -p animated=yes -p format=jpeg
+expect_dims anim-jpeg/anim.32.jpeg "32x24 jpeg"
+
 # EXIF orientation 6 (turn 90 degrees clockwise): upright, unless asked.
 vips gaussnoise wide.jpg 300 200
 {

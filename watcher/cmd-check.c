@@ -132,7 +132,8 @@ check_loop(struct cfg *cfg, const struct cfg_trigger *t)
 	size_t i, len;
 	int inside;
 
-	if (w == NULL || w->path == NULL || t->allow_loop)
+	if (w == NULL || w->type != CFG_WATCH_FOLDER || w->path == NULL ||
+	    t->allow_loop)
 		return;
 	watched = check_absolute(w->path);
 	len = strlen(watched);

@@ -61,6 +61,9 @@ struct daemon_job {
 	char *dir;
 	struct wire_msg extra; /* the stores and bucket outputs */
 	char idbuf[24]; /* the first id */
+	uint64_t tx; /* the journal transaction that started it */
+	int lost; /* that transaction failed: its ids are not its own */
+	struct daemon_job *prev, *next; /* the running ones */
 };
 
 struct daemon {
@@ -77,7 +80,9 @@ struct daemon {
 	struct http_server *http;
 	struct daemon_wait *waits; /* answered at the next commit */
 	size_t nwaits;
-	uint64_t failures; /* journal commits or writes that failed */
+	uint64_t failures; /* journal commits that failed */
+	uint64_t tx; /* transactions committed or failed so far */
+	struct daemon_job *jobs; /* running */
 	uint64_t depth, depth_at; /* jobs waiting, as of depth_at */
 	struct daemon_trigger *triggers;
 	size_t ntriggers;
@@ -94,6 +99,21 @@ struct daemon {
 	struct cfg *next_cfg; /* a reload waiting for running jobs */
 	int64_t batch_due; /* when a waiting batch is due; 0: none */
 };
+
+/* A commit failed: the jobs its transaction started had their journal
+ * rows rolled back, and their ids may be given to other jobs. Their ends
+ * are not recorded; their events are taken again (a rescan, a listing, a
+ * sender's retry) and run then. */
+static void
+daemon_lose_jobs(struct daemon *d)
+{
+	struct daemon_job *dj;
+
+	for (dj = d->jobs; dj != NULL; dj = dj->next) {
+		if (dj->tx == d->tx)
+			dj->lost = 1;
+	}
+}
 
 /* Answers the webhook requests whose records the journal now holds (or
  * could not take: they are sent again). */
@@ -131,6 +151,7 @@ daemon_flush(struct daemon *d)
 		d->tx_writes = 0;
 		if (journal_commit(d->journal) != 0) {
 			d->failures++;
+			daemon_lose_jobs(d);
 			log_error("the journal did not take the last events: "
 				  "rescanning in %ds",
 			    DAEMON_RETRY_MS / 1000);
@@ -139,6 +160,7 @@ daemon_flush(struct daemon *d)
 				    DAEMON_RETRY_MS);
 		}
 	}
+	d->tx++;
 	daemon_answer_waits(d);
 }
 
@@ -450,7 +472,20 @@ daemon_job_done(struct job *job)
 
 	d->running--;
 	dj->trigger->running--;
+	if (dj->prev != NULL)
+		dj->prev->next = dj->next;
+	else
+		d->jobs = dj->next;
+	if (dj->next != NULL)
+		dj->next->prev = dj->prev;
 	if (d->aborting) { /* left running in the journal: runs again */
+		daemon_cleanup_job(dj);
+		return;
+	}
+	if (dj->lost) {
+		log_warn("job %s: the journal lost its start (a failed "
+			 "commit): its end is not recorded",
+		    dj->idbuf);
 		daemon_cleanup_job(dj);
 		return;
 	}
@@ -669,6 +704,11 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 	dj->job.extra = &dj->extra;
 	dj->job.done = daemon_job_done;
 	dj->job.arg = dj;
+	dj->tx = d->tx;
+	dj->next = d->jobs;
+	if (d->jobs != NULL)
+		d->jobs->prev = dj;
+	d->jobs = dj;
 	d->running++;
 	t->running++;
 	if (worker_pool_submit(d->pool, &dj->job) != 0) /* room <= idle */
@@ -744,23 +784,15 @@ daemon_depth(struct daemon *d)
 static void
 daemon_metrics(struct daemon *d, struct http_request *r)
 {
-	const struct source_s3_stats *st;
 	uint64_t waiting, dead;
 	char *text;
-	size_t i, len;
+	size_t len;
 
 	if (journal_counts(d->journal, &waiting, &dead) == 0) {
 		metrics_set(M_QUEUE_DEPTH, (double)waiting, NULL);
 		metrics_set(M_DEAD_LETTERS, (double)dead, NULL);
 	}
 	metrics_set(M_RUNNING, d->running, NULL);
-	for (i = 0; i < d->npolls; i++) {
-		st = source_s3_stats(d->polls[i]);
-		metrics_set(M_POLL_CYCLES, (double)st->cycles, "watch",
-		    source_s3_watch(d->polls[i]), NULL);
-		metrics_set(M_POLL_SECONDS, (double)st->duration_ms / 1000,
-		    "watch", source_s3_watch(d->polls[i]), NULL);
-	}
 	s3_counts_take(daemon_s3_count, NULL);
 	text = metrics_render(&len);
 	http_answer(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
@@ -773,13 +805,16 @@ static void
 daemon_health(struct daemon *d, struct http_request *r)
 {
 	const char *broken = worker_pool_broken(d->pool);
-	uint64_t waiting, dead;
 	char *why;
 
-	if (journal_begin(d->journal) != 0 || journal_commit(d->journal) != 0 ||
-	    journal_counts(d->journal, &waiting, &dead) != 0)
-		xasprintf(&why, "the journal in %s cannot be written",
-		    d->cfg->state);
+	const char *failing = journal_failing(d->journal);
+
+	/* The write lock taken and let go: unless the turn holds it. */
+	if (failing == NULL && !d->in_tx &&
+	    (journal_begin(d->journal) != 0 || journal_commit(d->journal) != 0))
+		failing = journal_failing(d->journal);
+	if (failing != NULL)
+		xasprintf(&why, "the journal cannot take writes: %s", failing);
 	else if (broken != NULL)
 		xasprintf(&why, "workers cannot start: %s", broken);
 	else {

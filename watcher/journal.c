@@ -175,6 +175,8 @@ struct journal {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[J_COUNT];
 	char *path;
+	char *failing; /* why the last write failed, until one works */
+	int changes; /* sqlite3_total_changes() at BEGIN */
 };
 
 /* Reports a failed SQLite call once, with the journal's path. */
@@ -182,6 +184,9 @@ static int
 journal_fail_sql(struct journal *j, const char *what)
 {
 	log_error("journal %s: %s: %s", j->path, what, sqlite3_errmsg(j->db));
+	free(j->failing);
+	xasprintf(&j->failing, "%s: %s: %s", j->path, what,
+	    sqlite3_errmsg(j->db));
 	return -1;
 }
 
@@ -286,6 +291,7 @@ journal_close(struct journal *j)
 		sqlite3_finalize(j->stmt[i]);
 	sqlite3_close(j->db);
 	free(j->path);
+	free(j->failing);
 	free(j);
 }
 
@@ -295,7 +301,15 @@ journal_begin(struct journal *j)
 	if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return journal_fail_sql(j, "begin");
+	j->changes = sqlite3_total_changes(j->db);
 	return 0;
+}
+
+/* Why the journal's last write failed, if no write worked since. */
+const char *
+journal_failing(const struct journal *j)
+{
+	return j->failing;
 }
 
 int
@@ -305,6 +319,10 @@ journal_commit(struct journal *j)
 		journal_fail_sql(j, "commit");
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
+	}
+	if (sqlite3_total_changes(j->db) != j->changes) { /* it wrote */
+		free(j->failing);
+		j->failing = NULL;
 	}
 	return 0;
 }

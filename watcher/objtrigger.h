@@ -242,6 +242,7 @@ int journal_revive(struct journal *, const char *trigger, int64_t id,
 int journal_sequencer(struct journal *, const char *watch, const char *bucket,
     const char *key, const char *seq);
 int journal_counts(struct journal *, uint64_t *waiting, uint64_t *dead);
+const char *journal_failing(const struct journal *);
 int journal_query(struct journal *, const char *,
     void (*)(void *, struct sqlite3_stmt *), void *);
 int64_t stat_mtime_ns(const struct stat *);
@@ -392,18 +393,11 @@ struct source_s3_hooks {
 	void (*page)(void *); /* commit what the journal got so far */
 	void *arg;
 };
-struct source_s3_stats {
-	uint64_t cycles, errors;
-	unsigned requests; /* of the last cycle */
-	uint64_t objects, duration_ms, lag_ms;
-};
 struct source_s3 *source_s3_new(const struct cfg_watch *,
     const struct cfg_store *, struct journal *, const struct source_s3_hooks *);
 void source_s3_free(struct source_s3 *);
 int source_s3_wait(const struct source_s3 *);
 void source_s3_poll(struct source_s3 *);
-const struct source_s3_stats *source_s3_stats(const struct source_s3 *);
-const char *source_s3_watch(const struct source_s3 *);
 
 /* metrics.c: the daemon's counters, for /metrics. Labels are given as
  * name, value pairs ended by NULL. */

@@ -31,7 +31,6 @@ struct source_s3 {
 	int64_t cycle;
 	int listed; /* an earlier listing of the same place ended */
 	uint64_t objects, changed;
-	struct source_s3_stats stats;
 };
 
 struct source_s3 *
@@ -65,18 +64,6 @@ source_s3_wait(const struct source_s3 *s)
 	uint64_t now = now_ms();
 
 	return s->due <= now ? 0 : (int)(s->due - now);
-}
-
-const char *
-source_s3_watch(const struct source_s3 *s)
-{
-	return s->watch->name;
-}
-
-const struct source_s3_stats *
-source_s3_stats(const struct source_s3 *s)
-{
-	return &s->stats;
 }
 
 static void
@@ -129,7 +116,6 @@ source_s3_failed(struct source_s3 *s, const struct s3_error *err)
 	else
 		log_debug("watch %s: %s", s->watch->name, text);
 	s->failing = 1;
-	s->stats.errors++;
 	free(text);
 }
 
@@ -139,7 +125,7 @@ source_s3_poll(struct source_s3 *s)
 {
 	const struct cfg_watch *w = s->watch;
 	struct s3_error err;
-	uint64_t start = now_ms();
+	uint64_t start = now_ms(), took, lag;
 	char *after = NULL, *next = NULL;
 	unsigned requests = 0;
 	int rc;
@@ -147,7 +133,7 @@ source_s3_poll(struct source_s3 *s)
 	if (start < s->due)
 		return;
 	memset(&err, 0, sizeof err);
-	s->stats.lag_ms = start - s->due;
+	lag = start - s->due;
 	s->due = start + w->interval_ms;
 	s->objects = s->changed = 0;
 	s->hooks.page(s->hooks.arg);
@@ -163,9 +149,10 @@ source_s3_poll(struct source_s3 *s)
 		s->hooks.page(s->hooks.arg); /* each page is durable */
 	} while (rc == 0 && after != NULL);
 	free(after);
-	s->stats.requests = requests;
-	s->stats.duration_ms = now_ms() - start;
-	s->stats.cycles++;
+	took = now_ms() - start;
+	metrics_add(M_POLL_CYCLES, 1, "watch", w->name, NULL);
+	metrics_set(M_POLL_SECONDS, (double)took / 1000, "watch", w->name,
+	    NULL);
 	if (rc != 0) {
 		if (err.code[0] != '\0')
 			source_s3_failed(s, &err);
@@ -179,12 +166,11 @@ source_s3_poll(struct source_s3 *s)
 	if (s->failing)
 		log_info("watch %s: listing works again", w->name);
 	s->failing = 0;
-	s->stats.objects = s->objects;
 	log_debug("watch %s: cycle %" PRId64 ": %" PRIu64 " objects, %" PRIu64
 		  " new or changed, %u request%s, %" PRIu64 "ms, %" PRIu64
 		  "ms late%s",
 	    w->name, s->cycle, s->objects, s->changed, requests,
-	    requests == 1 ? "" : "s", s->stats.duration_ms, s->stats.lag_ms,
+	    requests == 1 ? "" : "s", took, lag,
 	    s->listed || w->start_beginning ?
 		"" :
 		" (recorded, not run: start=now)");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifdef HAVE_CURL
 #include <curl/curl.h>
@@ -87,7 +88,7 @@ source_webhook_begin(struct source_webhook *s, struct http_request *r)
 	if (s->watch->token == NULL)
 		return 1;
 	auth = http_header(r, "Authorization");
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 ||
 	    !webhook_token_ok(auth + 7, s->watch->token)) {
 		http_header_add(r, "WWW-Authenticate", "Bearer");
 		http_answer_error(r, 401,
@@ -115,6 +116,7 @@ webhook_record(struct source_webhook *s, const struct s3_event *ev,
 	const struct cfg_watch *w = s->watch;
 	struct journal_event e = { w->name, ev->bucket, ev->key, ev->event, 0,
 		ev->size, 0, ev->etag };
+	char *id = NULL;
 	int rc = JOURNAL_SEQ_NEW;
 
 	if (strncmp(ev->key, w->prefix, strlen(w->prefix)) != 0) {
@@ -124,14 +126,22 @@ webhook_record(struct source_webhook *s, const struct s3_event *ev,
 	if (*ev->sequencer != '\0')
 		rc = journal_sequencer(s->journal, w->name, ev->bucket, ev->key,
 		    ev->sequencer);
-	if (rc == JOURNAL_SEQ_NEW)
-		rc = s->emit(s->arg, &e);
-	else if (rc == JOURNAL_SEQ_STALE) {
+	if (rc == JOURNAL_SEQ_STALE) {
 		t->stale++;
 		log_debug("watch %s: %s/%s: sequencer %s is older than one "
 			  "seen: stale, dropped",
 		    w->name, ev->bucket, ev->key, ev->sequencer);
 		return;
+	}
+	if (rc == JOURNAL_SEQ_NEW) {
+		/* AWS's removals have no ETag: their sequencer tells one
+		 * from the next, or every later one would be a duplicate. */
+		if (*ev->etag == '\0' && *ev->sequencer != '\0') {
+			xasprintf(&id, "seq:%s", ev->sequencer);
+			e.etag = id;
+		}
+		rc = s->emit(s->arg, &e);
+		free(id);
 	} else if (rc == JOURNAL_SEQ_SAME)
 		rc = 0;
 	if (rc < 0)
@@ -155,6 +165,27 @@ webhook_log_rejected(struct source_webhook *s, char **why, size_t n)
 		    s->watch->name, n - WEBHOOK_LOG_REJECTED);
 }
 
+/* Whether a SubscribeURL is SNS's own (https://sns.REGION.amazonaws.com),
+ * so a forged confirmation cannot make the daemon fetch another URL. */
+static int
+webhook_sns_url_ok(const char *url)
+{
+	static const char *const ends[] = { ".amazonaws.com",
+		".amazonaws.com.cn", NULL };
+	const char *host = url + 8;
+	size_t len = strcspn(host, "/?#:@"), i, n;
+
+	if (strncmp(url, "https://sns.", 12) != 0 ||
+	    (host[len] != '/' && host[len] != '?'))
+		return 0;
+	for (i = 0; ends[i] != NULL; i++) {
+		n = strlen(ends[i]);
+		if (len > n && strncmp(host + len - n, ends[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* An SNS subscription asks to be confirmed by a GET of its URL. */
 static void
 webhook_sns_confirm(struct source_webhook *s, const struct s3_events *evs)
@@ -174,12 +205,18 @@ webhook_sns_confirm(struct source_webhook *s, const struct s3_events *evs)
 		    name);
 		return;
 	}
+	if (!webhook_sns_url_ok(evs->subscribe_url)) {
+		log_error("watch %s: not confirmed: the URL is not "
+			  "https://sns.REGION.amazonaws.com/",
+		    name);
+		return;
+	}
 #ifdef HAVE_CURL
 	if ((c = curl_easy_init()) == NULL)
 		return;
 	curl_easy_setopt(c, CURLOPT_URL, evs->subscribe_url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L); /* the loop waits */
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -232,6 +269,7 @@ source_webhook_take(struct source_webhook *s, struct http_request *r,
 	}
 	memset(t, 0, sizeof *t);
 	t->rejected = evs.nrejected;
+	t->ignored = evs.ignored;
 	for (i = 0; i < evs.n; i++) {
 		if (w->bucket != NULL &&
 		    strcmp(evs.records[i].bucket, w->bucket) != 0) {

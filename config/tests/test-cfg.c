@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "xmalloc.h"
 
 /* Writes text to a temporary file and loads it. */
 static struct cfg *
@@ -44,6 +46,40 @@ assert_error(const struct cfg *cfg, unsigned line, const char *what)
 		    cfg->errors[i].message);
 	fail_msg("no error at line %u with '%s'", line, what);
 }
+
+/* Asserts no error at all, showing those there are: the schema's too,
+ * which starts with "schema: ". */
+static void
+assert_clean(const struct cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nerrors; i++)
+		print_message("  line %u: %s\n", cfg->errors[i].line,
+		    cfg->errors[i].message);
+	assert_int_equal(cfg->nerrors, 0);
+}
+
+/* Writes text to a file of the given mode, as a token-file; its path
+ * goes in path. */
+static void
+secret_file(char *path, size_t size, const char *text, mode_t mode)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/test-cfg-token-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/* A store for the bucket watches, its keys from the environment. */
+#define TEST_STORE \
+	"  <store name=\"rgw\" endpoint=\"http://127.0.0.1:7480\"" \
+	" access-key-env=\"TEST_CFG_ACCESS\"" \
+	" secret-key-env=\"TEST_CFG_SECRET\"/>\n"
 
 static void
 test_good(void **state)
@@ -229,6 +265,182 @@ test_bad_values(void **state)
 	cfg_free(cfg);
 }
 
+/*
+ * The HTTP server and two webhooks: every value read back. No error at
+ * all also means the schema took the file, as it is applied once the
+ * reader found nothing wrong: reader and schema agree.
+ */
+static void
+test_webhook_good(void **state)
+{
+	char token[64], *text;
+	struct cfg *cfg;
+	const struct cfg_watch *w;
+
+	secret_file(token, sizeof token, "s3cr3t\n", 0600);
+	xasprintf(&text,
+	    "<objtrigger>\n"
+	    "  <http listen=\"127.0.0.1:9464\" max-body=\"64KiB\""
+	    " timeout=\"10s\" max-connections=\"32\"/>\n" TEST_STORE
+	    "  <watch name=\"any\" type=\"s3-webhook\" path=\"/events/any\""
+	    " store=\"rgw\" token-file=\"%s\"/>\n"
+	    "  <watch name=\"photos\" type=\"s3-webhook\""
+	    " path=\"/events/photos\" store=\"rgw\" bucket=\"photos\""
+	    " prefix=\"in/\" reconcile=\"10m\" sns-confirm=\"yes\""
+	    " max-pending=\"50\"/>\n"
+	    "  <trigger name=\"t\" watch=\"photos\" events=\"created removed\">"
+	    "<transform plugin=\"copy\"/>"
+	    "<output store=\"rgw\" bucket=\"thumbs\" key=\"{key}\"/>"
+	    "</trigger>\n"
+	    "</objtrigger>\n",
+	    token);
+	cfg = load(text);
+	free(text);
+	unlink(token);
+
+	assert_clean(cfg);
+	assert_string_equal(cfg->http.listen, "127.0.0.1:9464");
+	assert_null(cfg->http.cert_file);
+	assert_null(cfg->http.key_file);
+	assert_int_equal(cfg->http.max_body, 64 << 10);
+	assert_int_equal(cfg->http.timeout_ms, 10000);
+	assert_int_equal(cfg->http.max_connections, 32);
+	assert_int_equal(cfg->http.line, 2);
+	assert_int_equal(cfg->nwatches, 2);
+
+	w = &cfg->watches[0];
+	assert_int_equal(w->type, CFG_WATCH_S3_WEBHOOK);
+	assert_string_equal(w->path, "/events/any");
+	assert_string_equal(w->store, "rgw");
+	assert_null(w->bucket);
+	assert_string_equal(w->prefix, "");
+	assert_string_equal(w->token, "s3cr3t");
+	assert_int_equal(w->interval_ms, 0);
+	assert_int_equal(w->sns_confirm, 0);
+	assert_int_equal(w->max_pending, 100000);
+
+	w = &cfg->watches[1];
+	assert_string_equal(w->path, "/events/photos");
+	assert_string_equal(w->bucket, "photos");
+	assert_string_equal(w->prefix, "in/");
+	assert_null(w->token);
+	assert_int_equal(w->interval_ms, 10 * 60 * 1000);
+	assert_int_equal(w->sns_confirm, 1);
+	assert_int_equal(w->max_pending, 50);
+	cfg_free(cfg);
+}
+
+/* <http> with listen= only: the other values have their defaults. */
+static void
+test_http_defaults(void **state)
+{
+	struct cfg *cfg = load(
+	    "<objtrigger>\n"
+	    "  <http listen=\"[::1]:9464\"/>\n"
+	    "</objtrigger>\n");
+
+	assert_clean(cfg);
+	assert_string_equal(cfg->http.listen, "[::1]:9464");
+	assert_int_equal(cfg->http.max_body, 1 << 20);
+	assert_int_equal(cfg->http.timeout_ms, 30000);
+	assert_int_equal(cfg->http.max_connections, 512);
+	cfg_free(cfg);
+	cfg = load("<objtrigger/>");
+	assert_null(cfg->http.listen);
+	assert_int_equal(cfg->http.line, 0);
+	cfg_free(cfg);
+}
+
+static void
+test_http_errors(void **state)
+{
+	static const char *const listens[] = { "9464", "host:", "h:99999",
+		":9464", "h:94x" };
+	struct cfg *cfg;
+	char *text;
+	size_t i;
+
+	cfg = load(
+	    "<objtrigger>\n"
+	    "  <http listen=\"127.0.0.1:9464\" cert-file=\"/etc/c.pem\""
+	    " max-body=\"512\"/>\n"
+	    "  <http listen=\"127.0.0.1:9465\"/>\n"
+	    "</objtrigger>\n");
+	assert_error(cfg, 2, "TLS needs both cert-file and key-file");
+	assert_error(cfg, 2, "<http max-body>: at least 1KiB");
+	assert_error(cfg, 3, "<http> is already given at line 2");
+	assert_int_equal(cfg->nerrors, 3);
+	cfg_free(cfg);
+
+	for (i = 0; i < sizeof listens / sizeof listens[0]; i++) {
+		xasprintf(&text,
+		    "<objtrigger>\n"
+		    "  <http listen=\"%s\"/>\n"
+		    "</objtrigger>\n",
+		    listens[i]);
+		cfg = load(text);
+		free(text);
+		assert_error(cfg, 2, "expected host:port");
+		assert_int_equal(cfg->nerrors, 1);
+		assert_null(cfg->http.listen);
+		cfg_free(cfg);
+	}
+}
+
+/* A webhook needs the server; without it, the watch's line says so. */
+static void
+test_webhook_no_http(void **state)
+{
+	struct cfg *cfg = load(
+	    "<objtrigger>\n" TEST_STORE
+	    "  <watch name=\"hook\" type=\"s3-webhook\" path=\"/events\""
+	    " store=\"rgw\"/>\n"
+	    "</objtrigger>\n");
+
+	assert_error(cfg, 3, "needs the HTTP server");
+	assert_int_equal(cfg->nerrors, 1);
+	cfg_free(cfg);
+}
+
+static void
+test_webhook_errors(void **state)
+{
+	char readable[64], empty[64], *text;
+	struct cfg *cfg;
+
+	secret_file(readable, sizeof readable, "s3cr3t\n", 0644);
+	secret_file(empty, sizeof empty, "", 0600);
+	xasprintf(&text,
+	    "<objtrigger>\n"
+	    "  <http listen=\"127.0.0.1:9464\"/>\n" TEST_STORE
+	    "  <watch name=\"a\" type=\"s3-webhook\" path=\"/events\""
+	    " store=\"rgw\"/>\n"
+	    "  <watch name=\"b\" type=\"s3-webhook\" path=\"/events\""
+	    " store=\"rgw\"/>\n"
+	    "  <watch name=\"c\" type=\"s3-webhook\" path=\"/metrics\""
+	    " store=\"rgw\"/>\n"
+	    "  <watch name=\"d\" type=\"s3-webhook\" path=\"/d\""
+	    " store=\"rgw\" reconcile=\"10m\"/>\n"
+	    "  <watch name=\"e\" type=\"s3-webhook\" path=\"/e\""
+	    " store=\"rgw\" token-file=\"%s\"/>\n"
+	    "  <watch name=\"f\" type=\"s3-webhook\" path=\"/f\""
+	    " store=\"rgw\" token-file=\"%s\"/>\n"
+	    "</objtrigger>\n",
+	    readable, empty);
+	cfg = load(text);
+	free(text);
+	unlink(readable);
+	unlink(empty);
+
+	assert_error(cfg, 5, "the watch at line 4 answers on that path");
+	assert_error(cfg, 6, "is neither /metrics nor /healthz");
+	assert_error(cfg, 7, "needs the bucket to list");
+	assert_error(cfg, 8, "chmod 600");
+	assert_error(cfg, 9, "holds no token");
+	assert_int_equal(cfg->nerrors, 5);
+	cfg_free(cfg);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -252,8 +464,17 @@ main(void)
 		cmocka_unit_test(test_wrong_root),
 		cmocka_unit_test(test_no_dtd),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_webhook_good),
+		cmocka_unit_test(test_http_defaults),
+		cmocka_unit_test(test_http_errors),
+		cmocka_unit_test(test_webhook_no_http),
+		cmocka_unit_test(test_webhook_errors),
 		cmocka_unit_test(test_unreadable),
 	};
+
+	/* The keys of TEST_STORE. */
+	setenv("TEST_CFG_ACCESS", "access", 1);
+	setenv("TEST_CFG_SECRET", "secret", 1);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
