@@ -40,6 +40,9 @@ static const char journal_schema[] =
     "CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (trigger, next_at, id)"
     " WHERE state IN ('pending', 'retry');"
     "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated);"
+    /* The next retry's time, asked every turn of the daemon's loop. */
+    "CREATE INDEX IF NOT EXISTS jobs_retry ON jobs (next_at)"
+    " WHERE state = 'retry';"
     "CREATE TABLE IF NOT EXISTS attempts ("
     " job INTEGER NOT NULL, n INTEGER NOT NULL,"
     " started INTEGER NOT NULL, ended INTEGER, result TEXT, error TEXT,"
@@ -136,8 +139,8 @@ static const char *journal_sql[J_COUNT] = {
 	[J_ATTEMPT_END] =
 	    "UPDATE attempts SET ended = ?, result = ?, error = ? "
 	    "WHERE job = ? AND n = (SELECT tries FROM jobs WHERE id = ?)",
-	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs WHERE state = 'retry' "
-		       "AND next_at > ?",
+	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs INDEXED BY jobs_retry "
+		       "WHERE state = 'retry' AND next_at > ?",
 	[J_OUTPUT_ADD] = "INSERT OR REPLACE INTO outputs (path, inode, size, "
 			 "mtime, job) VALUES (?, ?, ?, ?, ?)",
 	[J_OUTPUT_IS] = "SELECT 1 FROM outputs WHERE path = ? AND inode = ? "
