@@ -24,6 +24,8 @@ cat >ot.xml <<XML
          credentials-file="$T/cred" timeout="2s" connect-timeout="1s"/>
   <watch name="in" type="s3-webhook" path="/events/in" store="s3"
          token-file="$T/token"/>
+  <watch name="sns" type="s3-webhook" path="/events/sns" store="s3"
+         token-file="$T/token" sns-confirm="yes"/>
   <trigger name="t" watch="in">
     <transform plugin="copy"/>
     <output path="$T/out/{key}"/>
@@ -203,6 +205,19 @@ post "$ev/sns-subscription-confirmation.json"
 grep -qF "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" daemon.log ||
     fail "the SubscribeURL was not logged"
 [ "$(grep -c ' queued$' daemon.log)" = "$n" ] || fail "a test message queued a job"
+# With sns-confirm="yes", only SNS's own https URL is fetched: a forged
+# confirmation cannot make the daemon fetch another one.
+python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["SubscribeURL"] = "http://127.0.0.1:" + sys.argv[2] + "/steal"
+json.dump(m, open("forged.json", "w"))
+' "$ev/sns-subscription-confirmation.json" "$DEAD" || fail "cannot forge"
+code=$(http_code "$URL/events/sns" -H "Authorization: Bearer $TOKEN" \
+    --data-binary @forged.json)
+[ "$code" = 200 ] || fail "a forged SubscriptionConfirmation: answered $code"
+wait_until 5 logged 1 'watch sns: not confirmed: the URL is not https://sns' ||
+    fail "a forged SubscribeURL was not refused"
 
 # The same record again is a duplicate, bare or in SNS; an older
 # sequencer for a key after a newer one is stale, by each store's
