@@ -26,6 +26,8 @@ cat >ot.xml <<XML
          token-file="$T/token"/>
   <watch name="sns" type="s3-webhook" path="/events/sns" store="s3"
          token-file="$T/token" sns-confirm="yes"/>
+  <watch name="busy" type="s3-webhook" path="/events/busy" store="s3"
+         max-pending="100"/>
   <trigger name="t" watch="in">
     <transform plugin="copy"/>
     <output path="$T/out/{key}"/>
@@ -350,6 +352,13 @@ answered 10000 0 0 0 0
 queued t bulk bulk/k00000
 queued t bulk bulk/k09999
 jobs_t=$((jobs_t + 10000))
+
+# Over the queue's high mark (max-pending), the sender is told to wait.
+sleep 1.1 # the depth is read at most once a second
+code=$(http_code "$URL/events/busy" --data-binary @aws-new.json)
+[ "$code" = 503 ] || fail "over max-pending: answered $code"
+grep -qi '^Retry-After: ' "$T/headers" || fail "a 503 without Retry-After"
+expect "$T/body" "max-pending"
 
 code=$(http_code "$URL/healthz")
 [ "$code" = 200 ] && [ "$(cat "$T/body")" = ok ] ||
