@@ -872,6 +872,7 @@ daemon_http_end(void *arg, struct http_request *r)
 	const struct cfg_watch *w;
 	struct daemon_wait *wait;
 	struct webhook_tally tally;
+	uint64_t failures = d->failures; /* a commit may fail midway */
 
 	if (hook == NULL) /* answered in begin */
 		return;
@@ -890,7 +891,7 @@ daemon_http_end(void *arg, struct http_request *r)
 	wait->req = r;
 	wait->hook = hook;
 	wait->tally = tally;
-	wait->failures = d->failures;
+	wait->failures = failures;
 	daemon_tx(d); /* a commit is due, even if nothing was written */
 }
 

@@ -209,7 +209,6 @@ http_begin(struct http_server *s, struct MHD_Connection *conn, const char *url,
 {
 	struct http_request *r = xcalloc(1, sizeof *r);
 	const char *length;
-	char *end;
 
 	r->server = s;
 	r->conn = conn;
@@ -218,7 +217,7 @@ http_begin(struct http_server *s, struct MHD_Connection *conn, const char *url,
 	r->body = xstrdup("");
 	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (length != NULL && strtoull(length, &end, 10) > s->max_body)
+	if (length != NULL && strtoull(length, NULL, 10) > s->max_body)
 		http_too_big(r);
 	else
 		s->hooks.begin(s->hooks.arg, r);
