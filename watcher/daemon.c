@@ -944,6 +944,33 @@ daemon_http_end(void *arg, struct http_request *r)
 	daemon_tx(d); /* a commit is due, even if nothing was written */
 }
 
+/* Starts the workers with the triggers' plugins loaded, each plugin with
+ * the parameters of the first trigger that uses it, so that the first
+ * files do not wait for that (libvips takes some 50 ms to load and
+ * start). */
+static void
+daemon_warm(struct daemon *d)
+{
+	struct worker_warm *w = xcalloc(d->ntriggers, sizeof *w);
+	size_t i, k, n = 0;
+
+	for (i = 0; i < d->ntriggers; i++) {
+		for (k = 0; k < n; k++) {
+			if (strcmp(w[k].plugin, d->triggers[i].cfg->plugin) ==
+			    0)
+				break;
+		}
+		if (k < n)
+			continue;
+		w[n].plugin = d->triggers[i].cfg->plugin;
+		w[n].params = d->triggers[i].params;
+		w[n++].nparams = d->triggers[i].cfg->nparams;
+	}
+	if (n > 0)
+		worker_pool_warm(d->pool, w, n);
+	free(w);
+}
+
 /* Builds the triggers, the workers and the sources of a config. */
 static int
 daemon_setup(struct daemon *d, struct cfg *cfg)
@@ -971,6 +998,7 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	}
 	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count, &limits,
 	    plugins_dir());
+	daemon_warm(d);
 	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
 	d->polls = xcalloc(cfg->nwatches, sizeof *d->polls);
 	d->hooks = xcalloc(cfg->nwatches, sizeof *d->hooks);

@@ -156,6 +156,13 @@ struct worker_pool;
 struct worker_pool *worker_pool_new(const char *exe, unsigned count,
     const struct worker_limits *, const char *plugin_dir);
 void worker_pool_free(struct worker_pool *);
+/* A plugin for workers to load ahead, with a trigger's parameters. */
+struct worker_warm {
+	const char *plugin;
+	const struct param_value *params;
+	size_t nparams;
+};
+void worker_pool_warm(struct worker_pool *, const struct worker_warm *, size_t);
 int worker_pool_submit(struct worker_pool *, struct job *);
 int worker_pool_can_queue(const struct worker_pool *, const char *trigger);
 int worker_pool_queue(struct worker_pool *, struct job *);

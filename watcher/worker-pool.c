@@ -6,6 +6,9 @@
  * process group (commands a transform ran included) and its slot is
  * refilled by the next job. What happened is told in plain words.
  *
+ * Workers can be started ahead, each loading the plugins it will run
+ * (worker_pool_warm), so that the first jobs do not wait for that.
+ *
  * A busy worker may also hold one job waiting behind the one it runs,
  * already sent: it starts that one as soon as it has answered, without
  * waiting for the daemon to read the answer and send another. If the
@@ -41,6 +44,7 @@ struct worker {
 	struct job *job; /* the job it runs, or NULL */
 	struct job *next; /* to run after job; or NULL */
 	int next_sent; /* the worker has next's request */
+	struct job warm; /* job while it loads its plugins */
 	uint64_t deadline; /* monotonic ms */
 };
 
@@ -301,6 +305,64 @@ worker_pool_submit(struct worker_pool *pool, struct job *job)
 	}
 	w->job = job;
 	return 0;
+}
+
+static void
+worker_pool_warm_done(struct job *job)
+{
+	free(job->message);
+	job->message = NULL;
+	wire_clear(&job->reply);
+}
+
+/* Starts the workers not started yet, and has each load plugins and make
+ * an instance of each with a trigger's parameters. A worker counts as
+ * busy until it has; a job waits for it as for any other. */
+void
+worker_pool_warm(struct worker_pool *pool, const struct worker_warm *plugins,
+    size_t n)
+{
+	const struct worker_limits *l = &pool->limits;
+	struct wire_msg req;
+	struct worker *w;
+	char *cause;
+	size_t i, k;
+
+	wire_init(&req);
+	wire_add(&req, "op", "warm");
+	wire_add(&req, "plugin-dir", "%s", pool->plugin_dir);
+	wire_add(&req, "memory", "%" PRIu64, l->memory);
+	wire_add(&req, "cpu-ms", "%" PRIu64, l->cpu_ms);
+	wire_add(&req, "file-size", "%" PRIu64, l->file_size);
+	wire_add(&req, "open-files", "%u", l->open_files);
+	for (i = 0; i < n; i++) {
+		wire_add(&req, "plugin", "%s", plugins[i].plugin);
+		for (k = 0; k < plugins[i].nparams; k++) {
+			wire_add(&req, "param", "%s",
+			    plugins[i].params[k].name);
+			wire_add(&req, "value", "%s",
+			    plugins[i].params[k].value);
+		}
+	}
+	for (i = 0; i < pool->count; i++) {
+		w = &pool->workers[i];
+		if (w->pid != 0)
+			continue;
+		if (worker_spawn(pool, w, &cause) != 0) {
+			free(cause); /* the first job reports it */
+			break;
+		}
+		if (wire_send(w->fd, &req) != 0) {
+			free(worker_reap(pool, w, 0));
+			continue;
+		}
+		memset(&w->warm, 0, sizeof w->warm);
+		w->warm.trigger = (char *)""; /* no job queues behind it */
+		w->warm.done = worker_pool_warm_done;
+		w->job = &w->warm;
+		w->deadline = now_ms() + l->timeout_ms;
+	}
+	wire_clear(&req);
 }
 
 /* Whether a job of trigger can be sent behind a running one of the same

@@ -306,6 +306,27 @@ test_queue(void **state)
 	fixture_free(f);
 }
 
+/* Workers started ahead load their plugins (a missing one is left for its
+ * jobs to report), are busy until they have, then run jobs. */
+static void
+test_warm(void **state)
+{
+	struct fixture *f = fixture_new(2);
+	struct param_value nap[] = { { "arg", "sleep" }, { "arg", "0.3" } };
+	struct worker_warm plugins[] = { { "copy", NULL, 0 },
+		{ "exec", nap, 2 }, { "nope", NULL, 0 } };
+
+	worker_pool_warm(f->pool, plugins, 3);
+	assert_int_equal(worker_pool_busy(f->pool), 2);
+	assert_false(worker_pool_can_queue(f->pool, "test"));
+	while (worker_pool_busy(f->pool) > 0)
+		worker_pool_wait(f->pool, -1);
+	expect_copy_works(f);
+	expect(f, "nope", NULL, 0, OT_FATAL, "no plugin named 'nope'");
+	expect_copy_works(f);
+	fixture_free(f);
+}
+
 static void
 test_describe(void **state)
 {
@@ -337,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_vanished_input),
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_warm),
 		cmocka_unit_test(test_describe),
 	};
 
