@@ -32,12 +32,15 @@
 #define DAEMON_TX_MAX 2000 /* journal writes per transaction at most */
 #define DAEMON_RETRY_MS 5000 /* after the journal failed */
 #define DAEMON_DEPTH_MS 1000 /* how old the queue's depth may be */
+#define DAEMON_AHEAD_MS 200 /* runs shorter than this get jobs sent ahead */
 
 struct daemon_trigger {
 	const struct cfg_trigger *cfg;
 	const struct cfg_watch *watch;
 	struct param_value *params;
 	unsigned running;
+	unsigned ended; /* runs that ended */
+	uint64_t run_ms; /* how long they took, a moving average */
 };
 
 /* A webhook request waiting for the journal's commit. */
@@ -63,6 +66,7 @@ struct daemon_job {
 	char idbuf[24]; /* the first id */
 	uint64_t tx; /* the journal transaction that started it */
 	int lost; /* that transaction failed: its ids are not its own */
+	int queued; /* sent behind a running job, not started yet */
 	struct daemon_job *prev, *next; /* the running ones */
 };
 
@@ -92,7 +96,8 @@ struct daemon {
 	int in_tx;
 	unsigned tx_writes;
 	int again; /* work is ready now: do not wait in the next poll */
-	unsigned running;
+	unsigned running; /* jobs sent to workers */
+	unsigned queued; /* of them, those waiting behind another */
 	int stopping;
 	uint64_t stop_deadline;
 	int aborting;
@@ -455,6 +460,13 @@ daemon_s3_counts(const struct wire_msg *reply)
 	}
 }
 
+/* Counts how long a run of a trigger took. */
+static void
+daemon_run_time(struct daemon_trigger *t, uint64_t ms)
+{
+	t->run_ms = t->ended++ == 0 ? ms : (t->run_ms * 7 + ms) / 8;
+}
+
 /* A worker finished a job: commit its outputs, then record how it ended. */
 static void
 daemon_job_done(struct job *job)
@@ -471,7 +483,12 @@ daemon_job_done(struct job *job)
 	size_t i;
 
 	d->running--;
-	dj->trigger->running--;
+	if (dj->queued)
+		d->queued--;
+	else {
+		dj->trigger->running--;
+		daemon_run_time(dj->trigger, now_ms() - dj->started);
+	}
 	if (dj->prev != NULL)
 		dj->prev->next = dj->next;
 	else
@@ -666,11 +683,24 @@ daemon_s3_request(struct daemon *d, struct daemon_job *dj)
 	free(sent);
 }
 
-/* Starts journal jobs in a worker, as one run (a batch if n > 1);
+/* A job sent behind another starts: it counts as running now. */
+static void
+daemon_job_started(struct job *job)
+{
+	struct daemon_job *dj = job->arg;
+
+	dj->queued = 0;
+	dj->d->queued--;
+	dj->trigger->running++;
+	dj->started = now_ms();
+}
+
+/* Starts journal jobs in a worker, as one run (a batch if n > 1), or
+ * sends them behind a running job of the trigger if queue is set;
  * returns how many were taken or skipped. */
 static size_t
 daemon_start(struct daemon *d, struct daemon_trigger *t,
-    const struct journal_job *jobs, size_t n)
+    const struct journal_job *jobs, size_t n, int queue)
 {
 	struct daemon_job *dj = xcalloc(1, sizeof *dj);
 	size_t i, progress = 0;
@@ -703,6 +733,7 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 	daemon_s3_request(d, dj);
 	dj->job.extra = &dj->extra;
 	dj->job.done = daemon_job_done;
+	dj->job.started = daemon_job_started;
 	dj->job.arg = dj;
 	dj->tx = d->tx;
 	dj->next = d->jobs;
@@ -710,6 +741,15 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 		d->jobs->prev = dj;
 	d->jobs = dj;
 	d->running++;
+	if (queue) {
+		dj->queued = 1;
+		d->queued++;
+		if (worker_pool_queue(d->pool, &dj->job) != 0)
+			fatal("job %s: no worker to queue it on, though one "
+			      "was found",
+			    dj->idbuf);
+		return progress;
+	}
 	t->running++;
 	if (worker_pool_submit(d->pool, &dj->job) != 0) /* room <= idle */
 		fatal("job %s: no idle worker, though one was counted",
@@ -718,10 +758,11 @@ daemon_start(struct daemon *d, struct daemon_trigger *t,
 }
 
 /* Starts a trigger's next run if it is due: a single job, a full batch,
- * or a batch whose oldest input has waited batch-window. Returns 1 if it
- * started one (or skipped jobs), 0 if nothing is due now. */
+ * or a batch whose oldest input has waited batch-window; queued behind a
+ * running one if queue is set. Returns 1 if it started one (or skipped
+ * jobs), 0 if nothing is due now. */
 static int
-daemon_dispatch_one(struct daemon *d, struct daemon_trigger *t)
+daemon_dispatch_one(struct daemon *d, struct daemon_trigger *t, int queue)
 {
 	const struct cfg_trigger *c = t->cfg;
 	struct journal_job *jobs;
@@ -739,7 +780,7 @@ daemon_dispatch_one(struct daemon *d, struct daemon_trigger *t)
 		due += (int64_t)c->batch_window_ms;
 	}
 	if (n > 0 && due <= now)
-		started = daemon_start(d, t, jobs, n) > 0;
+		started = daemon_start(d, t, jobs, n, queue) > 0;
 	else if (n > 0 && (d->batch_due == 0 || due < d->batch_due))
 		d->batch_due = due;
 	for (k = 0; k < n; k++)
@@ -748,7 +789,12 @@ daemon_dispatch_one(struct daemon *d, struct daemon_trigger *t)
 	return started;
 }
 
-/* Starts what the journal has ready, as far as triggers and workers allow. */
+/* Starts what the journal has ready, as far as triggers and workers
+ * allow. Then, if a trigger's runs are short, sends its next jobs behind
+ * its running ones, so that a worker goes on to the next without waiting
+ * for a turn of this loop: that turn is a good part of a short run. A
+ * job sent ahead cannot move to a worker that frees up first, so long
+ * runs are not sent ahead. */
 static void
 daemon_dispatch(struct daemon *d)
 {
@@ -762,7 +808,11 @@ daemon_dispatch(struct daemon *d)
 		t = &d->triggers[i];
 		while (t->running < t->cfg->concurrency &&
 		    worker_pool_busy(d->pool) < worker_pool_size(d->pool) &&
-		    daemon_dispatch_one(d, t))
+		    daemon_dispatch_one(d, t, 0))
+			;
+		while (t->ended > 0 && t->run_ms < DAEMON_AHEAD_MS &&
+		    worker_pool_can_queue(d->pool, t->cfg->name) &&
+		    daemon_dispatch_one(d, t, 1))
 			;
 	}
 }
@@ -792,7 +842,7 @@ daemon_metrics(struct daemon *d, struct http_request *r)
 		metrics_set(M_QUEUE_DEPTH, (double)waiting, NULL);
 		metrics_set(M_DEAD_LETTERS, (double)dead, NULL);
 	}
-	metrics_set(M_RUNNING, d->running, NULL);
+	metrics_set(M_RUNNING, d->running - d->queued, NULL);
 	s3_counts_take(daemon_s3_count, NULL);
 	text = metrics_render(&len);
 	http_answer(r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
@@ -895,6 +945,33 @@ daemon_http_end(void *arg, struct http_request *r)
 	daemon_tx(d); /* a commit is due, even if nothing was written */
 }
 
+/* Starts the workers with the triggers' plugins loaded, each plugin with
+ * the parameters of the first trigger that uses it, so that the first
+ * files do not wait for that (libvips takes some 50 ms to load and
+ * start). */
+static void
+daemon_warm(struct daemon *d)
+{
+	struct worker_warm *w = xcalloc(d->ntriggers, sizeof *w);
+	size_t i, k, n = 0;
+
+	for (i = 0; i < d->ntriggers; i++) {
+		for (k = 0; k < n; k++) {
+			if (strcmp(w[k].plugin, d->triggers[i].cfg->plugin) ==
+			    0)
+				break;
+		}
+		if (k < n)
+			continue;
+		w[n].plugin = d->triggers[i].cfg->plugin;
+		w[n].params = d->triggers[i].params;
+		w[n++].nparams = d->triggers[i].cfg->nparams;
+	}
+	if (n > 0)
+		worker_pool_warm(d->pool, w, n);
+	free(w);
+}
+
 /* Builds the triggers, the workers and the sources of a config. */
 static int
 daemon_setup(struct daemon *d, struct cfg *cfg)
@@ -922,6 +999,7 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	}
 	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count, &limits,
 	    plugins_dir());
+	daemon_warm(d);
 	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
 	d->polls = xcalloc(cfg->nwatches, sizeof *d->polls);
 	d->hooks = xcalloc(cfg->nwatches, sizeof *d->hooks);

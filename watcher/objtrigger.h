@@ -148,13 +148,24 @@ struct job {
 	char *message; /* NULL on success */
 	struct wire_msg reply; /* the worker's answer, when it gave one */
 	void (*done)(struct job *);
+	/* A job sent by worker_pool_queue starts; may be NULL. */
+	void (*started)(struct job *);
 	void *arg;
 };
 struct worker_pool;
 struct worker_pool *worker_pool_new(const char *exe, unsigned count,
     const struct worker_limits *, const char *plugin_dir);
 void worker_pool_free(struct worker_pool *);
+/* A plugin for workers to load ahead, with a trigger's parameters. */
+struct worker_warm {
+	const char *plugin;
+	const struct param_value *params;
+	size_t nparams;
+};
+void worker_pool_warm(struct worker_pool *, const struct worker_warm *, size_t);
 int worker_pool_submit(struct worker_pool *, struct job *);
+int worker_pool_can_queue(const struct worker_pool *, const char *trigger);
+int worker_pool_queue(struct worker_pool *, struct job *);
 int worker_pool_wait(struct worker_pool *, int timeout_ms);
 struct pollfd;
 size_t worker_pool_fds(const struct worker_pool *, struct pollfd *, int *);

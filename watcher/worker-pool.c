@@ -5,6 +5,15 @@
  * worker that dies, times out or breaks a limit is killed with its whole
  * process group (commands a transform ran included) and its slot is
  * refilled by the next job. What happened is told in plain words.
+ *
+ * Workers can be started ahead, each loading the plugins it will run
+ * (worker_pool_warm), so that the first jobs do not wait for that.
+ *
+ * A busy worker may also hold one job waiting behind the one it runs,
+ * already sent: it starts that one as soon as it has answered, without
+ * waiting for the daemon to read the answer and send another. If the
+ * worker dies first, the waiting job goes to a new worker, never having
+ * run.
  */
 
 #include <errno.h>
@@ -25,10 +34,17 @@
 #include "objtrigger.h"
 #include "units.h"
 
+/* The largest request sent behind a running job: it must fit in the
+ * socket's buffer, so that sending it never waits for the worker. */
+#define WORKER_NEXT_MAX (16 << 10)
+
 struct worker {
 	pid_t pid; /* 0: no process in this slot */
 	int fd;
 	struct job *job; /* the job it runs, or NULL */
+	struct job *next; /* to run after job; or NULL */
+	int next_sent; /* the worker has next's request */
+	struct job warm; /* job while it loads its plugins */
 	uint64_t deadline; /* monotonic ms */
 };
 
@@ -168,7 +184,7 @@ worker_reap(struct worker_pool *pool, struct worker *w, int timed_out)
 	close(w->fd);
 	w->pid = 0;
 	w->fd = -1;
-	w->job = NULL;
+	w->job = NULL; /* and w->next goes to the next worker in the slot */
 	return why;
 }
 
@@ -291,6 +307,139 @@ worker_pool_submit(struct worker_pool *pool, struct job *job)
 	return 0;
 }
 
+static void
+worker_pool_warm_done(struct job *job)
+{
+	free(job->message);
+	job->message = NULL;
+	wire_clear(&job->reply);
+}
+
+/* Starts the workers not started yet, and has each load plugins and make
+ * an instance of each with a trigger's parameters. A worker counts as
+ * busy until it has; a job waits for it as for any other. */
+void
+worker_pool_warm(struct worker_pool *pool, const struct worker_warm *plugins,
+    size_t n)
+{
+	const struct worker_limits *l = &pool->limits;
+	struct wire_msg req;
+	struct worker *w;
+	char *cause;
+	size_t i, k;
+
+	wire_init(&req);
+	wire_add(&req, "op", "warm");
+	wire_add(&req, "plugin-dir", "%s", pool->plugin_dir);
+	wire_add(&req, "memory", "%" PRIu64, l->memory);
+	wire_add(&req, "cpu-ms", "%" PRIu64, l->cpu_ms);
+	wire_add(&req, "file-size", "%" PRIu64, l->file_size);
+	wire_add(&req, "open-files", "%u", l->open_files);
+	for (i = 0; i < n; i++) {
+		wire_add(&req, "plugin", "%s", plugins[i].plugin);
+		for (k = 0; k < plugins[i].nparams; k++) {
+			wire_add(&req, "param", "%s",
+			    plugins[i].params[k].name);
+			wire_add(&req, "value", "%s",
+			    plugins[i].params[k].value);
+		}
+	}
+	for (i = 0; i < pool->count; i++) {
+		w = &pool->workers[i];
+		if (w->pid != 0)
+			continue;
+		if (worker_spawn(pool, w, &cause) != 0) {
+			free(cause); /* the first job reports it */
+			break;
+		}
+		if (wire_send(w->fd, &req) != 0) {
+			free(worker_reap(pool, w, 0));
+			continue;
+		}
+		memset(&w->warm, 0, sizeof w->warm);
+		w->warm.trigger = (char *)""; /* no job queues behind it */
+		w->warm.done = worker_pool_warm_done;
+		w->job = &w->warm;
+		w->deadline = now_ms() + l->timeout_ms;
+	}
+	wire_clear(&req);
+}
+
+/* Whether a job of trigger can be sent behind a running one of the same
+ * trigger (the trigger's concurrency stays as it is), on a worker with
+ * none waiting yet. */
+int
+worker_pool_can_queue(const struct worker_pool *pool, const char *trigger)
+{
+	const struct worker *w;
+	unsigned i;
+
+	for (i = 0; i < pool->count; i++) {
+		w = &pool->workers[i];
+		if (w->job != NULL && w->next == NULL &&
+		    strcmp(w->job->trigger, trigger) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Sends a job behind a running one, as worker_pool_can_queue allows; it
+ * is not busy until it starts, when job->started is called. A request too
+ * big for the socket's buffer is held here and sent then. Returns -1 if
+ * no worker can take it. */
+int
+worker_pool_queue(struct worker_pool *pool, struct job *job)
+{
+	struct worker *w = NULL;
+	struct wire_msg req;
+	unsigned i;
+
+	for (i = 0; i < pool->count && w == NULL; i++) {
+		w = &pool->workers[i];
+		if (w->job == NULL || w->next != NULL ||
+		    strcmp(w->job->trigger, job->trigger) != 0)
+			w = NULL;
+	}
+	if (w == NULL)
+		return -1;
+	wire_init(&req);
+	worker_pool_request(pool, job, &req);
+	/* A worker that died has it sent again, to the next worker. */
+	w->next_sent =
+	    req.len <= WORKER_NEXT_MAX && wire_send(w->fd, &req) == 0;
+	wire_clear(&req);
+	w->next = job;
+	return 0;
+}
+
+/* Starts the job that waits behind a worker's last one, if any: on the
+ * same worker, or on another if it died. */
+static void
+worker_pool_next(struct worker_pool *pool, struct worker *w)
+{
+	struct job *job = w->next;
+	struct wire_msg req;
+	char *cause = NULL;
+
+	if (job == NULL)
+		return;
+	w->next = NULL;
+	if (w->pid == 0 || !w->next_sent) {
+		wire_init(&req);
+		worker_pool_request(pool, job, &req);
+		w = worker_pool_send(pool, &req, &cause);
+		wire_clear(&req);
+		if (w == NULL) {
+			worker_pool_finish(job, OT_RETRY, cause);
+			return;
+		}
+	} else
+		w->deadline = now_ms() + pool->limits.timeout_ms;
+	w->job = job;
+	if (job->started != NULL)
+		job->started(job);
+}
+
 /* Reads a worker's answer; NULL with *cause if the worker died. */
 static int
 worker_answer(struct worker_pool *pool, struct worker *w, struct wire_msg *res,
@@ -326,6 +475,7 @@ worker_pool_collect(struct worker_pool *pool, struct worker *w)
 
 	wire_init(&res);
 	if (worker_answer(pool, w, &res, &cause) != 0) {
+		worker_pool_next(pool, w);
 		worker_pool_finish(job, OT_RETRY, cause);
 		return;
 	}
@@ -334,6 +484,7 @@ worker_pool_collect(struct worker_pool *pool, struct worker *w)
 	msg = wire_get(&res, "message");
 	if (status == OT_FATAL) /* the worker exits after a fatal job */
 		free(worker_reap(pool, w, 0));
+	worker_pool_next(pool, w); /* before this job's end is handled */
 	message = status == OT_OK ?
 	    NULL :
 	    xstrdup(msg != NULL ? msg : "no reason given");
@@ -406,8 +557,9 @@ worker_pool_dispatch(struct worker_pool *pool, const struct pollfd *pfd,
 			ended++;
 		} else if (w->deadline <= now) {
 			struct job *job = w->job;
-			worker_pool_finish(job, OT_RETRY,
-			    worker_reap(pool, w, 1));
+			char *why = worker_reap(pool, w, 1);
+			worker_pool_next(pool, w);
+			worker_pool_finish(job, OT_RETRY, why);
 			ended++;
 		}
 	}
@@ -444,9 +596,13 @@ worker_pool_abort(struct worker_pool *pool, const char *why)
 	for (i = 0; i < pool->count; i++) {
 		struct worker *w = &pool->workers[i];
 		if (w->job != NULL) {
-			struct job *job = w->job;
+			struct job *job = w->job, *next = w->next;
+			w->next = NULL;
 			free(worker_reap(pool, w, 0));
 			worker_pool_finish(job, OT_RETRY, xstrdup(why));
+			if (next != NULL)
+				worker_pool_finish(next, OT_RETRY,
+				    xstrdup(why));
 		}
 	}
 }

@@ -256,6 +256,67 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 	return status;
 }
 
+/* Loads a plugin and makes an instance of it with the parameters given,
+ * under a job's limits, and frees it; what fails here fails again in a
+ * job, which reports it. */
+static void
+worker_warm_one(const struct wire_msg *req, const char *name,
+    const struct param_value *params, size_t nparams)
+{
+	const struct ot_transform *t;
+	struct ot_context ctx;
+	void *state = NULL;
+	char *cause = NULL;
+
+	t = worker_plugin(wire_get(req, "plugin-dir"), name, &cause);
+	if (t == NULL) {
+		log_debug("warm-up: %s", cause);
+		free(cause);
+		return;
+	}
+	worker_apply_limits(req);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.transform = t;
+	ctx.job_id = "warm-up";
+	ctx.params = params;
+	ctx.nparams = nparams;
+	if (t->init != NULL &&
+	    t->init(&host_functions, &ctx, &state) == OT_OK && t->fini != NULL)
+		t->fini(state);
+	if (ctx.message != NULL)
+		log_debug("warm-up of %s: %s", name, ctx.message);
+	free(ctx.message);
+}
+
+/* Loads the plugins a request names and makes an instance of each, with
+ * the parameters after its name, so that their first jobs find the
+ * libraries linked and started (libvips, for one). */
+static void
+worker_warm(const struct wire_msg *req, struct wire_msg *res)
+{
+	struct param_value *params = NULL;
+	const char *plugin = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i <= req->nfields; i++) {
+		if (i == req->nfields ||
+		    strcmp(req->fields[i].name, "plugin") == 0) {
+			if (plugin != NULL)
+				worker_warm_one(req, plugin, params, n);
+			if (i < req->nfields)
+				plugin = req->fields[i].value;
+			n = 0;
+		} else if (strcmp(req->fields[i].name, "param") == 0 &&
+		    i + 1 < req->nfields) {
+			params = xreallocarray(params, n + 1, sizeof *params);
+			params[n].name = req->fields[i].value;
+			params[n++].value = req->fields[++i].value;
+		}
+	}
+	free(params);
+	wire_add(res, "status", "ok");
+}
+
 /* Runs a job; returns its status, which the caller sends back. */
 static enum ot_status
 worker_run(const struct wire_msg *req, struct wire_msg *res)
@@ -319,6 +380,8 @@ worker_main(int fd)
 			worker_describe(&req, &res);
 		else if (op != NULL && strcmp(op, "run") == 0)
 			status = worker_run(&req, &res);
+		else if (op != NULL && strcmp(op, "warm") == 0)
+			worker_warm(&req, &res);
 		else {
 			wire_add(&res, "status", "error");
 			wire_add(&res, "message", "unknown request");

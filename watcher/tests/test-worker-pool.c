@@ -255,6 +255,79 @@ test_concurrency(void **state)
 }
 
 static void
+count_started(struct job *job)
+{
+	(*(int *)job->arg) += 100;
+}
+
+/* A job sent behind a running one of its trigger starts when that one
+ * ends; if the worker dies, hangs or quits (a fatal job) first, it goes
+ * to a new worker. */
+static void
+test_queue(void **state)
+{
+	struct fixture *f = fixture_new(1);
+	const char *first[] = { "copy", "crash", "hang", "nope" };
+	enum ot_status ends[] = { OT_OK, OT_RETRY, OT_RETRY, OT_FATAL };
+	struct job_input in[2];
+	struct job job[2];
+	int done[2], i;
+
+	for (i = 0; i < 4; i++) {
+		job_init(f, &job[0], &in[0], first[i], NULL, 0);
+		job_init(f, &job[1], &in[1], "copy", NULL, 0);
+		done[0] = done[1] = 0;
+		job[0].done = job[1].done = count_done;
+		job[0].started = job[1].started = count_started;
+		job[0].arg = &done[0];
+		job[1].arg = &done[1];
+		assert_false(worker_pool_can_queue(f->pool, "test"));
+		assert_int_equal(worker_pool_queue(f->pool, &job[1]), -1);
+		assert_int_equal(worker_pool_submit(f->pool, &job[0]), 0);
+		assert_false(worker_pool_can_queue(f->pool, "other"));
+		assert_true(worker_pool_can_queue(f->pool, "test"));
+		assert_int_equal(worker_pool_queue(f->pool, &job[1]), 0);
+		assert_false(worker_pool_can_queue(f->pool, "test"));
+		assert_int_equal(worker_pool_busy(f->pool), 1);
+		while (done[0] == 0)
+			worker_pool_wait(f->pool, -1);
+		assert_int_equal(done[0], 1); /* ended, never "started" */
+		assert_int_equal(done[1], 100); /* started, running */
+		assert_int_equal(worker_pool_busy(f->pool), 1);
+		while (done[1] == 100)
+			worker_pool_wait(f->pool, -1);
+		assert_int_equal(done[1], 101);
+		assert_int_equal(job[0].status, ends[i]);
+		assert_int_equal(job[1].status, OT_OK);
+		assert_int_equal(worker_pool_busy(f->pool), 0);
+		job_fini(&job[0]);
+		job_fini(&job[1]);
+	}
+	fixture_free(f);
+}
+
+/* Workers started ahead load their plugins (a missing one is left for its
+ * jobs to report), are busy until they have, then run jobs. */
+static void
+test_warm(void **state)
+{
+	struct fixture *f = fixture_new(2);
+	struct param_value nap[] = { { "arg", "sleep" }, { "arg", "0.3" } };
+	struct worker_warm plugins[] = { { "copy", NULL, 0 },
+		{ "exec", nap, 2 }, { "nope", NULL, 0 } };
+
+	worker_pool_warm(f->pool, plugins, 3);
+	assert_int_equal(worker_pool_busy(f->pool), 2);
+	assert_false(worker_pool_can_queue(f->pool, "test"));
+	while (worker_pool_busy(f->pool) > 0)
+		worker_pool_wait(f->pool, -1);
+	expect_copy_works(f);
+	expect(f, "nope", NULL, 0, OT_FATAL, "no plugin named 'nope'");
+	expect_copy_works(f);
+	fixture_free(f);
+}
+
+static void
 test_describe(void **state)
 {
 	struct fixture *f = fixture_new(1);
@@ -284,6 +357,8 @@ main(void)
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_vanished_input),
 		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_warm),
 		cmocka_unit_test(test_describe),
 	};
 
