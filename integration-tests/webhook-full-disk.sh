@@ -15,7 +15,7 @@ cleanup() {
 	rm -rf "$T"
 }
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port) || fail "no free port"
 url=http://127.0.0.1:$port
 printf 'access-key = a\nsecret-key = b\n' >cred
 chmod 600 cred

@@ -881,7 +881,7 @@ daemon_find_hook(struct daemon *d, const char *path)
 	size_t i;
 
 	for (i = 0; i < d->nhooks; i++) {
-		if (strcmp(source_webhook_path(d->hooks[i]), path) == 0)
+		if (strcmp(source_webhook_watch(d->hooks[i])->path, path) == 0)
 			return d->hooks[i];
 	}
 	return NULL;
@@ -919,15 +919,13 @@ daemon_http_end(void *arg, struct http_request *r)
 {
 	struct daemon *d = arg;
 	struct source_webhook *hook = daemon_find_hook(d, http_path(r));
-	const struct cfg_watch *w;
 	struct daemon_wait *wait;
 	struct webhook_tally tally;
 	uint64_t failures = d->failures; /* a commit may fail midway */
 
 	if (hook == NULL) /* answered in begin */
 		return;
-	w = cfg_find_watch(d->cfg, source_webhook_watch(hook));
-	if (daemon_depth(d) >= w->max_pending) {
+	if (daemon_depth(d) >= source_webhook_watch(hook)->max_pending) {
 		http_header_add(r, "Retry-After", "5");
 		http_answer_error(r, 503,
 		    "the queue is over its high mark (max-pending): send "

@@ -476,8 +476,7 @@ struct webhook_tally {
 struct source_webhook *source_webhook_new(const struct cfg_watch *,
     struct journal *, webhook_emit_cb, void *);
 void source_webhook_free(struct source_webhook *);
-const char *source_webhook_path(const struct source_webhook *);
-const char *source_webhook_watch(const struct source_webhook *);
+const struct cfg_watch *source_webhook_watch(const struct source_webhook *);
 int source_webhook_begin(struct source_webhook *, struct http_request *);
 int source_webhook_take(struct source_webhook *, struct http_request *,
     struct webhook_tally *);

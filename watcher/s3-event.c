@@ -55,7 +55,8 @@ s3_events_printable(char *s)
 static int s3_events_fail(char **why, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Sets *why and returns -1. */
+/* Sets *why (one printable line: it may quote the sender) and returns
+ * -1. */
 static int
 s3_events_fail(char **why, const char *fmt, ...)
 {
@@ -133,21 +134,6 @@ s3_event_kind(const char *name)
 	return NULL;
 }
 
-static int s3_event_fail(char **why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Sets *why, a record's reason, and returns -1. */
-static int
-s3_event_fail(char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	xvasprintf(why, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* The key as bytes, form-decoded for the stores that encode it; sets
  * e->key, or *why. */
 static int
@@ -158,7 +144,7 @@ s3_event_key(struct s3_event *e, const char *s, int form_encoded, char **why)
 	int hi, lo;
 
 	if (*s == '\0')
-		return s3_event_fail(why, "s3.object.key is empty");
+		return s3_events_fail(why, "s3.object.key is empty");
 	if (!form_encoded) {
 		e->key = xstrdup(s);
 		return 0;
@@ -171,12 +157,12 @@ s3_event_key(struct s3_event *e, const char *s, int form_encoded, char **why)
 			*p++ = s[i];
 		else if ((hi = s3_event_hex(s[i + 1])) == -1 ||
 		    (lo = s3_event_hex(s[i + 2])) == -1)
-			return s3_event_fail(why,
+			return s3_events_fail(why,
 			    "s3.object.key has a malformed %%-escape at "
 			    "byte %zu",
 			    i);
 		else if (hi == 0 && lo == 0)
-			return s3_event_fail(why,
+			return s3_events_fail(why,
 			    "s3.object.key holds %%00 (a NUL) at byte %zu", i);
 		else {
 			*p++ = (char)(hi << 4 | lo);
@@ -252,11 +238,11 @@ s3_event_source(const json_t *r, char **why)
 	size_t i;
 
 	if ((bad = s3_events_text(r, "eventSource", &name)) != NULL) {
-		s3_event_fail(why, "eventSource %s", bad);
+		s3_events_fail(why, "eventSource %s", bad);
 		return NULL;
 	}
 	if (name == NULL) {
-		s3_event_fail(why, "no eventSource (known: %s)",
+		s3_events_fail(why, "no eventSource (known: %s)",
 		    S3_EVENT_KNOWN_SOURCES);
 		return NULL;
 	}
@@ -265,7 +251,7 @@ s3_event_source(const json_t *r, char **why)
 		if (strcmp(name, s3_event_sources[i].name) == 0)
 			return &s3_event_sources[i];
 	}
-	s3_event_fail(why, "unknown eventSource \"%.40s\" (known: %s)", name,
+	s3_events_fail(why, "unknown eventSource \"%.40s\" (known: %s)", name,
 	    S3_EVENT_KNOWN_SOURCES);
 	return NULL;
 }
@@ -280,15 +266,15 @@ s3_event_names(struct s3_event *e, const json_t *s3,
 
 	if ((bad = s3_events_text(json_object_get(s3, "bucket"), "name",
 		 &bucket)) != NULL)
-		return s3_event_fail(why, "s3.bucket.name %s", bad);
+		return s3_events_fail(why, "s3.bucket.name %s", bad);
 	if (bucket == NULL)
-		return s3_event_fail(why, "no s3.bucket.name");
+		return s3_events_fail(why, "no s3.bucket.name");
 	if (*bucket == '\0')
-		return s3_event_fail(why, "s3.bucket.name is empty");
+		return s3_events_fail(why, "s3.bucket.name is empty");
 	if ((bad = s3_events_text(object, "key", &key)) != NULL)
-		return s3_event_fail(why, "s3.object.key %s", bad);
+		return s3_events_fail(why, "s3.object.key %s", bad);
 	if (key == NULL)
-		return s3_event_fail(why, "no s3.object.key");
+		return s3_events_fail(why, "no s3.object.key");
 	e->bucket = xstrdup(bucket);
 	return s3_event_key(e, key, src->form_encoded, why);
 }
@@ -303,18 +289,18 @@ s3_event_object(struct s3_event *e, const json_t *object,
 
 	if (size != NULL && !json_is_null(size)) {
 		if (!json_is_integer(size) || json_integer_value(size) < 0)
-			return s3_event_fail(why,
+			return s3_events_fail(why,
 			    "s3.object.size is not a whole number of bytes");
 		e->size = (uint64_t)json_integer_value(size);
 	}
 	if (json_object_get(object, name) == NULL)
 		name = "etag";
 	if ((bad = s3_events_text(object, name, &etag)) != NULL)
-		return s3_event_fail(why, "s3.object.%s %s", name, bad);
+		return s3_events_fail(why, "s3.object.%s %s", name, bad);
 	if ((bad = s3_events_text(object, "versionId", &version)) != NULL)
-		return s3_event_fail(why, "s3.object.versionId %s", bad);
+		return s3_events_fail(why, "s3.object.versionId %s", bad);
 	if ((bad = s3_events_text(object, "sequencer", &sequencer)) != NULL)
-		return s3_event_fail(why, "s3.object.sequencer %s", bad);
+		return s3_events_fail(why, "s3.object.sequencer %s", bad);
 	e->etag = etag != NULL ? s3_unquote(etag, strlen(etag)) : xstrdup("");
 	e->version = xstrdup(version != NULL ? version : "");
 	e->sequencer = s3_event_sequencer(sequencer, src->utime_sequencer);
@@ -343,12 +329,12 @@ s3_event_decode(struct s3_event *e, const json_t *r, char **why)
 	const char *name, *bad;
 
 	if (!json_is_object(r))
-		return s3_event_fail(why, "is %s, not an object",
+		return s3_events_fail(why, "is %s, not an object",
 		    s3_events_type(r));
 	if ((bad = s3_events_text(r, "eventName", &name)) != NULL)
-		return s3_event_fail(why, "eventName %s", bad);
+		return s3_events_fail(why, "eventName %s", bad);
 	if (name == NULL)
-		return s3_event_fail(why, "no eventName");
+		return s3_events_fail(why, "no eventName");
 	if ((e->event = s3_event_kind(name)) == NULL)
 		return 1;
 	if ((src = s3_event_source(r, why)) == NULL)
@@ -378,7 +364,6 @@ s3_events_record(struct s3_events *evs, size_t i, const json_t *r)
 	else {
 		xasprintf(&evs->rejected[evs->nrejected++], "record %zu: %s", i,
 		    why);
-		s3_events_printable(evs->rejected[evs->nrejected - 1]);
 	}
 	free(why);
 }

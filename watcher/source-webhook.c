@@ -49,16 +49,10 @@ source_webhook_free(struct source_webhook *s)
 	free(s);
 }
 
-const char *
-source_webhook_path(const struct source_webhook *s)
-{
-	return s->watch->path;
-}
-
-const char *
+const struct cfg_watch *
 source_webhook_watch(const struct source_webhook *s)
 {
-	return s->watch->name;
+	return s->watch;
 }
 
 /* Compares in a time that does not depend on where they differ. */
