@@ -9,14 +9,15 @@ printf 'line 1\nline 2\n' >"$name"
 # Each argument arrives whole: printf prints one line per argument.
 run 0 "$OBJTRIGGER" once exec "$name" out \
     -p arg=/bin/sh -p arg=-c \
-    -p 'arg=printf "%s\n" "$@" >args; cat >stdin; env >env' \
+    -p 'arg=printf "%s\n" "$@" >args; cat >stdin; cat "$1" >byname; env >env' \
     -p arg=sh -p 'arg={input}' -p 'arg=--name={name}' -p 'arg={key}' \
     -p 'env=EXTRA=1' -p 'env=LANG=C.UTF-8'
-printf '%s\n' "$T/$name" "--name=$name" "$name" >want
+printf '%s\n' /proc/self/fd/3 "--name=$name" "$name" >want
 cmp want out/args || { cat out/args; fail "arguments were changed"; }
 cmp "$name" out/stdin || fail "standard input is not the input"
+cmp "$name" out/byname || fail "{input} does not open the input"
 expect out/env "OBJTRIGGER_KEY=$name"
-expect out/env "OBJTRIGGER_INPUT=$T/$name"
+expect out/env "OBJTRIGGER_INPUT=/proc/self/fd/3"
 expect out/env "OBJTRIGGER_SIZE=14"
 expect out/env "OBJTRIGGER_EVENT=created"
 expect out/env "OBJTRIGGER_TRIGGER=once"

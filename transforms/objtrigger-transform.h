@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define OT_ABI_MAJOR 1
-#define OT_ABI_MINOR 0
+#define OT_ABI_MINOR 1
 
 /* What run() returns. */
 enum ot_status {
@@ -119,6 +119,15 @@ struct ot_host {
 	int (*param_bool)(struct ot_context *, const char *name);
 	uint64_t (*param_size)(struct ot_context *, const char *name);
 	uint64_t (*param_duration_ms)(struct ot_context *, const char *name);
+
+	/* Since 1.1. Called in a child the plugin forked, just before it
+	 * execs a command: makes the child a process group of its own,
+	 * killed with everything it starts when the job ends, times out or
+	 * its worker dies; sets the job's limits (memory, CPU, file size,
+	 * open files) as hard limits, which the command cannot raise; and
+	 * closes every descriptor from keep up (0 to keep - 1 stay). Returns
+	 * 0, or -1 with errno. */
+	int (*child_setup)(struct ot_context *, int keep);
 };
 
 /* The descriptor the entry point returns; static, never freed. */

@@ -184,8 +184,7 @@ cmd_once(int argc, char **argv)
 	if (param_check(info, params, nparams, once_report_param, params) != 0)
 		goto out;
 	/* OUTDIR is the user's: links on its way are theirs to have. */
-	if (sink_folder_mkdirs(argv[optind + 2], argv[optind + 2], &cause) !=
-	    0) {
+	if (sink_folder_mkdirs(argv[optind + 2], &cause) != 0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
 		goto out;

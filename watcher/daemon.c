@@ -305,27 +305,26 @@ struct daemon_commit {
 	enum ot_status status; /* how a failure should end the job */
 };
 
-/* Records an output in the journal before it appears under its name. */
+/* Records an output in the journal before it appears as name in the
+ * folder dirfd, by the folder's real path (its descriptor's). */
 static int
-daemon_output_hook(void *arg, const char *dest, const struct stat *sb,
-    char **cause)
+daemon_output_hook(void *arg, int dirfd, const char *name,
+    const struct stat *sb, char **cause)
 {
 	struct daemon_commit *c = arg;
-	char real[PATH_MAX], *slash, *dir = xstrdup(dest);
+	char link[64], real[PATH_MAX], *path;
+	ssize_t n;
 	int rc;
 
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	if (realpath(slash != NULL ? dir : ".", real) == NULL) {
-		xasprintf(cause, "%s: %s", dir, strerror(errno));
-		free(dir);
+	snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+	if ((n = readlink(link, real, sizeof real - 1)) < 0) {
+		xasprintf(cause, "%s: %s", link, strerror(errno));
 		return -1;
 	}
-	free(dir);
-	xasprintf(&dir, "%s/%s", real,
-	    slash != NULL ? strrchr(dest, '/') + 1 : dest);
-	rc = journal_add_output(c->d->journal, dir, sb, c->dj->ids[0]);
-	free(dir);
+	real[n] = '\0';
+	xasprintf(&path, "%s/%s", strcmp(real, "/") != 0 ? real : "", name);
+	rc = journal_add_output(c->d->journal, path, sb, c->dj->ids[0]);
+	free(path);
 	if (rc != 0)
 		*cause = xstrdup("the journal did not take the output");
 	return rc;
@@ -558,9 +557,10 @@ daemon_job_done(struct job *job)
 }
 
 /* Whether a job's file is still the version it was queued for; if not,
- * says why (allocated): a newer version has its own job. */
+ * says why (allocated): a newer version has its own job. Its device goes
+ * to *dev, for the worker's check. */
 static char *
-daemon_stale(const struct journal_job *jj)
+daemon_stale(const struct journal_job *jj, uint64_t *dev)
 {
 	struct stat sb;
 	char *path, *why = NULL;
@@ -573,6 +573,8 @@ daemon_stale(const struct journal_job *jj)
 	    (uint64_t)sb.st_size != jj->size || stat_mtime_ns(&sb) != jj->mtime)
 		why = xstrdup("the file changed before its job ran: the new "
 			      "version has its own job");
+	else
+		*dev = (uint64_t)sb.st_dev;
 	free(path);
 	return why;
 }
@@ -583,12 +585,12 @@ static int
 daemon_take(struct daemon *d, struct daemon_job *dj,
     const struct journal_job *jj)
 {
-	struct job_input *in;
+	struct job_input *in = &dj->inputs[dj->n];
+	int folder = dj->trigger->watch->type == CFG_WATCH_FOLDER;
 	char *stale;
 	int attempt;
 
-	if (dj->trigger->watch->type == CFG_WATCH_FOLDER &&
-	    (stale = daemon_stale(jj)) != NULL) {
+	if (folder && (stale = daemon_stale(jj, &in->dev)) != NULL) {
 		daemon_tx(d);
 		d->again = 1; /* its room is free for the next one */
 		journal_skip(d->journal, jj->id, stale, wall_ms());
@@ -602,9 +604,13 @@ daemon_take(struct daemon *d, struct daemon_job *dj,
 	daemon_tx(d);
 	if ((attempt = journal_start(d->journal, jj->id, wall_ms())) < 0)
 		return 0; /* it stays in the journal for later */
-	in = &dj->inputs[dj->n];
-	if (dj->trigger->watch->type == CFG_WATCH_FOLDER)
+	if (folder) {
 		xasprintf(&in->path, "%s/%s", jj->folder, jj->key);
+		in->has_version = 1;
+		in->inode = (uint64_t)jj->inode;
+		in->size = jj->size;
+		in->mtime = jj->mtime;
+	}
 	in->key = xstrdup(jj->key);
 	in->bucket = xstrdup(jj->folder);
 	in->event = xstrdup(jj->event);

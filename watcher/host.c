@@ -1,9 +1,13 @@
 /* host.c - the functions a transform may call, as a worker provides them. */
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "objtrigger.h"
 #include "units.h"
@@ -137,6 +141,37 @@ host_param_duration_ms(struct ot_context *ctx, const char *name)
 	return host_param_unit(ctx, name, units_parse_duration);
 }
 
+/* Sets a limit as soft and hard (hard + slack: see below), never above
+ * the hard one now. */
+static int
+host_hard_limit(int resource, uint64_t value, uint64_t slack)
+{
+	struct rlimit rl;
+
+	if (value == 0)
+		return 0;
+	if (getrlimit(resource, &rl) != 0)
+		return -1;
+	if (rl.rlim_max == RLIM_INFINITY || value + slack < rl.rlim_max)
+		rl.rlim_max = (rlim_t)(value + slack);
+	rl.rlim_cur = rl.rlim_max - slack;
+	return setrlimit(resource, &rl);
+}
+
+/* The CPU limit's hard one is a second above: the kernel sends SIGXCPU
+ * at the soft one, so the message says why, and SIGKILL at the hard. */
+static int
+host_child_setup(struct ot_context *ctx, int keep)
+{
+	if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+	    host_hard_limit(RLIMIT_AS, ctx->memory, 0) != 0 ||
+	    host_hard_limit(RLIMIT_CPU, (ctx->cpu_ms + 999) / 1000, 1) != 0 ||
+	    host_hard_limit(RLIMIT_FSIZE, ctx->file_size, 0) != 0 ||
+	    host_hard_limit(RLIMIT_NOFILE, ctx->open_files, 0) != 0)
+		return -1;
+	return close_range((unsigned)keep, ~0U, 0);
+}
+
 const struct ot_host host_functions = {
 	.abi_major = OT_ABI_MAJOR,
 	.abi_minor = OT_ABI_MINOR,
@@ -149,4 +184,5 @@ const struct ot_host host_functions = {
 	.param_bool = host_param_bool,
 	.param_size = host_param_size,
 	.param_duration_ms = host_param_duration_ms,
+	.child_setup = host_child_setup,
 };

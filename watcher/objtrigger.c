@@ -58,6 +58,11 @@ main(int argc, char **argv)
 	int ch;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* No descriptor of whoever started us reaches a command. */
+	close_range(argc == 2 && strcmp(argv[1], "worker") == 0 ?
+		WORKER_FD + 1 :
+		3,
+	    ~0U, 0);
 	if (getenv("OBJTRIGGER_LOG_FORMAT") != NULL &&
 	    strcmp(getenv("OBJTRIGGER_LOG_FORMAT"), "json") == 0)
 		log_set_json(1);

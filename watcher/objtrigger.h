@@ -99,6 +99,8 @@ struct ot_context {
 	const struct param_value *params;
 	size_t nparams;
 	char *message; /* set by fail() */
+	/* The job's limits, for its commands; 0: none. */
+	uint64_t memory, cpu_ms, file_size, open_files;
 };
 extern const struct ot_host host_functions;
 
@@ -130,6 +132,11 @@ struct job_input {
 	char *bucket;
 	char *event;
 	char *etag; /* may be NULL */
+	/* A file's version (folder watches): the worker opens key below
+	 * bucket and runs it only if it is still this one. */
+	int has_version;
+	uint64_t dev, inode, size;
+	int64_t mtime; /* ns */
 };
 struct job {
 	char *id;
@@ -178,13 +185,21 @@ void worker_pool_run(struct worker_pool *, struct job *);
 struct plugin_info *worker_pool_describe(struct worker_pool *,
     const char *plugin, char **cause);
 
+/* beneath.c: paths below a folder's descriptor, following no link. */
+int beneath_open(int dirfd, const char *rel, int flags);
+int beneath_mkdirs(int dirfd, const char *root, const char *rel, char **cause);
+
+/* reaper.c: what commands leave running is killed. */
+void reaper_start(void);
+unsigned reaper_sweep(const pid_t *keep, size_t nkeep);
+
 /* sink-folder.c: committing a job's outputs into folders. */
 typedef int (
     *sink_walk_cb)(void *, const char *rel, const char *path, char **cause);
-typedef int (
-    *sink_hook_cb)(void *, const char *dest, const struct stat *, char **cause);
+typedef int (*sink_hook_cb)(void *, int dirfd, const char *name,
+    const struct stat *, char **cause);
 int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
-int sink_folder_mkdirs(const char *root, const char *dir, char **cause);
+int sink_folder_mkdirs(const char *dir, char **cause);
 int sink_folder_put(const char *root, const char *dest, const char *from,
     int last, sink_hook_cb, void *, char **cause);
 int sink_folder_remove_tree(const char *);

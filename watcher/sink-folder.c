@@ -7,8 +7,8 @@
  * hidden temporary name beside its destination first. So a reader never
  * sees half a file and a watch never sees the temporary name (it is
  * hidden). Names under the destination's root come from readdir or from a
- * checked template, and no folder on the way may be a symbolic link:
- * nothing escapes the root.
+ * checked template, and are walked from the root's descriptor, following
+ * no link: nothing escapes the root (beneath.c).
  */
 
 #include <dirent.h>
@@ -73,15 +73,13 @@ sink_folder_walk(const char *dir, sink_walk_cb cb, void *arg, char **cause)
 	return sink_walk_dir(dir, "", cb, arg, cause);
 }
 
-/* Makes dir and the folders above it (mkdir -p); any below root must be
- * a real folder, never a link planted there. Returns 0, or -1 with
- * *cause. */
+/* Makes dir and the folders above it (mkdir -p): the user's own path,
+ * such as an output root, where links are theirs to have. Returns 0, or
+ * -1 with *cause. */
 int
-sink_folder_mkdirs(const char *root, const char *dir, char **cause)
+sink_folder_mkdirs(const char *dir, char **cause)
 {
 	char *path = xstrdup(dir), *p = path;
-	size_t rootlen = strlen(root);
-	struct stat sb;
 	int rc = 0, last = 0;
 
 	while (rc == 0 && !last) {
@@ -92,13 +90,6 @@ sink_folder_mkdirs(const char *root, const char *dir, char **cause)
 		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
 			xasprintf(cause, "%s: %s", path, strerror(errno));
 			rc = -1;
-		} else if ((size_t)(p - path) > rootlen &&
-		    (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-			xasprintf(cause,
-			    "%s is not a folder: not writing "
-			    "through it",
-			    path);
-			rc = -1;
 		}
 		if (!last)
 			*p = '/';
@@ -107,116 +98,106 @@ sink_folder_mkdirs(const char *root, const char *dir, char **cause)
 	return rc;
 }
 
+/* Where an output goes: the folder of dest below root, opened without
+ * following any link (made if missing); *name gets dest's last name.
+ * Returns the folder's descriptor, or -1 with *cause. */
 static int
-sink_sync_dir(const char *dest, char **cause)
+sink_open_folder(const char *root, const char *dest, const char **name,
+    char **cause)
 {
-	char *dir = xstrdup(dest), *slash = strrchr(dir, '/');
-	int fd;
+	size_t len = strlen(root);
+	const char *rel = dest + len + (len > 1 || *root != '/');
+	char *dir, *slash;
+	int rootfd, fd;
 
-	if (slash != NULL)
-		*slash = '\0';
-	fd = open(slash != NULL && slash != dir ? dir : "/",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		xasprintf(cause, "%s: %s", dir, strerror(errno));
-		free(dir);
-		if (fd >= 0)
-			close(fd);
+	if (strncmp(dest, root, len) != 0 ||
+	    (strcmp(root, "/") != 0 && dest[len] != '/') || *rel == '\0') {
+		xasprintf(cause, "%s is not a file below %s", dest, root);
 		return -1;
 	}
-	close(fd);
+	if (sink_folder_mkdirs(root, cause) != 0)
+		return -1;
+	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		xasprintf(cause, "%s: %s", root, strerror(errno));
+		return -1;
+	}
+	dir = xstrdup(rel);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		fd = beneath_mkdirs(rootfd, root, dir, cause);
+	} else if ((fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		xasprintf(cause, "%s: %s", root, strerror(errno));
+	*name = rel + (slash != NULL ? slash - dir + 1 : 0);
 	free(dir);
-	return 0;
+	close(rootfd);
+	return fd;
+}
+
+/* A hidden name of ours beside the outputs in dirfd, created empty and
+ * opened for writing; -1 with errno if none could be had. */
+static int
+sink_temporary(int dirfd, char *tmp, size_t size)
+{
+	static unsigned long made;
+	int fd, tries = 0;
+
+	do {
+		snprintf(tmp, size, ".objtrigger-%ld-%lu", (long)getpid(),
+		    ++made);
+		fd = openat(dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	} while (fd < 0 && errno == EEXIST && ++tries < 100);
+	return fd;
 }
 
 /*
- * Moves the scratch file at from to dest: made durable where it is,
+ * Moves the scratch file in to name in dirfd: made durable where it is,
  * passed to hook and renamed into place, so that nothing is copied and no
- * temporary name is left behind by a crash. Only a file that is the last
- * destination of from, has no other name and lives on dest's file system
- * (dir, its folder) can be moved: else 1 is returned, and the caller
- * copies. Returns 0, or -1 with *cause.
+ * temporary name is left behind by a crash. Only a file that has no
+ * other name and lives on dirfd's file system can be moved: else 1 is
+ * returned, and the caller copies. Returns 0, or -1 with *cause.
  */
 static int
-sink_move(const char *dir, const char *dest, const char *from,
-    sink_hook_cb hook, void *arg, char **cause)
+sink_move(int dirfd, const char *name, const char *dest, const char *from,
+    int in, sink_hook_cb hook, void *arg, char **cause)
 {
 	struct stat sb, dsb;
-	int fd;
 
-	if ((fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		xasprintf(cause, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || sb.st_nlink != 1 || stat(dir, &dsb) != 0 ||
-	    dsb.st_dev != sb.st_dev) {
-		close(fd);
+	if (fstat(in, &sb) != 0 || sb.st_nlink != 1 ||
+	    fstat(dirfd, &dsb) != 0 || dsb.st_dev != sb.st_dev)
 		return 1;
-	}
-	if (((sb.st_mode & 07777) != 0644 && fchmod(fd, 0644) != 0) ||
-	    fsync(fd) != 0 || fstat(fd, &sb) != 0) {
+	if (((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) ||
+	    fsync(in) != 0 || fstat(in, &sb) != 0) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
-		close(fd);
 		return -1;
 	}
-	close(fd);
-	if (hook != NULL && hook(arg, dest, &sb, cause) != 0)
+	if (hook != NULL && hook(arg, dirfd, name, &sb, cause) != 0)
 		return -1;
-	if (rename(from, dest) != 0) {
+	if (renameat(AT_FDCWD, from, dirfd, name) != 0) {
 		xasprintf(cause, "%s: %s", dest, strerror(errno));
 		return -1;
 	}
-	return sink_sync_dir(dest, cause);
+	return 0;
 }
 
-/*
- * Writes the file at from to dest, under root: moved if it is the last
- * destination of from (see sink_move), else copied to a hidden temporary
- * name beside dest, synced, passed to hook (which may refuse it with -1)
- * and renamed into place. Returns 0, or -1 with *cause.
- */
-int
-sink_folder_put(const char *root, const char *dest, const char *from, int last,
+/* Copies in to a hidden temporary name in dirfd, synced, passed to hook
+ * (which may refuse it with -1) and renamed to name. Returns 0, or -1
+ * with *cause. */
+static int
+sink_copy(int dirfd, const char *name, const char *dest, int in,
     sink_hook_cb hook, void *arg, char **cause)
 {
-	char *tmp, *slash, *parent;
-	const char *dir;
+	char tmp[64];
 	struct stat sb;
 	ssize_t n = 1;
-	int in, out, rc;
+	int out;
 
-	parent = xstrdup(dest);
-	if ((slash = strrchr(parent, '/')) == NULL)
-		dir = ".";
-	else if (slash == parent)
-		dir = "/";
-	else {
-		*slash = '\0';
-		dir = parent;
-	}
-	rc = dir == parent ? sink_folder_mkdirs(root, parent, cause) : 0;
-	if (rc == 0)
-		rc = last ? sink_move(dir, dest, from, hook, arg, cause) : 1;
-	free(parent);
-	if (rc != 1)
-		return rc;
-	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		xasprintf(cause, "%s: %s", from, strerror(errno));
-		return -1;
-	}
-	slash = strrchr(dest, '/');
-	xasprintf(&tmp, "%.*s/.objtrigger-XXXXXX",
-	    slash != NULL ? (int)(slash - dest) : 1,
-	    slash != NULL ? dest : ".");
-	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		close(in);
-		free(tmp);
+	if ((out = sink_temporary(dirfd, tmp, sizeof tmp)) < 0) {
+		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
 		return -1;
 	}
 	while (n > 0)
 		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-	close(in);
 	if (n < 0 || fchmod(out, 0644) != 0 || fsync(out) != 0 ||
 	    fstat(out, &sb) != 0) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
@@ -228,20 +209,53 @@ sink_folder_put(const char *root, const char *dest, const char *from, int last,
 		goto fail;
 	}
 	out = -1;
-	if (hook != NULL && hook(arg, dest, &sb, cause) != 0)
+	if (hook != NULL && hook(arg, dirfd, name, &sb, cause) != 0)
 		goto fail;
-	if (rename(tmp, dest) != 0) {
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
 		xasprintf(cause, "%s: %s", dest, strerror(errno));
 		goto fail;
 	}
-	free(tmp);
-	return sink_sync_dir(dest, cause);
+	return 0;
 fail:
 	if (out >= 0)
 		close(out);
-	unlink(tmp);
-	free(tmp);
+	unlinkat(dirfd, tmp, 0);
 	return -1;
+}
+
+/*
+ * Writes the file at from to dest, a path below root: moved if it is the
+ * last destination of from (see sink_move), else copied. The folders
+ * below root are walked and made from root's descriptor and the file is
+ * created and renamed relative to its folder's, so no folder swapped for
+ * a link at any moment can take it outside root: such a folder fails the
+ * output. Returns 0, or -1 with *cause.
+ */
+int
+sink_folder_put(const char *root, const char *dest, const char *from, int last,
+    sink_hook_cb hook, void *arg, char **cause)
+{
+	const char *name;
+	int dirfd, in, rc;
+
+	if ((dirfd = sink_open_folder(root, dest, &name, cause)) < 0)
+		return -1;
+	if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		xasprintf(cause, "%s: %s", from, strerror(errno));
+		close(dirfd);
+		return -1;
+	}
+	rc =
+	    last ? sink_move(dirfd, name, dest, from, in, hook, arg, cause) : 1;
+	if (rc == 1)
+		rc = sink_copy(dirfd, name, dest, in, hook, arg, cause);
+	if (rc == 0 && fsync(dirfd) != 0) {
+		xasprintf(cause, "%s: %s", dest, strerror(errno));
+		rc = -1;
+	}
+	close(in);
+	close(dirfd);
+	return rc;
 }
 
 static int

@@ -65,6 +65,7 @@ worker_pool_new(const char *exe, unsigned count,
 {
 	struct worker_pool *pool = xcalloc(1, sizeof *pool);
 
+	reaper_start(); /* what a dead worker's commands leave comes to us */
 	pool->exe = xstrdup(exe);
 	pool->plugin_dir = xstrdup(plugin_dir);
 	pool->limits = *limits;
@@ -73,7 +74,31 @@ worker_pool_new(const char *exe, unsigned count,
 	return pool;
 }
 
-/* In the child: becomes a worker, its own process group, with fd 3. */
+/* What a worker keeps of the daemon's environment: nothing secret (a
+ * command could read it in /proc/PPID/environ), only what its commands
+ * are given (exec) and the sanitizers' settings of a test build. */
+static const char *worker_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
+	"OBJTRIGGER_LOG_FORMAT", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	"LSAN_OPTIONS", NULL };
+
+/* The worker's environment (allocated, in the child). */
+static char **
+worker_environment(void)
+{
+	char **env = xcalloc(sizeof worker_keep_env / sizeof *worker_keep_env,
+	    sizeof *env);
+	const char *v;
+	size_t i, n = 0;
+
+	for (i = 0; worker_keep_env[i] != NULL; i++) {
+		if ((v = getenv(worker_keep_env[i])) != NULL)
+			xasprintf(&env[n++], "%s=%s", worker_keep_env[i], v);
+	}
+	return env;
+}
+
+/* In the child: becomes a worker, its own process group, with fd 3 and a
+ * clean environment. */
 static void
 worker_exec(const char *exe, int fd, pid_t parent)
 {
@@ -90,7 +115,7 @@ worker_exec(const char *exe, int fd, pid_t parent)
 	else if (dup2(fd, 3) != 3)
 		_exit(1);
 	dup2(2, 1); /* what plugins print is log, never a command's output */
-	execl(exe, "objtrigger", "worker", (char *)NULL);
+	execle(exe, "objtrigger", "worker", (char *)NULL, worker_environment());
 	fprintf(stderr, "objtrigger: cannot run %s as a worker: %s\n", exe,
 	    strerror(errno));
 	_exit(127);
@@ -162,6 +187,24 @@ worker_death(const struct worker_pool *pool, int status,
 	return s;
 }
 
+/* Kills what the commands of a dead worker left running: they came to
+ * us (reaper.c). */
+static void
+worker_pool_sweep(const struct worker_pool *pool)
+{
+	pid_t *live = xcalloc(pool->count, sizeof *live);
+	unsigned i, n = 0, killed;
+
+	for (i = 0; i < pool->count; i++) {
+		if (pool->workers[i].pid != 0)
+			live[n++] = pool->workers[i].pid;
+	}
+	if ((killed = reaper_sweep(live, n)) > 0)
+		log_debug("killed %u processes a dead worker's job left",
+		    killed);
+	free(live);
+}
+
 /* Kills a worker's process group, reaps it and empties the slot.
  * Returns why it ended (allocated), unless it was killed for a timeout. */
 static char *
@@ -185,6 +228,7 @@ worker_reap(struct worker_pool *pool, struct worker *w, int timed_out)
 	w->pid = 0;
 	w->fd = -1;
 	w->job = NULL; /* and w->next goes to the next worker in the slot */
+	worker_pool_sweep(pool);
 	return why;
 }
 
@@ -271,6 +315,10 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 		wire_add(m, "event", "%s", in->event);
 		if (in->etag != NULL)
 			wire_add(m, "etag", "%s", in->etag);
+		if (in->has_version)
+			wire_add(m, "version",
+			    "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64,
+			    in->dev, in->inode, in->size, in->mtime);
 	}
 	wire_append(m, job->extra);
 }

@@ -132,13 +132,28 @@ worker_describe(const struct wire_msg *req, struct wire_msg *res)
 	plugin_info_free(info);
 }
 
+/* The version of a file the journal queued (folder watches). */
+struct worker_version {
+	int given;
+	uint64_t dev, inode, size;
+	int64_t mtime; /* ns */
+};
+
 /* Everything one run request holds, parsed into ABI structures. */
 struct worker_job {
 	struct ot_job job;
 	struct ot_input *inputs;
+	struct worker_version *versions; /* one per input */
 	struct param_value *params;
 	size_t nparams;
 };
+
+static void
+worker_version_parse(const char *s, struct worker_version *v)
+{
+	v->given = sscanf(s, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64,
+		       &v->dev, &v->inode, &v->size, &v->mtime) == 4;
+}
 
 static void
 worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
@@ -162,6 +177,10 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 		} else if (strcmp(f->name, "input") == 0) {
 			wj->inputs = xreallocarray(wj->inputs,
 			    wj->job.count + 1, sizeof *wj->inputs);
+			wj->versions = xreallocarray(wj->versions,
+			    wj->job.count + 1, sizeof *wj->versions);
+			memset(&wj->versions[wj->job.count], 0,
+			    sizeof *wj->versions);
 			in = &wj->inputs[wj->job.count++];
 			memset(in, 0, sizeof *in);
 			in->fd = -1;
@@ -177,44 +196,103 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 			in->event = f->value;
 		else if (strcmp(f->name, "etag") == 0)
 			in->etag = f->value;
+		else if (strcmp(f->name, "version") == 0)
+			worker_version_parse(f->value,
+			    &wj->versions[wj->job.count - 1]);
 	}
 	wj->job.inputs = wj->inputs;
 }
 
-/* Opens the inputs; refuses what is not a regular file, and symlinks. */
-static enum ot_status
-worker_open_inputs(struct worker_job *wj, struct ot_context *ctx)
+/* Opens a file of a watched folder: key below the folder, no component
+ * a link (whatever a writer swaps meanwhile). -1 with errno. */
+static int
+worker_open_below(const char *folder, const char *key)
 {
-	struct ot_input *in;
-	struct stat sb;
-	size_t i;
+	int dirfd, fd, error;
 
-	for (i = 0; i < wj->job.count; i++) {
-		in = &wj->inputs[i];
-		in->fd = open(in->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (in->fd < 0 && errno == ENOENT)
-			return host_functions.fail(ctx, OT_REJECT,
-			    "input %s "
-			    "vanished before its job ran",
-			    in->path);
-		if (in->fd < 0 && errno == ELOOP)
-			return host_functions.fail(ctx, OT_REJECT,
-			    "input %s "
-			    "is a symbolic link: not followed",
-			    in->path);
-		if (in->fd < 0)
-			return host_functions.fail(ctx, OT_RETRY,
-			    "input %s: "
-			    "%s",
-			    in->path, strerror(errno));
-		if (fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-			return host_functions.fail(ctx, OT_REJECT,
-			    "input %s "
-			    "is not a regular file",
-			    in->path);
-		in->size = (uint64_t)sb.st_size;
+	if ((dirfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	fd = beneath_open(dirfd, key, O_RDONLY | O_NONBLOCK);
+	error = errno;
+	close(dirfd);
+	errno = error;
+	return fd;
+}
+
+/* Why the file opened is not the version queued, or NULL. */
+static const char *
+worker_version_differs(const struct stat *sb, const struct worker_version *v)
+{
+	if (!v->given ||
+	    ((uint64_t)sb->st_dev == v->dev &&
+		(uint64_t)sb->st_ino == v->inode &&
+		(uint64_t)sb->st_size == v->size &&
+		stat_mtime_ns(sb) == v->mtime))
+		return NULL;
+	return "the file changed before its job ran: the new version has "
+	       "its own job";
+}
+
+/* Opens one input; refuses what is not a regular file, and links on the
+ * way. An input that is no longer its version is named in res as "skip"
+ * (its index) and "skip-why", and *skip is set. */
+static enum ot_status
+worker_open_input(struct worker_job *wj, size_t i, struct ot_context *ctx,
+    struct wire_msg *res, int *skip)
+{
+	struct ot_input *in = &wj->inputs[i];
+	const struct worker_version *v = &wj->versions[i];
+	const char *why;
+	struct stat sb;
+
+	in->fd = v->given ? worker_open_below(in->bucket, in->key) :
+			    open(in->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in->fd < 0 && errno == ENOENT)
+		return host_functions.fail(ctx, OT_REJECT,
+		    "input %s vanished before its job ran", in->path);
+	if (in->fd < 0 && (errno == ELOOP || errno == EXDEV))
+		return host_functions.fail(ctx, OT_REJECT,
+		    "input %s is or lies under a symbolic link: not followed",
+		    in->path);
+	if (in->fd < 0)
+		return host_functions.fail(ctx, OT_RETRY, "input %s: %s",
+		    in->path, strerror(errno));
+	if (fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return host_functions.fail(ctx, OT_REJECT,
+		    "input %s is not a regular file", in->path);
+	if ((why = worker_version_differs(&sb, v)) != NULL) {
+		wire_add(res, "skip", "%zu", i);
+		wire_add(res, "skip-why", "%s", why);
+		close(in->fd);
+		in->fd = -1;
+		*skip = 1;
+		return OT_OK;
 	}
+	in->size = (uint64_t)sb.st_size;
 	return OT_OK;
+}
+
+/* Opens the inputs, and takes those to skip out of the job. Only folder
+ * inputs can be skipped here, and those are never fetched: their index
+ * is still the request's. */
+static enum ot_status
+worker_open_inputs(struct worker_job *wj, struct ot_context *ctx,
+    struct wire_msg *res)
+{
+	enum ot_status status = OT_OK;
+	size_t i, kept = 0;
+	int skip;
+
+	for (i = 0; i < wj->job.count && status == OT_OK; i++) {
+		skip = 0;
+		status = worker_open_input(wj, i, ctx, res, &skip);
+		if (!skip)
+			wj->inputs[kept++] = wj->inputs[i];
+	}
+	while (i < wj->job.count)
+		wj->inputs[kept++] = wj->inputs[i++];
+	wj->job.count = kept;
+	return status;
 }
 
 /* Runs a job: its objects fetched first and its outputs put last, if it
@@ -237,7 +315,7 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		status = worker_s3_fetch(ws, wj->inputs, &wj->job.count,
 		    wj->job.trigger, res, &why);
 	if (status == OT_OK && wj->job.count > 0)
-		status = worker_open_inputs(wj, ctx);
+		status = worker_open_inputs(wj, ctx, res);
 	if (status == OT_OK && wj->job.count > 0 && t->init != NULL)
 		status = t->init(&host_functions, ctx, &state);
 	if (status == OT_OK && wj->job.count > 0) {
@@ -340,6 +418,10 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 		ctx.message = cause;
 	} else {
 		ctx.transform = t;
+		ctx.memory = worker_field_u64(req, "memory");
+		ctx.cpu_ms = worker_field_u64(req, "cpu-ms");
+		ctx.file_size = worker_field_u64(req, "file-size");
+		ctx.open_files = worker_field_u64(req, "open-files");
 		worker_apply_limits(req);
 		status = worker_run_job(t, &wj, req, res, &ctx);
 	}
@@ -352,6 +434,7 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 		if (wj.inputs[i].fd >= 0)
 			close(wj.inputs[i].fd);
 	}
+	reaper_sweep(NULL, 0); /* nothing a job started outlives it */
 	wire_add(res, "status", "%s", status_names[status]);
 	if (status != OT_OK)
 		wire_add(res, "message", "%s",
@@ -359,6 +442,7 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 					  "the plugin gave no reason");
 	free(ctx.message);
 	free(wj.inputs);
+	free(wj.versions);
 	free(wj.params);
 	return status;
 }
@@ -371,6 +455,7 @@ worker_main(int fd)
 	const char *op;
 
 	fcntl(fd, F_SETFD, FD_CLOEXEC); /* commands never inherit it */
+	reaper_start();
 	wire_init(&req);
 	wire_init(&res);
 	while (status != OT_FATAL && wire_recv(fd, &req) == 0) {

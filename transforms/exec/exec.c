@@ -5,8 +5,12 @@
  * sees a key or a path. {input}, {outdir}, {key} and {name} in an argument
  * are replaced by the input's path, the output folder, the key and its
  * last component; each argument stays one argument, whatever it holds.
- * The input is also the command's standard input. The command runs in the
- * output folder with a small environment: what it writes there is output.
+ * The input is the file the worker opened and checked, given to the
+ * command as its descriptor 3 and its standard input: {input} names that
+ * descriptor (/proc/self/fd/3), never the watched path, which a writer
+ * could have swapped for a link since. The command runs in the output
+ * folder with a small environment, in a process group of its own under
+ * hard limits, with no other descriptor: what it writes there is output.
  * Exit 0 is success, 75 (EX_TEMPFAIL) asks for a retry, anything else
  * rejects the input; the start of its stderr is the error message.
  */
@@ -24,6 +28,8 @@
 #include "objtrigger-transform.h"
 
 #define EXEC_TEMPFAIL 75
+#define EXEC_INPUT_FD 3
+#define EXEC_INPUT "/proc/self/fd/3"
 
 /* Environment variables passed through from the worker, if set. */
 static const char *exec_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
@@ -63,7 +69,7 @@ exec_expand(const char *arg, const struct ot_job *job,
 {
 	static const char *names[] = { "{input}", "{outdir}", "{key}", "{name}",
 		NULL };
-	const char *values[] = { in->path, job->outdir, in->key,
+	const char *values[] = { EXEC_INPUT, job->outdir, in->key,
 		exec_name(in->key) };
 	struct exec_buf b = { NULL, 0, 0 };
 	size_t i;
@@ -105,7 +111,7 @@ exec_environment(const struct ot_host *host, struct ot_context *ctx,
 	if (env == NULL)
 		abort();
 	snprintf(size, sizeof size, "%" PRIu64, in->size);
-	env[n++] = exec_env_var("OBJTRIGGER_INPUT", in->path);
+	env[n++] = exec_env_var("OBJTRIGGER_INPUT", EXEC_INPUT);
 	env[n++] = exec_env_var("OBJTRIGGER_KEY", in->key);
 	env[n++] = exec_env_var("OBJTRIGGER_BUCKET", in->bucket);
 	env[n++] = exec_env_var("OBJTRIGGER_SIZE", size);
@@ -136,13 +142,17 @@ exec_free_vector(char **v)
 	free(v);
 }
 
-/* In the child: wires the descriptors and runs the command. */
+/* In the child: wires the descriptors, closes the others, sets the
+ * limits and runs the command. */
 static void
-exec_child(char **argv, char **env, const struct ot_job *job,
-    const struct ot_input *in, int err)
+exec_child(const struct ot_host *host, struct ot_context *ctx, char **argv,
+    char **env, const struct ot_job *job, const struct ot_input *in, int err)
 {
 	if (lseek(in->fd, 0, SEEK_SET) != 0 || dup2(in->fd, 0) != 0 ||
-	    dup2(2, 1) != 1 || dup2(err, 2) != 2 || chdir(job->outdir) != 0) {
+	    dup2(2, 1) != 1 || dup2(err, 2) != 2 ||
+	    dup2(0, EXEC_INPUT_FD) != EXEC_INPUT_FD ||
+	    chdir(job->outdir) != 0 ||
+	    host->child_setup(ctx, EXEC_INPUT_FD + 1) != 0) {
 		dprintf(err, "cannot prepare the command: %s", strerror(errno));
 		_exit(127);
 	}
@@ -220,13 +230,15 @@ exec_one(const struct ot_host *host, struct ot_context *ctx,
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(argv, env, job, in, pipefd[1]);
+		exec_child(host, ctx, argv, env, job, in, pipefd[1]);
+	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(pipefd[1]);
 	exec_read_stderr(pipefd[0], host->param_size(ctx, "stderr-limit"),
 	    &err);
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	kill(-pid, SIGKILL); /* what it left running in its group */
 	st = exec_status(host, ctx, argv[0], status, err.data);
 out:
 	free(err.data);
