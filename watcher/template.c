@@ -219,9 +219,10 @@ template_fill(const char *tmpl, const struct template_vars *v, size_t max,
 }
 
 /*
- * Expands a template for one output file. Returns the path (allocated),
- * or NULL with *cause when the name would escape the destination or is
- * too long.
+ * Expands a template for one output file. Empty components are dropped
+ * ("a//b" is "a/b"); a name ending in '/' is refused. Returns the path
+ * (allocated), or NULL with *cause when the name would escape the
+ * destination, names a folder or is too long.
  */
 char *
 template_expand(const char *tmpl, const struct template_vars *v, char **cause)
@@ -232,6 +233,7 @@ template_expand(const char *tmpl, const struct template_vars *v, char **cause)
 	if ((part = template_fill(tmpl + rootlen, v, 4 * PATH_MAX, cause)) ==
 	    NULL)
 		return NULL;
+
 	out = xcalloc(1, PATH_MAX);
 	snprintf(out, PATH_MAX, "%.*s",
 	    rootlen == 0 && tmpl[0] != '/' ? 1 : (int)rootlen,
@@ -240,6 +242,11 @@ template_expand(const char *tmpl, const struct template_vars *v, char **cause)
 		goto fail;
 	if (strlen(out) == rootlen || (rootlen == 0 && strcmp(out, ".") == 0)) {
 		xasprintf(cause, "the name is empty");
+		goto fail;
+	}
+	/* "a/" would be a file a, and every later "a/b" would fail on it. */
+	if (part[strlen(part) - 1] == '/') {
+		xasprintf(cause, "the name ends in '/': it names a folder");
 		goto fail;
 	}
 	free(part);

@@ -157,8 +157,14 @@ test_empty_components(void **state)
 	    "./outbox/photo.jpg");
 	assert_expand("./outbox/{dir}//{name}", "/a//b/photo.jpg", "x.png",
 	    "./outbox/a/b/x.png");
-	assert_expand("./outbox/{dir}/{name}", "photo.jpg", "/sub//x.png/",
+	assert_expand("./outbox/{dir}/{name}", "photo.jpg", "/sub//x.png",
 	    "./outbox/sub/x.png");
+	/* "a//b" and "a/b" are one output; "dir/" is none, so that it
+	 * cannot make a file dir that every later "dir/x" fails on. */
+	assert_expand("./o/{key}", "a//b", "x", "./o/a/b");
+	assert_refused("./o/{key}", "dir/", "x", "names a folder");
+	assert_refused("./o/{dir}/{name}", "k", "sub/", "names a folder");
+	assert_expand("./o/{dir}/{name}", "dir/", "x", "./o/dir/x");
 }
 
 static void
