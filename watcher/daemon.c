@@ -31,6 +31,7 @@
 #define DAEMON_IDLE_MS 1000 /* look at the journal at least this often */
 #define DAEMON_TX_MAX 2000 /* journal writes per transaction at most */
 #define DAEMON_RETRY_MS 5000 /* after the journal failed */
+#define DAEMON_REPLAY_MS 1000 /* job ends a failed commit lost: again */
 #define DAEMON_DEPTH_MS 1000 /* how old the queue's depth may be */
 #define DAEMON_AHEAD_MS 200 /* runs shorter than this get jobs sent ahead */
 
@@ -103,6 +104,7 @@ struct daemon {
 	int aborting;
 	struct cfg *next_cfg; /* a reload waiting for running jobs */
 	int64_t batch_due; /* when a waiting batch is due; 0: none */
+	uint64_t replay_at; /* when lost job ends may be written again */
 };
 
 /* A commit failed: the jobs its transaction started had their journal
@@ -154,7 +156,10 @@ daemon_flush(struct daemon *d)
 	if (d->in_tx) {
 		d->in_tx = 0;
 		d->tx_writes = 0;
-		if (journal_commit(d->journal) != 0) {
+		/* A webhook is answered 2xx only once its records are on
+		 * disk: one sync for all the requests of the turn. */
+		if (journal_commit(d->journal) != 0 ||
+		    (d->nwaits > 0 && journal_sync(d->journal) != 0)) {
 			d->failures++;
 			daemon_lose_jobs(d);
 			log_error("the journal did not take the last events: "
@@ -216,8 +221,10 @@ daemon_queue(struct daemon *d, const struct journal_event *e)
 		} else if (rc < 0)
 			failed = 1;
 	}
-	if (d->tx_writes >= DAEMON_TX_MAX)
+	if (d->tx_writes >= DAEMON_TX_MAX) {
 		daemon_flush(d);
+		daemon_tx(d); /* what follows is written in one again */
+	}
 	if (failed)
 		return -1;
 	return matched == 0 || added > 0;
@@ -938,6 +945,8 @@ daemon_http_end(void *arg, struct http_request *r)
 		    "again later");
 		return;
 	}
+	/* The records' sequencers and jobs go in one transaction. */
+	daemon_tx(d);
 	if (!source_webhook_take(hook, r, &tally))
 		return;
 	d->waits = xreallocarray(d->waits, d->nwaits + 1, sizeof *d->waits);
@@ -1202,6 +1211,11 @@ daemon_turn(struct daemon *d)
 			wait = daemon_min_wait(wait, (int)(d->batch_due - now));
 	}
 	np = n;
+	/* Ends a failed commit lost are written again, once a second. */
+	if (journal_pending(d->journal) && now_ms() >= d->replay_at) {
+		d->replay_at = now_ms() + DAEMON_REPLAY_MS;
+		daemon_tx(d);
+	}
 	if (d->in_tx) /* settled files were queued: start them */
 		d->again = 1;
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);

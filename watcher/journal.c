@@ -10,7 +10,9 @@
  * go pending -> running -> done, or retry (with a time) and dead; a job
  * whose file changed or went away before it ran is skipped. WAL mode
  * with synchronous=NORMAL survives the process being killed at any point;
- * a job found running at start-up is run again.
+ * a job found running at start-up is run again. A write that fails fails
+ * its whole transaction, and the ends of jobs it held are written again
+ * in the next one (journal_redo).
  */
 
 #include <errno.h>
@@ -174,18 +176,47 @@ static const char *journal_sql[J_COUNT] = {
 		     "('pending', 'retry', 'dead') GROUP BY state",
 };
 
+/*
+ * How a job ended (or an output it made), kept until the transaction that
+ * wrote it is committed: if that commit fails (a full disk), the next
+ * transaction writes it again first, so the end is recorded as soon as
+ * the journal takes writes, without a restart.
+ */
+enum journal_redo_kind {
+	REDO_DONE,
+	REDO_SKIP,
+	REDO_FAILED,
+	REDO_OUTPUT,
+	REDO_S3_OUTPUT
+};
+struct journal_redo {
+	enum journal_redo_kind kind;
+	int64_t id, next_at, now;
+	int dead;
+	char *text; /* why, error or path */
+	struct stat sb; /* REDO_OUTPUT */
+	char *store, *bucket, *key, *etag; /* REDO_S3_OUTPUT */
+};
+
 struct journal {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[J_COUNT];
 	char *path;
 	char *failing; /* why the last write failed, until one works */
 	int changes; /* sqlite3_total_changes() at BEGIN */
+	int in_tx;
+	int doomed; /* a write of the transaction failed: it rolls back */
+	struct journal_redo *redo; /* of this transaction and failed ones */
+	size_t nredo;
+	int64_t *started; /* jobs this transaction started */
+	size_t nstarted;
 };
 
 /* Reports a failed SQLite call once, with the journal's path. */
 static int
 journal_fail_sql(struct journal *j, const char *what)
 {
+	j->doomed = j->in_tx;
 	log_error("journal %s: %s: %s", j->path, what, sqlite3_errmsg(j->db));
 	free(j->failing);
 	xasprintf(&j->failing, "%s: %s: %s", j->path, what,
@@ -283,28 +314,53 @@ fail:
 	return NULL;
 }
 
+static int journal_apply(struct journal *, const struct journal_redo *);
+
+static void
+journal_redo_free(struct journal_redo *r)
+{
+	free(r->text);
+	free(r->store);
+	free(r->bucket);
+	free(r->key);
+	free(r->etag);
+}
+
 void
 journal_close(struct journal *j)
 {
+	size_t k;
 	int i;
 
 	if (j == NULL)
 		return;
 	for (i = 0; i < J_COUNT; i++)
 		sqlite3_finalize(j->stmt[i]);
+	for (k = 0; k < j->nredo; k++)
+		journal_redo_free(&j->redo[k]);
+	free(j->redo);
+	free(j->started);
 	sqlite3_close(j->db);
 	free(j->path);
 	free(j->failing);
 	free(j);
 }
 
+/* Begins a transaction, and writes again first the ends that failed
+ * commits lost. */
 int
 journal_begin(struct journal *j)
 {
+	size_t i;
+
 	if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return journal_fail_sql(j, "begin");
 	j->changes = sqlite3_total_changes(j->db);
+	j->in_tx = 1;
+	j->doomed = 0;
+	for (i = 0; i < j->nredo; i++)
+		journal_apply(j, &j->redo[i]);
 	return 0;
 }
 
@@ -315,17 +371,81 @@ journal_failing(const struct journal *j)
 	return j->failing;
 }
 
+/* Whether ends of jobs wait for a commit that works. */
+int
+journal_pending(const struct journal *j)
+{
+	return j->nredo > 0 && !j->in_tx;
+}
+
+/* After a failed commit: the ends are kept for the next transaction, but
+ * for the jobs it started, whose rows went with it (their ids may be
+ * given again): those run again. */
+static void
+journal_keep_redo(struct journal *j)
+{
+	size_t i, k, kept = 0;
+
+	for (i = 0; i < j->nredo; i++) {
+		for (k = 0; k < j->nstarted; k++) {
+			if (j->started[k] == j->redo[i].id)
+				break;
+		}
+		if (k < j->nstarted)
+			journal_redo_free(&j->redo[i]);
+		else
+			j->redo[kept++] = j->redo[i];
+	}
+	j->nredo = kept;
+}
+
 int
 journal_commit(struct journal *j)
 {
-	if (sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		journal_fail_sql(j, "commit");
+	size_t i;
+	int rc = 0;
+
+	if (j->doomed ||
+	    sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		if (!j->doomed)
+			journal_fail_sql(j, "commit");
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		journal_keep_redo(j);
+		rc = -1;
+	} else {
+		if (sqlite3_total_changes(j->db) != j->changes) { /* it wrote */
+			free(j->failing);
+			j->failing = NULL;
+		}
+		for (i = 0; i < j->nredo; i++)
+			journal_redo_free(&j->redo[i]);
+		j->nredo = 0;
 	}
-	if (sqlite3_total_changes(j->db) != j->changes) { /* it wrote */
+	j->in_tx = j->doomed = 0;
+	j->nstarted = 0;
+	return rc;
+}
+
+/* Makes what was committed durable: with synchronous=NORMAL a commit
+ * reaches the WAL but not the disk, so a power loss could take it back.
+ * SQLite refuses to change that setting inside a transaction, and a turn
+ * opens its transaction before it knows whether a webhook will wait on
+ * it: so the WAL is synced here, once, by SQLite's own file. */
+int
+journal_sync(struct journal *j)
+{
+	sqlite3_file *f = NULL;
+
+	if (sqlite3_file_control(j->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+		&f) != SQLITE_OK)
+		return journal_fail_sql(j, "sync");
+	if (f == NULL || f->pMethods == NULL) /* nothing written yet */
+		return 0;
+	if (f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
 		free(j->failing);
-		j->failing = NULL;
+		xasprintf(&j->failing, "%s: sync of its WAL failed", j->path);
+		log_error("journal %s", j->failing);
+		return -1;
 	}
 	return 0;
 }
@@ -438,6 +558,9 @@ journal_start(struct journal *j, int64_t id, int64_t now)
 	sqlite3_bind_int64(s, 3, now);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "attempt");
+	j->started =
+	    xreallocarray(j->started, j->nstarted + 1, sizeof *j->started);
+	j->started[j->nstarted++] = id;
 	return n;
 }
 
@@ -457,8 +580,8 @@ journal_end_attempt(struct journal *j, int64_t id, const char *result,
 	return 0;
 }
 
-int
-journal_done(struct journal *j, int64_t id, int64_t now)
+static int
+journal_write_done(struct journal *j, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_DONE);
 
@@ -486,17 +609,8 @@ journal_set_state(struct journal *j, int64_t id, const char *state,
 	return 0;
 }
 
-/* Ends a job without running it: its file changed or went away since it
- * was queued (a newer version has its own job). */
-int
-journal_skip(struct journal *j, int64_t id, const char *why, int64_t now)
-{
-	return journal_set_state(j, id, "skipped", 0, why, now);
-}
-
-/* Ends a job's attempt in failure: to retry at next_at, or dead. */
-int
-journal_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
+static int
+journal_write_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
     const char *error, int64_t now)
 {
 	const char *state = dead ? "dead" : "retry";
@@ -527,9 +641,8 @@ stat_mtime_ns(const struct stat *sb)
 	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 }
 
-/* Remembers a file objtrigger wrote, so that a watch skips it. */
-int
-journal_add_output(struct journal *j, const char *path, const struct stat *sb,
+static int
+journal_write_output(struct journal *j, const char *path, const struct stat *sb,
     int64_t job)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_OUTPUT_ADD);
@@ -560,10 +673,9 @@ journal_is_output(struct journal *j, const char *path, const struct stat *sb)
 	return found;
 }
 
-/* Remembers an object objtrigger put, so that a watch skips it. */
-int
-journal_add_s3_output(struct journal *j, const char *store, const char *bucket,
-    const char *key, const char *etag, int64_t job)
+static int
+journal_write_s3_output(struct journal *j, const char *store,
+    const char *bucket, const char *key, const char *etag, int64_t job)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_S3_OUTPUT_ADD);
 
@@ -575,6 +687,100 @@ journal_add_s3_output(struct journal *j, const char *store, const char *bucket,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "s3 output");
 	return 0;
+}
+
+static int
+journal_apply(struct journal *j, const struct journal_redo *r)
+{
+	switch (r->kind) {
+	case REDO_DONE:
+		return journal_write_done(j, r->id, r->now);
+	case REDO_SKIP:
+		return journal_set_state(j, r->id, "skipped", 0, r->text,
+		    r->now);
+	case REDO_FAILED:
+		return journal_write_failed(j, r->id, r->dead, r->next_at,
+		    r->text, r->now);
+	case REDO_OUTPUT:
+		return journal_write_output(j, r->text, &r->sb, r->id);
+	default:
+		return journal_write_s3_output(j, r->store, r->bucket, r->key,
+		    r->etag, r->id);
+	}
+}
+
+/* Writes r, and keeps it (and its strings) until the commit. */
+static int
+journal_record(struct journal *j, const struct journal_redo *r)
+{
+	j->redo = xreallocarray(j->redo, j->nredo + 1, sizeof *j->redo);
+	j->redo[j->nredo++] = *r;
+	return journal_apply(j, r);
+}
+
+/* Ends a job's attempt: done. */
+int
+journal_done(struct journal *j, int64_t id, int64_t now)
+{
+	struct journal_redo r = { .kind = REDO_DONE, .id = id, .now = now };
+
+	return journal_record(j, &r);
+}
+
+/* Ends a job without running it: its file changed or went away since it
+ * was queued (a newer version has its own job). */
+int
+journal_skip(struct journal *j, int64_t id, const char *why, int64_t now)
+{
+	struct journal_redo r = { .kind = REDO_SKIP,
+		.id = id,
+		.now = now,
+		.text = xstrdup(why) };
+
+	return journal_record(j, &r);
+}
+
+/* Ends a job's attempt in failure: to retry at next_at, or dead. */
+int
+journal_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
+    const char *error, int64_t now)
+{
+	struct journal_redo r = { .kind = REDO_FAILED,
+		.id = id,
+		.now = now,
+		.dead = dead,
+		.next_at = next_at,
+		.text = error != NULL ? xstrdup(error) : NULL };
+
+	return journal_record(j, &r);
+}
+
+/* Remembers a file objtrigger wrote, so that a watch skips it. */
+int
+journal_add_output(struct journal *j, const char *path, const struct stat *sb,
+    int64_t job)
+{
+	struct journal_redo r = { .kind = REDO_OUTPUT,
+		.id = job,
+		.text = xstrdup(path),
+		.sb = *sb };
+
+	return journal_record(j, &r);
+}
+
+/* Remembers an object objtrigger put, so that a watch skips it. */
+int
+journal_add_s3_output(struct journal *j, const char *store, const char *bucket,
+    const char *key, const char *etag, int64_t job)
+{
+	struct journal_redo r = { .kind = REDO_S3_OUTPUT,
+		.id = job,
+		.store = xstrdup(store),
+		.bucket = xstrdup(bucket),
+		.key = xstrdup(key),
+		.etag = xstrdup(etag) };
+
+	return journal_record(j, &r);
 }
 
 /* Whether objtrigger itself put this version of this object. */
