@@ -985,16 +985,100 @@ daemon_warm(struct daemon *d)
 	free(w);
 }
 
-/* Builds the triggers, the workers and the sources of a config. */
+/* What a config needs that may fail to be had: its HTTP server and its
+ * folder watches (a port taken, a folder gone). They are made beside
+ * those running, so that a reload that cannot be applied leaves the old
+ * config in force. */
+struct daemon_parts {
+	struct http_server *http;
+	int http_kept; /* the running server, whose settings are the same */
+	struct source_folder **sources;
+	size_t nsources;
+};
+
+static void
+daemon_parts_free(struct daemon_parts *p)
+{
+	size_t i;
+
+	if (!p->http_kept)
+		http_free(p->http);
+	for (i = 0; i < p->nsources; i++)
+		source_folder_free(p->sources[i]);
+	free(p->sources);
+}
+
+static struct http_server *
+daemon_http_new(struct daemon *d, const struct cfg *cfg, char **cause)
+{
+	struct http_hooks http = { daemon_http_begin, daemon_http_end, d };
+
+	return http_new(&cfg->http, &http, cause);
+}
+
 static int
-daemon_setup(struct daemon *d, struct cfg *cfg)
+daemon_same_http(const struct cfg_http *a, const struct cfg_http *b)
+{
+	return a->listen != NULL && b->listen != NULL &&
+	    strcmp(a->listen, b->listen) == 0 &&
+	    (a->cert_file == NULL) == (b->cert_file == NULL) &&
+	    (a->cert_file == NULL ||
+		(strcmp(a->cert_file, b->cert_file) == 0 &&
+		    strcmp(a->key_file, b->key_file) == 0)) &&
+	    a->max_body == b->max_body && a->timeout_ms == b->timeout_ms &&
+	    a->max_connections == b->max_connections;
+}
+
+/* Makes cfg's parts into p; -1 with *cause (p freed) if one fails. An
+ * HTTP server on the same address with other settings cannot be made
+ * beside the running one: that one is stopped first (and made again by
+ * the caller if this fails). */
+static int
+daemon_parts_make(struct daemon *d, const struct cfg *cfg,
+    struct daemon_parts *p, char **cause)
+{
+	const struct cfg_watch *w;
+	size_t i;
+
+	memset(p, 0, sizeof *p);
+	if (d->http != NULL && daemon_same_http(&d->cfg->http, &cfg->http)) {
+		p->http = d->http;
+		p->http_kept = 1;
+	} else if (cfg->http.listen != NULL) {
+		if (d->http != NULL && d->cfg->http.listen != NULL &&
+		    strcmp(d->cfg->http.listen, cfg->http.listen) == 0) {
+			daemon_answer_waits(d);
+			http_free(d->http);
+			d->http = NULL;
+		}
+		if ((p->http = daemon_http_new(d, cfg, cause)) == NULL)
+			return -1;
+	}
+	p->sources = xcalloc(cfg->nwatches, sizeof *p->sources);
+	for (i = 0; i < cfg->nwatches; i++) {
+		w = &cfg->watches[i];
+		if (w->type != CFG_WATCH_FOLDER)
+			continue;
+		p->sources[p->nsources] =
+		    source_folder_new(w, daemon_emit, d, cause);
+		if (p->sources[p->nsources] == NULL) {
+			daemon_parts_free(p);
+			return -1;
+		}
+		p->nsources++;
+	}
+	return 0;
+}
+
+/* Builds the triggers, the workers and the sources of a config, with the
+ * parts made for it. */
+static void
+daemon_setup(struct daemon *d, struct cfg *cfg, struct daemon_parts *p)
 {
 	struct worker_limits limits = config_worker_limits(cfg);
 	struct source_s3_hooks hooks = { daemon_emit_listed, daemon_page, d };
-	struct http_hooks http = { daemon_http_begin, daemon_http_end, d };
 	const struct cfg_watch *w;
 	struct daemon_trigger *t;
-	char *cause;
 	size_t i, k;
 
 	d->cfg = cfg;
@@ -1013,15 +1097,11 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	d->pool = worker_pool_new("/proc/self/exe", cfg->workers.count, &limits,
 	    plugins_dir());
 	daemon_warm(d);
-	d->sources = xcalloc(cfg->nwatches, sizeof *d->sources);
+	d->http = p->http;
+	d->sources = p->sources;
+	d->nsources = p->nsources;
 	d->polls = xcalloc(cfg->nwatches, sizeof *d->polls);
 	d->hooks = xcalloc(cfg->nwatches, sizeof *d->hooks);
-	if (cfg->http.listen != NULL &&
-	    (d->http = http_new(&cfg->http, &http, &cause)) == NULL) {
-		log_error("%s", cause);
-		free(cause);
-		return -1;
-	}
 	for (i = 0; i < cfg->nwatches; i++) {
 		w = &cfg->watches[i];
 		if (w->type == CFG_WATCH_S3_WEBHOOK)
@@ -1030,21 +1110,11 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 		if (w->interval_ms != 0) /* a poll, or a reconciliation */
 			d->polls[d->npolls++] = source_s3_new(w,
 			    cfg_find_store(cfg, w->store), d->journal, &hooks);
-		if (w->type != CFG_WATCH_FOLDER)
-			continue;
-		d->sources[d->nsources] =
-		    source_folder_new(w, daemon_emit, d, &cause);
-		if (d->sources[d->nsources] == NULL) {
-			log_error("%s", cause);
-			free(cause);
-			return -1;
-		}
-		d->nsources++;
 	}
 	for (i = 0; i < d->nsources; i++) /* files that came while down */
 		source_folder_rescan(d->sources[i]);
 	daemon_flush(d);
-	if (d->http != NULL)
+	if (d->http != NULL && !p->http_kept)
 		log_info("http: listening on %s%s", cfg->http.listen,
 		    cfg->http.cert_file != NULL ? " (TLS)" : "");
 	log_info("watching %zu folder%s, %zu bucket listing%s and %zu "
@@ -1053,11 +1123,11 @@ daemon_setup(struct daemon *d, struct cfg *cfg)
 	    d->npolls == 1 ? "" : "s", d->nhooks, d->nhooks == 1 ? "" : "s",
 	    d->ntriggers, d->ntriggers == 1 ? "" : "s", cfg->workers.count,
 	    cfg->workers.count == 1 ? "" : "s");
-	return 0;
 }
 
+/* Ends what daemon_setup built; the HTTP server too unless keep_http. */
 static void
-daemon_teardown(struct daemon *d)
+daemon_teardown(struct daemon *d, int keep_http)
 {
 	size_t i;
 
@@ -1072,7 +1142,8 @@ daemon_teardown(struct daemon *d)
 	d->polls = NULL;
 	d->npolls = 0;
 	daemon_answer_waits(d); /* nothing left uncommitted: flushed */
-	http_free(d->http);
+	if (!keep_http)
+		http_free(d->http);
 	d->http = NULL;
 	for (i = 0; i < d->nhooks; i++)
 		source_webhook_free(d->hooks[i]);
@@ -1150,18 +1221,33 @@ daemon_signal(struct daemon *d)
 	}
 }
 
-/* Puts a reloaded config in force once no job runs. */
-static int
+/* Puts a reloaded config in force once no job runs: its parts are made
+ * first, beside the running ones, and if one cannot be, the old config
+ * stays in force. */
+static void
 daemon_apply_reload(struct daemon *d)
 {
 	struct cfg *cfg = d->next_cfg;
+	struct daemon_parts p;
+	char *cause;
 
 	d->next_cfg = NULL;
-	daemon_teardown(d);
-	if (daemon_setup(d, cfg) != 0)
-		return -1;
+	if (daemon_parts_make(d, cfg, &p, &cause) != 0) {
+		log_error("the new config cannot be applied: %s: the old one "
+			  "stays in force",
+		    cause);
+		free(cause);
+		cfg_free(cfg);
+		if (d->http == NULL && d->cfg->http.listen != NULL &&
+		    (d->http = daemon_http_new(d, d->cfg, &cause)) == NULL) {
+			log_error("%s", cause);
+			free(cause);
+		}
+		return;
+	}
+	daemon_teardown(d, p.http_kept);
+	daemon_setup(d, cfg, &p);
 	log_info("reloaded %s", d->config_file);
-	return 0;
 }
 
 static int
@@ -1273,6 +1359,7 @@ int
 daemon_run(const char *config_file)
 {
 	struct daemon d = { .config_file = config_file, .sigfd = -1 };
+	struct daemon_parts parts;
 	sigset_t sigs;
 	char *cause;
 	int lock, requeued, rc = 1;
@@ -1305,7 +1392,11 @@ daemon_run(const char *config_file)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	d.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 
-	if (daemon_setup(&d, d.cfg) == 0) {
+	if (daemon_parts_make(&d, d.cfg, &parts, &cause) != 0) {
+		log_error("%s", cause);
+		free(cause);
+	} else {
+		daemon_setup(&d, d.cfg, &parts);
 		while (!d.stopping || d.running > 0) {
 			daemon_dispatch(&d);
 			daemon_flush(&d);
@@ -1321,15 +1412,14 @@ daemon_run(const char *config_file)
 			}
 			if (d.next_cfg != NULL && d.running == 0) {
 				daemon_flush(&d);
-				if (daemon_apply_reload(&d) != 0)
-					break;
+				daemon_apply_reload(&d);
 			}
 		}
 		daemon_flush(&d);
 		log_info("stopped");
 		rc = d.stopping ? 0 : 1;
 	}
-	daemon_teardown(&d);
+	daemon_teardown(&d, 0);
 	cfg_free(d.next_cfg);
 	journal_close(d.journal);
 	close(d.sigfd);
