@@ -76,28 +76,54 @@ cfg_store_key_line(struct cfg_store *s, char *line, int *sections, char **cause)
 	return -1;
 }
 
-/* Opens a file that only its owner may read. */
-static FILE *
-cfg_open_private(const char *path, char **cause)
+/*
+ * Opens a file that holds a secret, or says why not. Non-blocking, so that
+ * a FIFO or a device does not hang "check" or a reload; then judged by
+ * what was opened (a symlink by its target): it must be a regular file
+ * that no one but its owner may change, nor, if private, read.
+ */
+int
+cfg_open_secret(const char *path, int private, char **cause)
 {
 	struct stat sb;
-	FILE *f;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (f = fdopen(fd, "r")) == NULL) {
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
 		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
-	if (fstat(fd, &sb) != 0 || (sb.st_mode & 044) != 0) {
+	if (!S_ISREG(sb.st_mode))
+		xasprintf(cause, "%s is not a regular file", path);
+	else if ((sb.st_mode & 022) != 0)
+		xasprintf(cause,
+		    "%s is writable by its group or others: chmod %s %s", path,
+		    private ? "600" : "go-w", path);
+	else if (private && (sb.st_mode & 044) != 0)
 		xasprintf(cause,
 		    "%s can be read by others than its owner: "
 		    "chmod 600 %s",
 		    path, path);
-		fclose(f);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Opens a secret file that only its owner may read, as a stream. */
+static FILE *
+cfg_open_private(const char *path, char **cause)
+{
+	FILE *f;
+	int fd;
+
+	if ((fd = cfg_open_secret(path, 1, cause)) < 0)
 		return NULL;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		xasprintf(cause, "cannot read %s: %s", path, strerror(errno));
+		close(fd);
 	}
 	return f;
 }

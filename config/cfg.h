@@ -153,6 +153,9 @@ int cfg_store_keys_from_file(struct cfg_store *, const char *path,
     char **cause);
 int cfg_store_key_from_env(char **slot, const char *var, char **cause);
 int cfg_read_secret(const char *path, char **out, char **cause);
+/* Opens a secret file: a regular file no one but its owner may change (nor
+ * read, if private). Returns its descriptor, or -1 and the reason. */
+int cfg_open_secret(const char *path, int private, char **cause);
 
 /* The RELAX NG schema, compiled in from config/objtrigger.rng. */
 extern const char cfg_schema[];

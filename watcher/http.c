@@ -70,23 +70,32 @@ http_log(void *arg, const char *fmt, va_list ap)
 	free(msg);
 }
 
-/* Reads a PEM file whole. */
+/* Reads a PEM file whole: a regular file that only its owner may change
+ * (a FIFO would hang the start, a writable key lets others swap it). */
 static char *
 http_read_file(const char *path, char **cause)
 {
-	char *text, buf[4096];
+	char *text, *why, buf[4096];
 	size_t len, n;
-	FILE *f = fopen(path, "re"), *out;
+	FILE *f, *out;
+	int fd;
 
-	if (f == NULL) {
+	if ((fd = cfg_open_secret(path, 0, &why)) < 0) {
+		xasprintf(cause, "http: %s", why);
+		free(why);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
 		xasprintf(cause, "http: cannot read %s: %s", path,
 		    strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	if ((out = open_memstream(&text, &len)) == NULL)
 		fatal("out of memory");
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
 		fwrite(buf, 1, n, out);
+	explicit_bzero(buf, sizeof buf);
 	fclose(f);
 	fclose(out);
 	return text;

@@ -2,10 +2,14 @@
 
 /*
  * Lines go to stderr: "objtrigger: LEVEL: message" for people, or with
- * --log-format json one JSON object a line for machines. Keys are bytes
- * and may not be UTF-8: a JSON string that is not valid UTF-8 is written
- * with each byte above 0x7f as the character of that value (read as
- * Latin-1); in text, values with spaces or odd bytes are quoted.
+ * --log-format json one JSON object a line for machines. Messages carry
+ * what senders wrote (keys, file names, TopicArns, URLs, a transform's
+ * words), so nothing reaches stderr without log_escape: a text line has no
+ * control byte, no C1 control and no byte that is not UTF-8 (each is
+ * written \xNN), so no value can end the line, start a forged one or send
+ * the terminal an escape sequence; in JSON, jansson escapes the controls
+ * and log_escape only the bytes that are not UTF-8, which jansson would
+ * refuse. In text, values with spaces or odd bytes are quoted too.
  */
 
 #include <stdarg.h>
@@ -38,29 +42,99 @@ log_set_json(int on)
 	log_json = on;
 }
 
-/* A JSON string of any bytes: invalid UTF-8 bytes become U+00XX. */
+/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF), or 0 if there is none. */
+static size_t
+log_utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return len;
+}
+
+/* A control at p, C0, DEL or C1 (p starts a valid UTF-8 sequence). */
+static int
+log_is_control(const unsigned char *p)
+{
+	return *p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] < 0xa0);
+}
+
+/*
+ * Escapes a message for a log line: every byte that is not part of valid
+ * UTF-8 becomes \xNN, and for text (controls set) so do the controls,
+ * C0 (below 0x20), DEL and C1 (U+0080 to U+009F, each of its two bytes).
+ * The caller frees the result.
+ */
+char *
+log_escape(const char *s, int controls)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(strlen(s) * 4 + 1), *o = out;
+	size_t len, i;
+
+	while (*p != '\0') {
+		if ((len = log_utf8_len(p)) == 0)
+			len = 1; /* not UTF-8: escaped */
+		else if (!controls || !log_is_control(p)) {
+			memcpy(o, p, len);
+			o += len;
+			p += len;
+			continue;
+		}
+		for (i = 0; i < len; i++) {
+			snprintf(o, 5, "\\x%02x", p[i]);
+			o += 4;
+		}
+		p += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A JSON string of any bytes: those that are not UTF-8 become \xNN. */
 static json_t *
 log_json_string(const char *s)
 {
-	json_t *j = json_string(s);
-	char *fixed, *p;
+	char *fixed = log_escape(s, 0);
+	json_t *j = json_string(fixed);
 
-	if (j != NULL)
-		return j;
-	fixed = xmalloc(strlen(s) * 2 + 1);
-	for (p = fixed; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x80)
-			*p++ = (char)c;
-		else { /* Latin-1 reading: always valid once encoded */
-			*p++ = (char)(0xc0 | (c >> 6));
-			*p++ = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	*p = '\0';
-	j = json_string(fixed);
 	free(fixed);
-	return j;
+	return j != NULL ? j : json_string("(unprintable)");
+}
+
+/* Writes one text line: its prefix, and the message escaped. */
+static void
+log_emit_text(enum log_level level, const char *msg)
+{
+	char *safe = log_escape(msg, 1);
+
+	fprintf(stderr, "%s: %s: %s\n", log_role, log_names[level], safe);
+	free(safe);
 }
 
 static void
@@ -96,8 +170,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		return;
 	vsnprintf(line, sizeof line, fmt, ap);
 	if (!log_json) {
-		fprintf(stderr, "%s: %s: %s\n", log_role, log_names[level],
-		    line);
+		log_emit_text(level, line);
 		return;
 	}
 	obj = json_object();
@@ -105,24 +178,22 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	log_emit_json(level, obj);
 }
 
-/* Writes a value for a text line, quoted if it has spaces or odd bytes. */
+/* Writes a value for a text line, quoted if it has spaces or odd bytes;
+ * the line's escaping (log_emit_text) takes care of the odd bytes. */
 static void
 log_text_value(FILE *f, const char *s)
 {
-	const unsigned char *p;
+	const char *p;
 
 	if (strcspn(s, " \"\\=\t\r\n") == strlen(s) && *s != '\0') {
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (p = s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
+			fputc('\\', f);
+		fputc(*p, f);
 	}
 	fputc('"', f);
 }
@@ -133,6 +204,9 @@ log_job(enum log_level level, int64_t id, const char *trigger, const char *key,
     const char *result, int attempts, uint64_t ms, const char *error)
 {
 	json_t *obj;
+	char *msg;
+	size_t len;
+	FILE *f;
 
 	if (level > log_threshold)
 		return;
@@ -152,18 +226,21 @@ log_job(enum log_level level, int64_t id, const char *trigger, const char *key,
 		log_emit_json(level, obj);
 		return;
 	}
-	fprintf(stderr, "%s: %s: job %lld %s: trigger=", log_role,
-	    log_names[level], (long long)id, result);
-	log_text_value(stderr, trigger);
-	fputs(" key=", stderr);
-	log_text_value(stderr, key);
-	fprintf(stderr, " attempts=%d duration=%llums", attempts,
+	if ((f = open_memstream(&msg, &len)) == NULL)
+		fatal("out of memory");
+	fprintf(f, "job %lld %s: trigger=", (long long)id, result);
+	log_text_value(f, trigger);
+	fputs(" key=", f);
+	log_text_value(f, key);
+	fprintf(f, " attempts=%d duration=%llums", attempts,
 	    (unsigned long long)ms);
 	if (error != NULL) {
-		fputs(" error=", stderr);
-		log_text_value(stderr, error);
+		fputs(" error=", f);
+		log_text_value(f, error);
 	}
-	fputc('\n', stderr);
+	fclose(f);
+	log_emit_text(level, msg);
+	free(msg);
 }
 
 /* Writes a line a plugin logged during a job. */
@@ -171,19 +248,23 @@ void
 log_write_job(enum log_level level, const char *plugin, const char *job,
     const char *line)
 {
+	char *msg;
+
 	if (level > log_threshold)
 		return;
 	if (log_json) {
 		json_t *obj = json_object();
 		json_object_set_new(obj, "msg", log_json_string(line));
-		json_object_set_new(obj, "plugin", json_string(plugin));
+		json_object_set_new(obj, "plugin", log_json_string(plugin));
 		json_object_set_new(obj, "job",
-		    json_string(job != NULL ? job : "-"));
+		    log_json_string(job != NULL ? job : "-"));
 		log_emit_json(level, obj);
 		return;
 	}
-	fprintf(stderr, "%s: %s: %s: job %s: %s\n", log_role, log_names[level],
-	    plugin, job != NULL ? job : "-", line);
+	xasprintf(&msg, "%s: job %s: %s", plugin, job != NULL ? job : "-",
+	    line);
+	log_emit_text(level, msg);
+	free(msg);
 }
 
 #define LOG_FUNCTION(fn, level) \
