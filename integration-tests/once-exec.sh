@@ -69,3 +69,13 @@ expect "$T/stderr" "plugin 'exec' needs the parameter 'arg'"
 run 1 "$OBJTRIGGER" once exec "$name" out3 -p arg=true -p stderr-limit=big
 expect "$T/stderr" "-p stderr-limit=big: parameter 'stderr-limit' of plugin 'exec' is size"
 no_sanitizer_report
+
+# What the command prints goes to the log, tagged with the job and
+# escaped, never straight to objtrigger's stderr: a printed line cannot
+# pass for one of objtrigger's own.
+run 0 "$OBJTRIGGER" -v once exec "$name" out5 -p arg=/bin/sh -p arg=-c \
+    -p 'arg=printf "out 1\nobjtrigger: error: forged\n"; printf "err\033[31m\n" >&2; echo made >made'
+expect "$T/stderr" "job once: /bin/sh stdout: out 1 | objtrigger: error: forged"
+expect "$T/stderr" 'job once: /bin/sh stderr: err\x1b[31m'
+! grep -q '^objtrigger: error: forged' "$T/stderr" ||
+    fail "a command forged a log line"

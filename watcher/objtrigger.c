@@ -67,6 +67,9 @@ main(int argc, char **argv)
 	    strcmp(getenv("OBJTRIGGER_LOG_FORMAT"), "json") == 0)
 		log_set_json(1);
 	if (argc == 2 && strcmp(argv[1], "worker") == 0) {
+		if (getenv("OBJTRIGGER_LOG_LEVEL") != NULL &&
+		    strcmp(getenv("OBJTRIGGER_LOG_LEVEL"), "debug") == 0)
+			level = LEVEL_DEBUG;
 		log_open(level, "objtrigger worker");
 		return worker_main(WORKER_FD);
 	}
@@ -74,6 +77,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'v':
 			level = LEVEL_DEBUG;
+			setenv("OBJTRIGGER_LOG_LEVEL", "debug",
+			    1); /* workers */
 			break;
 		case 'V':
 			printf("objtrigger %s (plugin ABI %d.%d)\n",

@@ -78,8 +78,8 @@ worker_pool_new(const char *exe, unsigned count,
  * command could read it in /proc/PPID/environ), only what its commands
  * are given (exec) and the sanitizers' settings of a test build. */
 static const char *worker_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
-	"OBJTRIGGER_LOG_FORMAT", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	"LSAN_OPTIONS", NULL };
+	"OBJTRIGGER_LOG_FORMAT", "OBJTRIGGER_LOG_LEVEL", "ASAN_OPTIONS",
+	"UBSAN_OPTIONS", "LSAN_OPTIONS", NULL };
 
 /* The worker's environment (allocated, in the child). */
 static char **

@@ -11,6 +11,8 @@
  * could have swapped for a link since. The command runs in the output
  * folder with a small environment, in a process group of its own under
  * hard limits, with no other descriptor: what it writes there is output.
+ * What it prints goes to the log, tagged with the job, never straight to
+ * the daemon's stderr.
  * Exit 0 is success, 75 (EX_TEMPFAIL) asks for a retry, anything else
  * rejects the input; the start of its stderr is the error message.
  */
@@ -21,7 +23,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,14 +150,16 @@ exec_free_vector(char **v)
  * limits and runs the command. */
 static void
 exec_child(const struct ot_host *host, struct ot_context *ctx, char **argv,
-    char **env, const struct ot_job *job, const struct ot_input *in, int err)
+    char **env, const struct ot_job *job, const struct ot_input *in,
+    const int *out, const int *err)
 {
 	if (lseek(in->fd, 0, SEEK_SET) != 0 || dup2(in->fd, 0) != 0 ||
-	    dup2(2, 1) != 1 || dup2(err, 2) != 2 ||
+	    dup2(out[1], 1) != 1 || dup2(err[1], 2) != 2 ||
 	    dup2(0, EXEC_INPUT_FD) != EXEC_INPUT_FD ||
 	    chdir(job->outdir) != 0 ||
 	    host->child_setup(ctx, EXEC_INPUT_FD + 1) != 0) {
-		dprintf(err, "cannot prepare the command: %s", strerror(errno));
+		dprintf(err[1], "cannot prepare the command: %s",
+		    strerror(errno));
 		_exit(127);
 	}
 	signal(SIGPIPE, SIG_DFL);
@@ -162,29 +168,82 @@ exec_child(const struct ot_host *host, struct ot_context *ctx, char **argv,
 	_exit(127);
 }
 
-/* Reads the command's stderr to its end, keeping the first limit bytes
- * with line breaks turned into " | ". */
-static void
-exec_read_stderr(int fd, size_t limit, struct exec_buf *msg)
+/* What a command printed on one stream: its first limit bytes, with
+ * line breaks turned into " | ". */
+struct exec_stream {
+	int fd;
+	size_t limit;
+	struct exec_buf text;
+};
+
+/* Reads what is there: 1 if it read some, -1 if it would wait, 0 at the
+ * end of the stream (or on an error). */
+static int
+exec_stream_read(struct exec_stream *st)
 {
 	char chunk[4096];
 	ssize_t n, i;
 
-	exec_buf_add(msg, "", 0);
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		for (i = 0; i < n && msg->len < limit; i++) {
-			if (chunk[i] == '\n')
-				exec_buf_add(msg, " | ", 3);
-			else
-				exec_buf_add(msg, &chunk[i], 1);
-		}
+	while ((n = read(st->fd, chunk, sizeof chunk)) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < n && st->text.len < st->limit; i++) {
+		if (chunk[i] == '\n')
+			exec_buf_add(&st->text, " | ", 3);
+		else
+			exec_buf_add(&st->text, &chunk[i], 1);
 	}
-	while (msg->len >= 3 && strcmp(msg->data + msg->len - 3, " | ") == 0)
-		msg->data[msg->len -= 3] = '\0';
+	if (n < 0 && errno == EAGAIN)
+		return -1;
+	return n > 0;
+}
+
+static void
+exec_stream_end(struct exec_stream *st)
+{
+	struct exec_buf *b = &st->text;
+
+	while (b->len >= 3 && strcmp(b->data + b->len - 3, " | ") == 0)
+		b->data[b->len -= 3] = '\0';
+	close(st->fd);
+}
+
+/*
+ * Reads the command's stdout and stderr until it exits, then kills what
+ * it left in its process group and takes what is left in the pipes
+ * without waiting: a process it left elsewhere may hold them open.
+ * Returns its wait status.
+ */
+static int
+exec_wait(pid_t pid, struct exec_stream *out, struct exec_stream *err)
+{
+	struct pollfd pfd[3] = { { out->fd, POLLIN, 0 }, { err->fd, POLLIN, 0 },
+		{ (int)syscall(SYS_pidfd_open, pid, 0), POLLIN, 0 } };
+	int status = 0, pidfd = pfd[2].fd;
+
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0) {
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents != 0 && exec_stream_read(out) == 0)
+			pfd[0].fd = -1;
+		if (pfd[1].revents != 0 && exec_stream_read(err) == 0)
+			pfd[1].fd = -1;
+		if (pfd[2].revents != 0) /* it exited */
+			break;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL); /* what it left running in its group */
+	fcntl(out->fd, F_SETFL, O_NONBLOCK);
+	fcntl(err->fd, F_SETFL, O_NONBLOCK);
+	while (exec_stream_read(out) == 1)
+		;
+	while (exec_stream_read(err) == 1)
+		;
+	if (pidfd >= 0)
+		close(pidfd);
+	exec_stream_end(out);
+	exec_stream_end(err);
+	return status;
 }
 
 static enum ot_status
@@ -213,35 +272,54 @@ exec_one(const struct ot_host *host, struct ot_context *ctx,
     const struct ot_job *job, const struct ot_input *in)
 {
 	size_t argc = host->param_count(ctx, "arg"), i;
+	size_t limit = host->param_size(ctx, "stderr-limit");
 	char **argv = calloc(argc + 1, sizeof *argv), **env;
-	struct exec_buf err = { NULL, 0, 0 };
+	struct exec_stream out = { -1, limit, { NULL, 0, 0 } };
+	struct exec_stream err = { -1, limit, { NULL, 0, 0 } };
+	int outfd[2] = { -1, -1 }, errfd[2] = { -1, -1 }, status;
 	enum ot_status st;
-	int pipefd[2], status;
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (argv == NULL)
 		abort();
 	for (i = 0; i < argc; i++)
 		argv[i] = exec_expand(host->param_at(ctx, "arg", i), job, in);
 	env = exec_environment(host, ctx, job, in);
-	if (pipe2(pipefd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+	exec_buf_add(&out.text, "", 0);
+	exec_buf_add(&err.text, "", 0);
+	if (pipe2(outfd, O_CLOEXEC) != 0 || pipe2(errfd, O_CLOEXEC) != 0 ||
+	    (pid = fork()) < 0) {
 		st = host->fail(ctx, OT_RETRY, "cannot start %s: %s", argv[0],
 		    strerror(errno));
+		for (i = 0; i < 2; i++) {
+			if (outfd[i] >= 0)
+				close(outfd[i]);
+			if (errfd[i] >= 0)
+				close(errfd[i]);
+		}
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(host, ctx, argv, env, job, in, pipefd[1]);
+		exec_child(host, ctx, argv, env, job, in, outfd, errfd);
 	setpgid(pid, pid); /* as the child does: whichever runs first */
-	close(pipefd[1]);
-	exec_read_stderr(pipefd[0], host->param_size(ctx, "stderr-limit"),
-	    &err);
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	kill(-pid, SIGKILL); /* what it left running in its group */
-	st = exec_status(host, ctx, argv[0], status, err.data);
+	close(outfd[1]);
+	close(errfd[1]);
+	out.fd = outfd[0];
+	err.fd = errfd[0];
+	status = exec_wait(pid, &out, &err);
+	/* What it printed goes to the log, tagged with the job: kept at
+	 * debug level, and stderr (or else stdout) as the error. */
+	if (out.text.len > 0)
+		host->log(ctx, OT_LOG_DEBUG, "%s stdout: %s", argv[0],
+		    out.text.data);
+	if (err.text.len > 0)
+		host->log(ctx, OT_LOG_DEBUG, "%s stderr: %s", argv[0],
+		    err.text.data);
+	st = exec_status(host, ctx, argv[0], status,
+	    err.text.len > 0 ? err.text.data : out.text.data);
 out:
-	free(err.data);
+	free(out.text.data);
+	free(err.text.data);
 	exec_free_vector(argv);
 	exec_free_vector(env);
 	return st;
