@@ -62,6 +62,18 @@ status_text(sqlite3_stmt *s, int i)
 	return t != NULL ? (const char *)t : "";
 }
 
+/* Column i as a JSON string, escaped (log_escape): a key or a message
+ * that is not UTF-8, or holds control characters, still shows. */
+static json_t *
+status_string(sqlite3_stmt *s, int i)
+{
+	char *text = log_escape(status_text(s, i), 1);
+	json_t *v = json_string(text);
+
+	free(text);
+	return v;
+}
+
 static void
 status_time(int64_t ms, char *buf, size_t len)
 {
@@ -98,13 +110,14 @@ status_attempt_row(void *arg, sqlite3_stmt *s)
 
 	status_time(sqlite3_column_int64(s, 1), when, sizeof when);
 	json_array_append_new(arg,
-	    json_pack("{s:I, s:s, s:s, s:s?}", "attempt",
+	    json_pack("{s:I, s:s, s:s, s:o*}", "attempt",
 		(json_int_t)sqlite3_column_int64(s, 0), "at", when, "result",
 		sqlite3_column_type(s, 2) == SQLITE_NULL ? "interrupted" :
 							   status_text(s, 2),
 		"error",
-		sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL :
-							   status_text(s, 3)));
+		sqlite3_column_type(s, 3) == SQLITE_NULL ?
+		    NULL :
+		    status_string(s, 3)));
 }
 
 struct status_dead {
@@ -127,13 +140,13 @@ status_dead_row(void *arg, sqlite3_stmt *s)
 	free(sql);
 	status_time(sqlite3_column_int64(s, 5), when, sizeof when);
 	json_array_append_new(sd->list,
-	    json_pack("{s:I, s:s, s:s, s:s, s:I, "
-		      "s:s, s:s, s:o}",
+	    json_pack("{s:I, s:s, s:o, s:o, s:I, "
+		      "s:s, s:o, s:o}",
 		"id", (json_int_t)sqlite3_column_int64(s, 0), "trigger",
-		status_text(s, 1), "folder", status_text(s, 2), "key",
-		status_text(s, 3), "attempts",
+		status_text(s, 1), "folder", status_string(s, 2), "key",
+		status_string(s, 3), "attempts",
 		(json_int_t)sqlite3_column_int64(s, 4), "at", when, "error",
-		status_text(s, 6), "history", attempts));
+		status_string(s, 6), "history", attempts));
 }
 
 static void
