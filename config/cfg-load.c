@@ -313,6 +313,13 @@ read_http(struct cfg *cfg, xmlNode *n)
 	if (h->timeout_ms < 1000)
 		cfg_error(cfg, r.line, "<http timeout>: at least 1s");
 	reader_count(&r, "max-connections", 1, 65536, &h->max_connections);
+	reader_count(&r, "max-connections-per-client", 1, 65536,
+	    &h->max_per_client);
+	reader_duration(&r, "header-timeout", &h->header_timeout_ms);
+	reader_duration(&r, "body-timeout", &h->body_timeout_ms);
+	if (h->header_timeout_ms < 1000 || h->body_timeout_ms < 1000)
+		cfg_error(cfg, r.line,
+		    "<http header-timeout, body-timeout>: at least 1s");
 	reader_finish(&r);
 	if (node_next(n->children) != NULL)
 		reader_unexpected(cfg, n, node_next(n->children));
@@ -909,6 +916,9 @@ cfg_defaults(struct cfg *cfg)
 	cfg->http.max_body = 1 << 20;
 	cfg->http.timeout_ms = 30 * 1000;
 	cfg->http.max_connections = 512;
+	cfg->http.max_per_client = 128;
+	cfg->http.header_timeout_ms = 10 * 1000;
+	cfg->http.body_timeout_ms = 60 * 1000;
 }
 
 struct cfg *

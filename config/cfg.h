@@ -49,7 +49,10 @@ struct cfg_http {
 	char *cert_file, *key_file; /* TLS: both, or neither */
 	uint64_t max_body;
 	uint64_t timeout_ms; /* a connection idle this long is closed */
+	uint64_t header_timeout_ms; /* a request's headers take at most */
+	uint64_t body_timeout_ms; /* then its body at most */
 	unsigned max_connections;
+	unsigned max_per_client; /* connections from one address */
 	unsigned line;
 };
 

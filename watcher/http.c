@@ -7,6 +7,13 @@
  * answered only once the journal committed them) is suspended, and
  * resumed by http_answer; the daemon commits once per turn, so every
  * request of a turn shares one commit.
+ *
+ * libmicrohttpd's timeout is an idle one: a client sending a byte a
+ * second keeps its connection forever. So each connection's request has
+ * deadlines of its own, for its headers and then its body, and one past
+ * them is shut down (its socket; libmicrohttpd then closes it). A client
+ * address may hold only so many connections. Paths are not
+ * percent-decoded: they are matched as sent.
  */
 
 #include <errno.h>
@@ -30,17 +37,29 @@
 #define HTTP_BACKLOG 1024
 #define HTTP_MAX_HEADERS 4
 
+/* A connection, and the deadline of what it is sending. */
+enum http_phase { HTTP_HEADERS, HTTP_BODY, HTTP_WAITING };
+struct http_conn {
+	int fd;
+	enum http_phase phase;
+	uint64_t since; /* ms, when the phase began */
+	struct http_conn *prev, *next;
+};
+
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_hooks hooks;
 	uint64_t max_body;
+	uint64_t header_timeout_ms, body_timeout_ms;
 	char *cert, *key; /* PEM, kept while the server runs */
 	int listen_fd;
+	struct http_conn *conns;
 };
 
 struct http_request {
 	struct http_server *server;
 	struct MHD_Connection *conn;
+	struct http_conn *c;
 	char *method, *path;
 	char *body;
 	size_t len, size;
@@ -136,6 +155,22 @@ http_listen(const char *listen_on, char **cause)
 		freeaddrinfo(ai);
 	free(host);
 	return fd;
+}
+
+static struct http_conn *
+http_conn_of(struct MHD_Connection *conn)
+{
+	return MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT)
+	    ->socket_context;
+}
+
+static void
+http_phase(struct http_conn *c, enum http_phase phase)
+{
+	if (c == NULL)
+		return;
+	c->phase = phase;
+	c->since = now_ms();
 }
 
 static void
@@ -244,6 +279,7 @@ http_access(void *arg, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (r == NULL) {
 		*state = r = http_begin(s, conn, url, method);
+		http_phase(r->c = http_conn_of(conn), HTTP_BODY);
 		return r->answered ? http_queue(r) : MHD_YES;
 	}
 	if (*n > 0) {
@@ -262,20 +298,89 @@ http_access(void *arg, struct MHD_Connection *conn, const char *url,
 	if (r->answered)
 		return http_queue(r);
 	r->held = 1; /* until http_answer */
+	http_phase(r->c, HTTP_WAITING);
 	MHD_suspend_connection(conn);
 	return MHD_YES;
 }
 
+/* A request ended: on a kept-alive connection, the next one's headers
+ * are due. */
 static void
 http_completed(void *arg, struct MHD_Connection *conn, void **state,
     enum MHD_RequestTerminationCode why)
 {
 	(void)arg;
-	(void)conn;
 	(void)why;
+	http_phase(http_conn_of(conn), HTTP_HEADERS);
 	if (*state != NULL)
 		http_request_free(*state);
 	*state = NULL;
+}
+
+/* A connection opens or closes: it is followed while it is open. */
+static void
+http_connection(void *arg, struct MHD_Connection *conn, void **context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = arg;
+	struct http_conn *c = *context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = xcalloc(1, sizeof *c);
+		c->fd = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD)
+			    ->connect_fd;
+		http_phase(c, HTTP_HEADERS);
+		if ((c->next = s->conns) != NULL)
+			c->next->prev = c;
+		s->conns = c;
+		*context = c;
+		return;
+	}
+	if (c == NULL)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c);
+	*context = NULL;
+}
+
+/* A path as sent: libmicrohttpd would decode %XX (%00 included). */
+static size_t
+http_no_unescape(void *arg, struct MHD_Connection *conn, char *s)
+{
+	(void)arg;
+	(void)conn;
+	return strlen(s);
+}
+
+/* Shuts down the connections past their deadline; returns the ms until
+ * the next deadline, or -1 if none. */
+static int
+http_deadlines(struct http_server *s)
+{
+	uint64_t now = now_ms(), limit, next = UINT64_MAX;
+	struct http_conn *c;
+
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->phase == HTTP_WAITING)
+			continue;
+		limit = c->since +
+		    (c->phase == HTTP_HEADERS ? s->header_timeout_ms :
+						s->body_timeout_ms);
+		if (limit <= now) {
+			shutdown(c->fd, SHUT_RDWR);
+			c->phase = HTTP_WAITING; /* once */
+		} else if (limit < next)
+			next = limit;
+	}
+	return next == UINT64_MAX ?
+	    -1 :
+	    (int)(next - now > 60000 ? 60000 : next - now);
 }
 
 struct http_server *
@@ -288,6 +393,8 @@ http_new(const struct cfg_http *c, const struct http_hooks *hooks, char **cause)
 	s->hooks = *hooks;
 	s->listen_fd = -1;
 	s->max_body = c->max_body;
+	s->header_timeout_ms = c->header_timeout_ms;
+	s->body_timeout_ms = c->body_timeout_ms;
 	if (c->cert_file != NULL &&
 	    ((s->cert = http_read_file(c->cert_file, cause)) == NULL ||
 		(s->key = http_read_file(c->key_file, cause)) == NULL)) {
@@ -306,13 +413,17 @@ http_new(const struct cfg_http *c, const struct http_hooks *hooks, char **cause)
 		{ MHD_OPTION_CONNECTION_LIMIT, c->max_connections, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT,
 		    (intptr_t)((c->timeout_ms + 999) / 1000), NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_client, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, s },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_connection, s },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)http_no_unescape,
+		    NULL },
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, s->key },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 	if (s->cert == NULL) /* no TLS: end before the PEM */
-		ops[5].option = MHD_OPTION_END;
+		ops[8].option = MHD_OPTION_END;
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
 	    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (s->mhd == NULL) {
@@ -356,14 +467,19 @@ http_wait(struct http_server *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
+	int deadline = http_deadlines(s);
+
 	if (MHD_get_timeout(s->mhd, &ms) != MHD_YES)
-		return -1;
-	return ms > 60000 ? 60000 : (int)ms;
+		return deadline;
+	if (ms > 60000)
+		ms = 60000;
+	return deadline >= 0 && deadline < (int)ms ? deadline : (int)ms;
 }
 
 void
 http_run(struct http_server *s)
 {
+	http_deadlines(s);
 	MHD_run(s->mhd);
 }
 
