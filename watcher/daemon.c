@@ -1334,23 +1334,59 @@ daemon_turn(struct daemon *d)
 	free(pfd);
 }
 
+/* The pid in a held lock file, or 0 if it holds none. */
+static long
+daemon_lock_owner(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Takes the state folder's lock (STATE/lock, which holds the pid of the
+ * daemon that has it); the descriptor, or -1 with the reason logged. */
 static int
 daemon_lock(const char *state)
 {
-	char *path;
+	char *path, pid[32];
+	long owner;
 	int fd;
 
-	mkdir(state, 0700);
-	xasprintf(&path, "%s/lock", state);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	free(path);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		log_error("another objtrigger runs with the state folder %s",
-		    state);
-		if (fd >= 0)
-			close(fd);
+	if (mkdir(state, 0700) != 0 && errno != EEXIST) {
+		log_error("cannot make the state folder: mkdir %s: %s", state,
+		    strerror(errno));
 		return -1;
 	}
+	xasprintf(&path, "%s/lock", state);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK && (owner = daemon_lock_owner(fd)) > 0)
+			log_error("another objtrigger (pid %ld) runs with the "
+				  "state folder %s",
+			    owner, state);
+		else if (errno == EWOULDBLOCK)
+			log_error("another objtrigger runs with the state "
+				  "folder %s",
+			    state);
+		else
+			log_error("cannot lock %s: %s", path, strerror(errno));
+		close(fd);
+		free(path);
+		return -1;
+	}
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+		log_warn("%s: cannot write the pid: %s", path, strerror(errno));
+	free(path);
 	return fd;
 }
 
