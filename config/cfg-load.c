@@ -8,7 +8,9 @@
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -921,6 +923,55 @@ cfg_defaults(struct cfg *cfg)
 	cfg->http.body_timeout_ms = 60 * 1000;
 }
 
+/* Makes a relative path absolute, from dir; "./" before it is dropped. */
+static void
+cfg_absolute(const char *dir, char **path)
+{
+	const char *rel = *path;
+	char *abs;
+
+	if (rel == NULL || *rel == '/')
+		return;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2 + strspn(rel + 2, "/");
+	if (strcmp(rel, ".") == 0 || *rel == '\0')
+		abs = xstrdup(dir);
+	else
+		xasprintf(&abs, "%s%s%s", dir, strcmp(dir, "/") != 0 ? "/" : "",
+		    rel);
+	free(*path);
+	*path = abs;
+}
+
+/*
+ * Resolves every relative path of a config once, at load: from the
+ * working directory, as a command line tool's paths are (the daemon never
+ * changes it). Then nothing depends on where a job, a command or a later
+ * reload runs: {outdir}, TMPDIR and the state folder are absolute.
+ */
+static void
+cfg_resolve_paths(struct cfg *cfg)
+{
+	char dir[PATH_MAX];
+	size_t i, k;
+
+	if (getcwd(dir, sizeof dir) == NULL) {
+		cfg_error(cfg, 0, "the working directory: %s", strerror(errno));
+		return;
+	}
+	cfg_absolute(dir, &cfg->state);
+	cfg_absolute(dir, &cfg->http.cert_file);
+	cfg_absolute(dir, &cfg->http.key_file);
+	for (i = 0; i < cfg->nwatches; i++) {
+		if (cfg->watches[i].type == CFG_WATCH_FOLDER)
+			cfg_absolute(dir, &cfg->watches[i].path);
+	}
+	for (i = 0; i < cfg->ntriggers; i++) {
+		for (k = 0; k < cfg->triggers[i].noutputs; k++)
+			cfg_absolute(dir, &cfg->triggers[i].outputs[k].path);
+	}
+}
+
 struct cfg *
 cfg_load(const char *file)
 {
@@ -941,6 +992,7 @@ cfg_load(const char *file)
 		read_root(cfg, xmlDocGetRootElement(doc));
 		if (cfg->nerrors == 0)
 			cfg_validate_schema(cfg, doc);
+		cfg_resolve_paths(cfg);
 	} else if (cfg->nerrors == 0)
 		cfg_error(cfg, 0, "not an XML document");
 	xmlSetStructuredErrorFunc(NULL, NULL);

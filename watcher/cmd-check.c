@@ -372,6 +372,29 @@ config_worker_limits(const struct cfg *cfg)
 	return l;
 }
 
+/* check -v: the paths as they were resolved (relative ones from the
+ * working directory). */
+static void
+check_print_paths(const struct cfg *cfg)
+{
+	size_t i, k;
+
+	printf("state: %s\n", cfg->state);
+	for (i = 0; i < cfg->nwatches; i++) {
+		if (cfg->watches[i].type == CFG_WATCH_FOLDER)
+			printf("watch %s: %s\n", cfg->watches[i].name,
+			    cfg->watches[i].path);
+	}
+	for (i = 0; i < cfg->ntriggers; i++) {
+		for (k = 0; k < cfg->triggers[i].noutputs; k++) {
+			if (cfg->triggers[i].outputs[k].path != NULL)
+				printf("trigger %s: output %s\n",
+				    cfg->triggers[i].name,
+				    cfg->triggers[i].outputs[k].path);
+		}
+	}
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -382,26 +405,29 @@ cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "connect", no_argument, NULL, 'C' }, { NULL, 0, NULL, 0 }
 	};
-	int ch, rc, connect = 0;
+	int ch, rc, connect = 0, verbose = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:C", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:Cv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 'C':
 			connect = 1;
 			break;
 		default:
 			fprintf(stderr,
-			    "usage: objtrigger check [-c FILE] "
+			    "usage: objtrigger check [-c FILE] [-v] "
 			    "[--connect]\n");
 			return 2;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr,
-		    "usage: objtrigger check [-c FILE] [--connect]\n");
+		    "usage: objtrigger check [-c FILE] [-v] [--connect]\n");
 		return 2;
 	}
 	cfg = cfg_load(file != NULL ? file : config_default_file());
@@ -419,6 +445,8 @@ cmd_check(int argc, char **argv)
 		    cfg->file, cfg->nwatches, cfg->nwatches == 1 ? "" : "es",
 		    cfg->ntriggers, cfg->ntriggers == 1 ? "" : "s",
 		    cfg->workers.count, cfg->workers.count == 1 ? "" : "s");
+		if (verbose)
+			check_print_paths(cfg);
 		check_webhooks_open(cfg);
 		rc = connect && check_connect(cfg) > 0 ? 1 : 0;
 	}
