@@ -919,7 +919,7 @@ cfg_defaults(struct cfg *cfg)
 	cfg->http.timeout_ms = 30 * 1000;
 	cfg->http.max_connections = 512;
 	cfg->http.max_per_client = 128;
-	cfg->http.header_timeout_ms = 10 * 1000;
+	cfg->http.header_timeout_ms = 30 * 1000;
 	cfg->http.body_timeout_ms = 60 * 1000;
 }
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1413,6 +1414,7 @@ daemon_run(const char *config_file)
 		close(lock);
 		return 1;
 	}
+	prctl(PR_SET_DUMPABLE, 0); /* as a worker: it holds the keys */
 	xasprintf(&d.jobs_dir, "%s/jobs", d.cfg->state);
 	sink_folder_remove_tree(d.jobs_dir);
 	mkdir(d.jobs_dir, 0700);

@@ -36,6 +36,13 @@ log_open(enum log_level threshold, const char *role)
 	log_role = role;
 }
 
+/* The threshold, for the workers this process starts. */
+enum log_level
+log_level(void)
+{
+	return log_threshold;
+}
+
 void
 log_set_json(int on)
 {

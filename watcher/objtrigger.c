@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "objtrigger.h"
 
@@ -50,6 +51,31 @@ pool_for_commands(const struct worker_limits *limits)
 	return worker_pool_new("/proc/self/exe", 1, limits, plugins_dir());
 }
 
+/*
+ * The environment the kernel shows in /proc/PID/environ is the one copied
+ * in at exec: a secret given there (OBJTRIGGER_S3_SECRET_KEY) could be
+ * read by any process of the same user, a command among them. So it is
+ * copied to the heap, where getenv then finds it, and the original is
+ * wiped.
+ */
+static char **main_environ; /* the copy: never freed */
+
+static void
+main_hide_environment(void)
+{
+	char **copy;
+	size_t n, i;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	copy = xcalloc(n + 1, sizeof *copy);
+	for (i = 0; i < n; i++) {
+		copy[i] = xstrdup(environ[i]);
+		explicit_bzero(environ[i], strlen(environ[i]));
+	}
+	environ = main_environ = copy;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -57,6 +83,7 @@ main(int argc, char **argv)
 	enum log_level level = LEVEL_INFO;
 	int ch;
 
+	main_hide_environment();
 	signal(SIGPIPE, SIG_IGN);
 	/* No descriptor of whoever started us reaches a command. */
 	close_range(argc == 2 && strcmp(argv[1], "worker") == 0 ?

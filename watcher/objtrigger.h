@@ -30,6 +30,7 @@ void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_write_job(enum log_level, const char *plugin, const char *job,
     const char *line);
 char *log_escape(const char *, int controls);
+enum log_level log_level(void);
 __attribute__((noreturn)) void fatal(const char *, ...)
     __attribute__((format(printf, 1, 2)));
 

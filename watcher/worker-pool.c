@@ -78,15 +78,16 @@ worker_pool_new(const char *exe, unsigned count,
  * command could read it in /proc/PPID/environ), only what its commands
  * are given (exec) and the sanitizers' settings of a test build. */
 static const char *worker_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
-	"OBJTRIGGER_LOG_FORMAT", "OBJTRIGGER_LOG_LEVEL", "ASAN_OPTIONS",
-	"UBSAN_OPTIONS", "LSAN_OPTIONS", NULL };
+	"OBJTRIGGER_LOG_FORMAT", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	"LSAN_OPTIONS", NULL };
 
 /* The worker's environment (allocated, in the child). */
 static char **
 worker_environment(void)
 {
-	char **env = xcalloc(sizeof worker_keep_env / sizeof *worker_keep_env,
-	    sizeof *env);
+	char **env =
+	    xcalloc(sizeof worker_keep_env / sizeof *worker_keep_env + 1,
+		sizeof *env);
 	const char *v;
 	size_t i, n = 0;
 
@@ -94,6 +95,8 @@ worker_environment(void)
 		if ((v = getenv(worker_keep_env[i])) != NULL)
 			xasprintf(&env[n++], "%s=%s", worker_keep_env[i], v);
 	}
+	if (log_level() == LEVEL_DEBUG) /* objtrigger -v */
+		env[n++] = xstrdup("OBJTRIGGER_LOG_LEVEL=debug");
 	return env;
 }
 
@@ -299,10 +302,7 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 	wire_add(m, "memory", "%" PRIu64, l->memory);
 	wire_add(m, "cpu-ms", "%" PRIu64, l->cpu_ms);
 	wire_add(m, "file-size", "%" PRIu64, l->file_size);
-	/* A batch opens all its inputs at once. */
-	wire_add(m, "open-files", "%zu",
-	    job->ninputs + 64 > l->open_files ? job->ninputs + 64 :
-						l->open_files);
+	wire_add(m, "open-files", "%u", l->open_files);
 	for (i = 0; i < job->nparams; i++) {
 		wire_add(m, "param", "%s", job->params[i].name);
 		wire_add(m, "value", "%s", job->params[i].value);

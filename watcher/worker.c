@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,8 +90,10 @@ worker_vm_size(void)
 	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* The job's limits for this process; a batch opens all its inputs at
+ * once (ninputs), whatever the open-files limit its commands get. */
 static void
-worker_apply_limits(const struct wire_msg *m)
+worker_apply_limits(const struct wire_msg *m, size_t ninputs)
 {
 	uint64_t memory = worker_field_u64(m, "memory");
 	uint64_t cpu_ms = worker_field_u64(m, "cpu-ms");
@@ -108,7 +111,8 @@ worker_apply_limits(const struct wire_msg *m)
 		worker_set_limit(RLIMIT_CPU, RLIM_INFINITY);
 	worker_set_limit(RLIMIT_FSIZE, fsize != 0 ? fsize : RLIM_INFINITY);
 	if (nofile != 0)
-		worker_set_limit(RLIMIT_NOFILE, nofile);
+		worker_set_limit(RLIMIT_NOFILE,
+		    ninputs + 64 > nofile ? ninputs + 64 : nofile);
 }
 
 static void
@@ -352,7 +356,7 @@ worker_warm_one(const struct wire_msg *req, const char *name,
 		free(cause);
 		return;
 	}
-	worker_apply_limits(req);
+	worker_apply_limits(req, 0);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.transform = t;
 	ctx.job_id = "warm-up";
@@ -422,7 +426,7 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 		ctx.cpu_ms = worker_field_u64(req, "cpu-ms");
 		ctx.file_size = worker_field_u64(req, "file-size");
 		ctx.open_files = worker_field_u64(req, "open-files");
-		worker_apply_limits(req);
+		worker_apply_limits(req, wj.job.count);
 		status = worker_run_job(t, &wj, req, res, &ctx);
 	}
 	if ((unsigned)status > OT_FATAL)
@@ -456,6 +460,9 @@ worker_main(int fd)
 
 	fcntl(fd, F_SETFD, FD_CLOEXEC); /* commands never inherit it */
 	reaper_start();
+	/* No other process of the user may read its memory (the stores'
+	 * keys) or its /proc files: a command runs as the same user. */
+	prctl(PR_SET_DUMPABLE, 0);
 	wire_init(&req);
 	wire_init(&res);
 	while (status != OT_FATAL && wire_recv(fd, &req) == 0) {
