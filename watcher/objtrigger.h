@@ -333,7 +333,13 @@ int s3_error_local(struct s3_error *, int too_big, uint64_t max, int errnum);
 char *s3_error_text(const struct cfg_store *, const char *what,
     const struct s3_error *);
 const char *s3_content_type(const char *key);
-char *s3_encode(const char *, int keep_slash);
+/* s3_encode flags: keep '/' (a key in a path); write a segment that is
+ * "." or ".." as %2E or %2E%2E, so that no server or proxy on the way
+ * resolves it (the store decodes it back to the same key). */
+#define S3_ENCODE_SLASH 0x1
+#define S3_ENCODE_DOTS 0x2
+char *s3_encode(const char *, int flags);
+int s3_has_dot_segment(const char *);
 char *s3_unquote(const char *, size_t);
 const char *s3_available(void);
 void s3_store_to_wire(const struct cfg_store *, struct wire_msg *);
@@ -365,7 +371,7 @@ int s3_libs3_put(const struct cfg_store *, const char *, const char *, int,
     struct s3_error *);
 int s3_libs3_delete(const struct cfg_store *, const char *, const char *,
     struct s3_error *);
-const char *s3_libs3_cannot_address(const char *key);
+const char *s3_libs3_cannot_address(const char *bucket, const char *key);
 
 /* s3-event.c: bucket notifications (AWS, MinIO, Ceph RGW; bare or in an
  * SNS envelope), from a POST body to records. */
@@ -411,6 +417,12 @@ int s3_events_decode(const char *body, size_t len, struct s3_events *evs,
 /* Frees what s3_events_decode put in *evs (not evs itself); again is a
  * no-op. */
 void s3_events_clear(struct s3_events *evs);
+/* Whether a record belongs to a watch confined to bucket (NULL: any) and
+ * prefix ("": all): 0 yes, 1 it is outside the prefix (ignored), -1
+ * refused with *why (allocated, printable): another bucket, or, in a
+ * confined watch, a key with a "." or ".." segment. */
+int s3_event_confine(const struct s3_event *, const char *bucket,
+    const char *prefix, char **why);
 
 typedef void (*s3_count_cb)(void *, const char *store, uint64_t requests,
     uint64_t errors);

@@ -42,20 +42,57 @@ s3_error_set(struct s3_error *err, long http, const char *code, const char *fmt,
 	}
 }
 
-/* Percent-encodes all but the unreserved bytes (and '/' if keep_slash),
- * as SigV4 wants a path; allocated. */
+/* Whether the len bytes at s are a segment a path may resolve. */
+static int
+s3_dot_segment(const char *s, size_t len)
+{
+	return (len == 1 && s[0] == '.') ||
+	    (len == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* Whether a key (or bucket) has a "." or ".." between its slashes: legal
+ * in S3, where it is part of a name, but a path segment that a server or
+ * a proxy may resolve, into another key or another bucket. */
+int
+s3_has_dot_segment(const char *s)
+{
+	size_t len;
+
+	for (;;) {
+		len = strcspn(s, "/");
+		if (s3_dot_segment(s, len))
+			return 1;
+		if (s[len] == '\0')
+			return 0;
+		s += len + 1;
+	}
+}
+
+/* Percent-encodes all but the unreserved bytes, as SigV4 wants a path
+ * (flags in objtrigger.h: keep '/', encode dot segments); allocated. */
 char *
-s3_encode(const char *s, int keep_slash)
+s3_encode(const char *s, int flags)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char *out = xmalloc(strlen(s) * 3 + 1), *p = out;
+	const char *seg = s;
+	size_t seglen = strcspn(s, "/");
 	unsigned char c;
+	int keep;
 
 	for (; *s != '\0'; s++) {
 		c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		if (c == '/') {
+			seg = s + 1;
+			seglen = strcspn(seg, "/");
+		}
+		keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '~' || (keep_slash && c == '/'))
+		    c == '~' || ((flags & S3_ENCODE_SLASH) && c == '/');
+		if (c == '.')
+			keep = !(flags & S3_ENCODE_DOTS) ||
+			    !s3_dot_segment(seg, seglen);
+		if (keep)
 			*p++ = (char)c;
 		else {
 			*p++ = '%';
@@ -169,10 +206,11 @@ s3_available(void)
 #endif
 }
 
-/* Refuses a call the build cannot make, or a key libs3 would mangle. */
+/* Refuses a call the build cannot make, or a bucket or key libs3 would
+ * mangle. */
 static int
-s3_path_missing(const struct cfg_store *store, const char *key,
-    struct s3_error *err)
+s3_path_missing(const struct cfg_store *store, const char *bucket,
+    const char *key, struct s3_error *err)
 {
 	const char *why;
 
@@ -192,14 +230,15 @@ s3_path_missing(const struct cfg_store *store, const char *key,
 		return 1;
 	}
 #else
-	if (store->v2 && key != NULL &&
-	    (why = s3_libs3_cannot_address(key)) != NULL) {
+	if (store->v2 && (why = s3_libs3_cannot_address(bucket, key)) != NULL) {
 		s3_error_set(err, 0, "KeyNotAddressable",
 		    "%s: use signature=\"v4\" for this store", why);
 		err->retryable = 0;
 		return 1;
 	}
 #endif
+	(void)bucket;
+	(void)key;
 	(void)why;
 	return 0;
 }
@@ -266,7 +305,7 @@ s3_list_page(const struct cfg_store *store, const char *bucket,
     char **next, struct s3_error *err)
 {
 	*next = NULL;
-	if (s3_path_missing(store, NULL, err))
+	if (s3_path_missing(store, bucket, NULL, err))
 		return -1;
 	return S3_CALL(store, list_page, store, bucket, prefix, after, cb, arg,
 	    next, err);
@@ -276,7 +315,7 @@ int
 s3_head(const struct cfg_store *store, const char *bucket, const char *key,
     struct s3_object *o, struct s3_error *err)
 {
-	if (s3_path_missing(store, key, err))
+	if (s3_path_missing(store, bucket, key, err))
 		return -1;
 	return S3_CALL(store, head, store, bucket, key, o, err);
 }
@@ -286,7 +325,7 @@ s3_get(const struct cfg_store *store, const char *bucket, const char *key,
     const char *if_match, uint64_t max, int fd, struct s3_object *o,
     struct s3_error *err)
 {
-	if (s3_path_missing(store, key, err))
+	if (s3_path_missing(store, bucket, key, err))
 		return -1;
 	return S3_CALL(store, get, store, bucket, key, if_match, max, fd, o,
 	    err);
@@ -301,13 +340,13 @@ s3_put(const struct cfg_store *store, const char *bucket, const char *key,
 	size_t i;
 	int rc;
 
-	if (s3_path_missing(store, key, err))
+	if (s3_path_missing(store, bucket, key, err))
 		return -1;
 	/* Header values travel as plain ASCII: the key may be any bytes. */
 	ascii = xcalloc(nmeta + 1, sizeof *ascii);
 	for (i = 0; i < nmeta; i++) {
 		ascii[i].name = meta[i].name;
-		ascii[i].value = s3_encode(meta[i].value, 1);
+		ascii[i].value = s3_encode(meta[i].value, S3_ENCODE_SLASH);
 	}
 	rc = S3_CALL(store, put, store, bucket, key, fd, content_type, ascii,
 	    nmeta, o, err);
@@ -321,7 +360,7 @@ int
 s3_delete(const struct cfg_store *store, const char *bucket, const char *key,
     struct s3_error *err)
 {
-	if (s3_path_missing(store, key, err))
+	if (s3_path_missing(store, bucket, key, err))
 		return -1;
 	return S3_CALL(store, delete, store, bucket, key, err);
 }

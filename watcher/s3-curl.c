@@ -5,7 +5,10 @@
  * connections are kept alive. Keys are bytes: each is percent-encoded
  * here, once, the way SigV4's canonical URI wants it, and the query of
  * every request is written already sorted and encoded, so the request
- * curl signs is the request the store checks.
+ * curl signs is the request the store checks. A key may hold a "." or
+ * ".." segment: that is sent as %2E or %2E%2E, so that nothing on the way
+ * resolves it into another key or bucket, while the signature covers the
+ * canonical form the store computes from the decoded key (s3_url).
  */
 
 #include <errno.h>
@@ -50,23 +53,44 @@ struct s3_req {
 
 static CURL *s3_curl;
 
+/*
+ * The URL curl signs, path as is: SigV4's canonical URI is the key
+ * encoded once with '.' unreserved, as the store computes it from what it
+ * decoded. If the bucket or key has a dot segment, the path sent is
+ * another (*target, else NULL): the same with each such segment as %2E or
+ * %2E%2E, which no server or proxy resolves and the store decodes back.
+ */
 static char *
-s3_url(const struct s3_req *r)
+s3_url(const struct s3_req *r, char **target)
 {
 	const char *ep = r->store->endpoint, *host = strstr(ep, "://") + 3;
-	char *bucket = s3_encode(r->bucket, 0), *url;
-	char *key = s3_encode(r->key != NULL ? r->key : "", 1);
+	const char *key = r->key != NULL ? r->key : "";
 	const char *q = r->query != NULL ? "?" : "";
+	const char *query = r->query != NULL ? r->query : "";
+	const char *slash = r->key != NULL ? "/" : "";
+	char *b = s3_encode(r->bucket, 0), *k = s3_encode(key, S3_ENCODE_SLASH);
+	char *url, *bt, *kt;
 
 	if (r->store->virtual_host)
-		xasprintf(&url, "%.*s%s.%s/%s%s%s", (int)(host - ep), ep,
-		    bucket, host, key, q, r->query != NULL ? r->query : "");
+		xasprintf(&url, "%.*s%s.%s/%s%s%s", (int)(host - ep), ep, b,
+		    host, k, q, query);
 	else
-		xasprintf(&url, "%s/%s%s%s%s%s", ep, bucket,
-		    r->key != NULL ? "/" : "", key, q,
-		    r->query != NULL ? r->query : "");
-	free(bucket);
-	free(key);
+		xasprintf(&url, "%s/%s%s%s%s%s", ep, b, slash, k, q, query);
+	*target = NULL;
+	if (s3_has_dot_segment(key) ||
+	    (!r->store->virtual_host && s3_has_dot_segment(r->bucket))) {
+		bt = s3_encode(r->bucket, S3_ENCODE_DOTS);
+		kt = s3_encode(key, S3_ENCODE_SLASH | S3_ENCODE_DOTS);
+		if (r->store->virtual_host)
+			xasprintf(target, "/%s%s%s", kt, q, query);
+		else
+			xasprintf(target, "/%s%s%s%s%s", bt, slash, kt, q,
+			    query);
+		free(bt);
+		free(kt);
+	}
+	free(b);
+	free(k);
 	return url;
 }
 
@@ -224,7 +248,8 @@ static int
 s3_perform(struct s3_req *r, struct s3_error *err)
 {
 	const struct cfg_store *s = r->store;
-	char *url = s3_url(r), sigv4[128], errbuf[CURL_ERROR_SIZE] = "";
+	char *target, *url = s3_url(r, &target), sigv4[128];
+	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *h = r->headers;
 	CURLcode rc;
 
@@ -245,6 +270,8 @@ s3_perform(struct s3_req *r, struct s3_error *err)
 	r->headers = h;
 	curl_easy_setopt(s3_curl, CURLOPT_URL, url);
 	curl_easy_setopt(s3_curl, CURLOPT_PATH_AS_IS, 1L);
+	if (target != NULL)
+		curl_easy_setopt(s3_curl, CURLOPT_REQUEST_TARGET, target);
 	curl_easy_setopt(s3_curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(s3_curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s3_curl, CURLOPT_AWS_SIGV4, sigv4);
@@ -290,6 +317,7 @@ s3_perform(struct s3_req *r, struct s3_error *err)
 
 	rc = curl_easy_perform(s3_curl);
 	free(url);
+	free(target);
 	r->http = 0;
 	curl_easy_getinfo(s3_curl, CURLINFO_RESPONSE_CODE, &r->http);
 	if (s3_error_local(err, r->out_too_big, r->out_max, r->out_errno))

@@ -480,6 +480,31 @@ s3_events_root(struct s3_events *evs, const json_t *root, int sns, char **why)
 		  "Records or s3:TestEvent");
 }
 
+/*
+ * A watch confined to a bucket or a prefix judges a key as it is given,
+ * byte for byte: "uploads/../../other/x" starts with "uploads/", yet read
+ * as a path it names another bucket. The S3 client never sends a dot
+ * segment raw, but a confined watch refuses such keys all the same, so
+ * that its confinement does not rest on how every server and proxy on the
+ * way reads a path. An unconfined watch takes them: a key is a key.
+ */
+int
+s3_event_confine(const struct s3_event *e, const char *bucket,
+    const char *prefix, char **why)
+{
+	*why = NULL;
+	if (bucket != NULL && strcmp(e->bucket, bucket) != 0)
+		return s3_events_fail(why,
+		    "bucket '%s' is not the watch's bucket '%s'", e->bucket,
+		    bucket);
+	if ((bucket != NULL || *prefix != '\0') && s3_has_dot_segment(e->key))
+		return s3_events_fail(why,
+		    "key has a dot segment ('.' or '..'), which a watch "
+		    "confined to a bucket or prefix refuses: '%s'",
+		    e->key);
+	return strncmp(e->key, prefix, strlen(prefix)) != 0;
+}
+
 int
 s3_events_decode(const char *body, size_t len, struct s3_events *evs,
     char **why)

@@ -3,10 +3,13 @@
 /*
  * libs3 2.0 (Debian's) signs v2 only, has no request timeout, sends a
  * space in a key as '+', which stores read as a literal plus, and cuts
- * keys of 1,023 bytes or more short in listings: such keys are refused
- * before any request (s3_libs3_cannot_address), since the request would
- * address another object. Each call runs one blocking
- * request and turns libs3's status into an s3_error.
+ * keys of 1,023 bytes or more short in listings. It also sends a "." or
+ * ".." segment of a key raw, and the libcurl under it resolves the
+ * segment before sending: "b/../../other/x" in bucket "in" goes out as
+ * GET /other/x, and libs3 has no way to say otherwise. Such keys (and
+ * buckets) are refused before any request (s3_libs3_cannot_address),
+ * since the request would address another object. Each call runs one
+ * blocking request and turns libs3's status into an s3_error.
  */
 
 #include <errno.h>
@@ -57,9 +60,20 @@ s3_libs3_context(const struct cfg_store *s, const char *bucket,
 	ctx->secretAccessKey = s->secret_key;
 }
 
+/* Why libs3 cannot address this bucket (NULL: any) and key (NULL: the
+ * bucket itself), or NULL if it can. */
 const char *
-s3_libs3_cannot_address(const char *key)
+s3_libs3_cannot_address(const char *bucket, const char *key)
 {
+	/* Any version: libs3 lets libcurl resolve the segment. */
+	if (bucket != NULL && s3_has_dot_segment(bucket))
+		return "the bucket name is a dot segment ('.' or '..'), which "
+		       "libs3 sends raw, to be resolved into another path";
+	if (key != NULL && s3_has_dot_segment(key))
+		return "the key has a dot segment ('.' or '..'), which libs3 "
+		       "sends raw, to be resolved into another key or bucket";
+	if (key == NULL)
+		return NULL;
 #ifndef HAVE_LIBS3_V4
 	if (strchr(key, ' ') != NULL)
 		return "the key has a space, which libs3 2.0 (signature v2) "
@@ -69,7 +83,6 @@ s3_libs3_cannot_address(const char *key)
 		return "the key is 1,023 bytes or longer, which libs3 2.0 "
 		       "(signature v2) cuts short in a listing";
 #endif
-	(void)key;
 	return NULL;
 }
 

@@ -3,10 +3,12 @@
 /*
  * A store POSTs its notifications to the watch's path. Each record is
  * decoded by its own eventSource (AWS, MinIO, Ceph), filtered by the
- * watch's bucket and prefix, checked against the newest sequencer seen
- * for its key (an older one comes late: stale), and queued like any
- * other event. The answer is given by the daemon once the turn's journal
- * commit is done (source_webhook_answer), so a 2xx means durable.
+ * watch's bucket and prefix (s3_event_confine: a confined watch refuses
+ * a key with a "." or ".." segment), checked against the newest
+ * sequencer seen for its key (an older one comes late: stale), and queued
+ * like any other event. The answer is given by the daemon once the
+ * turn's journal commit is done (source_webhook_answer), so a 2xx means
+ * durable.
  */
 
 #include <stdio.h>
@@ -113,10 +115,6 @@ webhook_record(struct source_webhook *s, const struct s3_event *ev,
 	char *id = NULL;
 	int rc = JOURNAL_SEQ_NEW;
 
-	if (strncmp(ev->key, w->prefix, strlen(w->prefix)) != 0) {
-		t->ignored++;
-		return;
-	}
 	if (*ev->sequencer != '\0')
 		rc = journal_sequencer(s->journal, w->name, ev->bucket, ev->key,
 		    ev->sequencer);
@@ -265,17 +263,21 @@ source_webhook_take(struct source_webhook *s, struct http_request *r,
 	t->rejected = evs.nrejected;
 	t->ignored = evs.ignored;
 	for (i = 0; i < evs.n; i++) {
-		if (w->bucket != NULL &&
-		    strcmp(evs.records[i].bucket, w->bucket) != 0) {
+		switch (s3_event_confine(&evs.records[i], w->bucket, w->prefix,
+		    &why)) {
+		case -1:
 			t->rejected++;
 			if (t->rejected - evs.nrejected <= WEBHOOK_LOG_REJECTED)
-				log_warn("watch %s: record %zu: bucket '%s' is "
-					 "not the watch's bucket '%s'",
-				    w->name, i, evs.records[i].bucket,
-				    w->bucket);
-			continue;
+				log_warn("watch %s: record %zu: %s", w->name, i,
+				    why);
+			free(why);
+			break;
+		case 1:
+			t->ignored++;
+			break;
+		default:
+			webhook_record(s, &evs.records[i], t);
 		}
-		webhook_record(s, &evs.records[i], t);
 	}
 	webhook_log_rejected(s, evs.rejected, evs.nrejected);
 	if (evs.n == 0 && evs.nrejected > 0) {

@@ -342,6 +342,79 @@ test_keys(void **state)
 	expect_key("\"aws:s3\"", "\"key\":\"+\"", " ", NULL);
 }
 
+/* What a watch confined to bucket and prefix makes of the record that
+ * source sends for key (as the store writes it in the JSON): want 0
+ * (taken), 1 (outside the prefix) or -1 (refused, why holding reason). */
+static void
+check_confine(const char *source, const char *key, const char *bucket,
+    const char *prefix, int want, const char *reason)
+{
+	char object[256], *body, *why;
+	struct s3_events evs;
+	int rc;
+
+	snprintf(object, sizeof object, "\"key\":\"%s\"", key);
+	body = one_record(source, "\"ObjectCreated:Put\"", "\"photos-in\"",
+	    object);
+	decode(body, strlen(body), &evs);
+	assert_int_equal(evs.n, 1);
+	rc = s3_event_confine(&evs.records[0], bucket, prefix, &why);
+	if (rc != want)
+		fail_msg("key '%s', bucket %s, prefix '%s': %d, not %d (%s)",
+		    key, bucket != NULL ? bucket : "(any)", prefix, rc, want,
+		    why != NULL ? why : "no reason");
+	if (want == -1) {
+		assert_non_null(why);
+		if (strstr(why, reason) == NULL)
+			fail_msg("'%s' does not say '%s'", why, reason);
+	} else
+		assert_null(why);
+	free(why);
+	s3_events_clear(&evs);
+	free(body);
+}
+
+/* A confined watch judges the key as given, and refuses one with a dot
+ * segment, which a path would resolve out of its prefix or bucket. */
+static void
+test_confine(void **state)
+{
+	const char *dots = "key has a dot segment";
+
+	check_confine("\"ceph:s3\"", "uploads/../../other-bucket/x",
+	    "photos-in", "uploads/", -1, dots);
+	/* AWS and MinIO encode the key: judged once decoded. */
+	check_confine("\"aws:s3\"", "uploads/%2E%2E/%2e%2E/other-bucket/x",
+	    "photos-in", "uploads/", -1, dots);
+	check_confine("\"minio:s3\"", "uploads%2F..%2F..%2Fother-bucket%2Fx",
+	    "photos-in", "uploads/", -1, dots);
+	check_confine("\"ceph:s3\"", "uploads/./x", "photos-in", "uploads/", -1,
+	    dots);
+	check_confine("\"ceph:s3\"", "uploads/x/..", "photos-in", "uploads/",
+	    -1, dots);
+	check_confine("\"ceph:s3\"", "uploads//../x", "photos-in", "uploads/",
+	    -1, dots);
+	/* Outside the prefix as given, and a dot segment: refused too. */
+	check_confine("\"ceph:s3\"", "other/../uploads/x", "photos-in",
+	    "uploads/", -1, dots);
+	/* Confined by the bucket alone, or by the prefix alone. */
+	check_confine("\"ceph:s3\"", "../other-bucket/x", "photos-in", "", -1,
+	    dots);
+	check_confine("\"ceph:s3\"", "uploads/../x", NULL, "uploads/", -1,
+	    dots);
+	/* Dots that are no segment are names like others. */
+	check_confine("\"ceph:s3\"", "uploads/..a/.b/c../.../x.", "photos-in",
+	    "uploads/", 0, NULL);
+	check_confine("\"ceph:s3\"", "uploads/a.jpg", "photos-in", "uploads/",
+	    0, NULL);
+	check_confine("\"ceph:s3\"", "other/a.jpg", "photos-in", "uploads/", 1,
+	    NULL);
+	check_confine("\"ceph:s3\"", "uploads/a.jpg", "other-bucket",
+	    "uploads/", -1, "is not the watch's bucket 'other-bucket'");
+	/* An unconfined watch: a key is a key. */
+	check_confine("\"ceph:s3\"", "../../etc/passwd", NULL, "", 0, NULL);
+}
+
 static void
 check_kind(const char *name, const char *event)
 {
@@ -762,6 +835,7 @@ main(void)
 		cmocka_unit_test(test_ceph_sequencer_order),
 		cmocka_unit_test(test_sequencers),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_confine),
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_duplicates),
