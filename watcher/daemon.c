@@ -644,6 +644,24 @@ daemon_s3_store(struct daemon *d, struct wire_msg *m, const char *name,
 	s3_store_to_wire(cfg_find_store(d->cfg, name), m);
 }
 
+/* The largest object a job may fetch, and which limit says so: the
+ * trigger's max-size, or the workers' file-size (a download over it
+ * would be killed by it, and retried as if that could change). */
+static void
+daemon_max_input(const struct daemon *d, const struct cfg_trigger *t,
+    struct wire_msg *m)
+{
+	uint64_t fsize = d->cfg->workers.file_size;
+
+	if (fsize != 0 && (t->max_size == 0 || fsize < t->max_size)) {
+		wire_add(m, "max-input", "%" PRIu64, fsize);
+		wire_add(m, "max-input-limit", "the workers' file-size");
+	} else {
+		wire_add(m, "max-input", "%" PRIu64, t->max_size);
+		wire_add(m, "max-input-limit", "the trigger's max-size");
+	}
+}
+
 /* The S3 part of a run: where its inputs come from (each downloaded to
  * IN/N/NAME in the job's folder) and the buckets its outputs go to. */
 static void
@@ -665,7 +683,7 @@ daemon_s3_request(struct daemon *d, struct daemon_job *dj)
 		free(dir);
 		daemon_s3_store(d, &dj->extra, w->store, sent, &nsent);
 		wire_add(&dj->extra, "source-store", "%s", w->store);
-		wire_add(&dj->extra, "max-input", "%" PRIu64, t->max_size);
+		daemon_max_input(d, t, &dj->extra);
 		for (i = 0; i < dj->n; i++) {
 			slash = strrchr(dj->inputs[i].key, '/');
 			name = slash != NULL ? slash + 1 : dj->inputs[i].key;

@@ -31,6 +31,7 @@ struct worker_s3 {
 	size_t nstores;
 	const struct cfg_store *source; /* the inputs' store, or NULL */
 	uint64_t max_input;
+	const char *max_input_limit; /* which limit it is */
 	struct worker_s3_output *outputs;
 	size_t noutputs;
 };
@@ -68,6 +69,8 @@ worker_s3_parse(const struct wire_msg *m)
 			ws->source = worker_s3_store(ws, f->value);
 		else if (strcmp(f->name, "max-input") == 0)
 			ws->max_input = strtoull(f->value, NULL, 10);
+		else if (strcmp(f->name, "max-input-limit") == 0)
+			ws->max_input_limit = f->value;
 		else if (strcmp(f->name, "output-store") == 0) {
 			ws->outputs = xreallocarray(ws->outputs,
 			    ws->noutputs + 1, sizeof *ws->outputs);
@@ -140,6 +143,14 @@ worker_s3_get(const struct worker_s3 *ws, const struct ot_input *in,
 		    err.http == 412 ? "the new version has its own job" :
 				      "nothing to do");
 		*skip = 1;
+	} else if (rc != 0 && strcmp(err.code, "TooLarge") == 0) {
+		xasprintf(why,
+		    "GET %s/%s: the object is larger than %s (%" PRIu64
+		    " bytes): not fetched",
+		    in->bucket, in->key,
+		    ws->max_input_limit != NULL ? ws->max_input_limit :
+						  "the limit",
+		    ws->max_input);
 	} else if (rc != 0) {
 		xasprintf(&what, "GET %s/%s", in->bucket, in->key);
 		*why = s3_error_text(ws->source, what, &err);
