@@ -423,6 +423,7 @@ void s3_events_clear(struct s3_events *evs);
  * confined watch, a key with a "." or ".." segment. */
 int s3_event_confine(const struct s3_event *, const char *bucket,
     const char *prefix, char **why);
+int s3_event_sns_url_ok(const char *url);
 
 typedef void (*s3_count_cb)(void *, const char *store, uint64_t requests,
     uint64_t errors);

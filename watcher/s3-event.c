@@ -544,3 +544,30 @@ s3_events_clear(struct s3_events *evs)
 	free(evs->topic_arn);
 	memset(evs, 0, sizeof *evs);
 }
+
+/* Whether a SubscribeURL is SNS's own, https://sns.REGION.amazonaws.com
+ * (or .com.cn) and then a path or a query: the whole host matched, so
+ * that a forged confirmation cannot make the daemon fetch another URL. */
+int
+s3_event_sns_url_ok(const char *url)
+{
+	static const char *const ends[] = { ".amazonaws.com",
+		".amazonaws.com.cn", NULL };
+	const char *host_end;
+	size_t i, n;
+
+	if (strncmp(url, "https://sns.", 12) != 0)
+		return 0;
+	n = strspn(url + 12, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	if (n == 0)
+		return 0;
+	for (i = 0; ends[i] != NULL; i++) {
+		host_end = url + 12 + n;
+		if (strncmp(host_end, ends[i], strlen(ends[i])) != 0)
+			continue;
+		host_end += strlen(ends[i]);
+		if (*host_end == '/' || *host_end == '?')
+			return 1;
+	}
+	return 0;
+}

@@ -157,27 +157,6 @@ webhook_log_rejected(struct source_webhook *s, char **why, size_t n)
 		    s->watch->name, n - WEBHOOK_LOG_REJECTED);
 }
 
-/* Whether a SubscribeURL is SNS's own (https://sns.REGION.amazonaws.com),
- * so a forged confirmation cannot make the daemon fetch another URL. */
-static int
-webhook_sns_url_ok(const char *url)
-{
-	static const char *const ends[] = { ".amazonaws.com",
-		".amazonaws.com.cn", NULL };
-	const char *host = url + 8;
-	size_t len = strcspn(host, "/?#:@"), i, n;
-
-	if (strncmp(url, "https://sns.", 12) != 0 ||
-	    (host[len] != '/' && host[len] != '?'))
-		return 0;
-	for (i = 0; ends[i] != NULL; i++) {
-		n = strlen(ends[i]);
-		if (len > n && strncmp(host + len - n, ends[i], n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* An SNS subscription asks to be confirmed by a GET of its URL. */
 static void
 webhook_sns_confirm(struct source_webhook *s, const struct s3_events *evs)
@@ -197,7 +176,7 @@ webhook_sns_confirm(struct source_webhook *s, const struct s3_events *evs)
 		    name);
 		return;
 	}
-	if (!webhook_sns_url_ok(evs->subscribe_url)) {
+	if (!s3_event_sns_url_ok(evs->subscribe_url)) {
 		log_error("watch %s: not confirmed: the URL is not "
 			  "https://sns.REGION.amazonaws.com/",
 		    name);

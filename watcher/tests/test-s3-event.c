@@ -823,6 +823,40 @@ test_hostile(void **state)
 	free(body);
 }
 
+/* Only SNS's own URL is fetched: the whole host, no port or user, and a
+ * URL too short to hold it is read no further than its end. */
+static void
+test_sns_url(void **state)
+{
+	static const char *const good[] = {
+		"https://sns.us-west-2.amazonaws.com/"
+		"?Action=ConfirmSubscription",
+		"https://sns.cn-north-1.amazonaws.com.cn/?Action=x",
+		"https://sns.eu-central-1.amazonaws.com/path", NULL
+	};
+	static const char *const bad[] = { "", "h", "https://", "https://sns.",
+		"https://sns.x", "https://sns.x.s3.amazonaws.com/",
+		"https://sns.us-east-1.amazonaws.com.evil.example/",
+		"https://sns.us-east-1.amazonaws.com:444/",
+		"https://sns.us-east-1.amazonaws.com@evil.example/",
+		"https://sns..amazonaws.com/",
+		"http://sns.us-east-1.amazonaws.com/",
+		"https://sns.us-east-1.amazonaws.com", NULL };
+	char *one;
+	size_t i;
+
+	(void)state;
+	for (i = 0; good[i] != NULL; i++)
+		assert_true(s3_event_sns_url_ok(good[i]));
+	for (i = 0; bad[i] != NULL; i++) {
+		/* Each bad one on the heap, exactly its size, for ASan. */
+		one = xstrdup(bad[i]);
+		if (s3_event_sns_url_ok(one))
+			fail_msg("accepted: %s", bad[i]);
+		free(one);
+	}
+}
+
 int
 main(void)
 {
@@ -836,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_sequencers),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_confine),
+		cmocka_unit_test(test_sns_url),
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_duplicates),
