@@ -94,5 +94,14 @@ wait "$slow_pid"
 # A body trickled past body-timeout is cut too.
 [ "$(slow 127.0.0.3 4 12 body)" = 4 ] || fail "a trickled body was not cut off"
 [ "$(http_code "$url/healthz")" = 200 ] || fail "/healthz after the body tricklers"
+# A body of tiny JSON elements is refused past the memory budget (16
+# times its size), not parsed into some 40 times its size.
+/usr/bin/python3 -c 'import sys; sys.stdout.write("[" + "0," * 499999 + "0]")' >zeros.json
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
+before=$(hwm)
+code=$(http_code "$url/events/in" --data-binary @zeros.json)
+[ "$code" = 400 ] || fail "a body of 500,000 zeros: $code $(cat "$T/body")"
+expect "$T/body" "times its size in memory"
+echo "peak RSS of the daemon: $before kB before, $(hwm) kB after a 1 MB body of zeros"
 stop_daemon
 no_sanitizer_report

@@ -84,6 +84,7 @@ main(int argc, char **argv)
 	int ch;
 
 	main_hide_environment();
+	s3_events_init();
 	signal(SIGPIPE, SIG_IGN);
 	/* No descriptor of whoever started us reaches a command. */
 	close_range(argc == 2 && strcmp(argv[1], "worker") == 0 ?

@@ -424,6 +424,7 @@ void s3_events_clear(struct s3_events *evs);
 int s3_event_confine(const struct s3_event *, const char *bucket,
     const char *prefix, char **why);
 int s3_event_sns_url_ok(const char *url);
+void s3_events_init(void);
 
 typedef void (*s3_count_cb)(void *, const char *store, uint64_t requests,
     uint64_t errors);

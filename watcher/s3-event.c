@@ -12,6 +12,7 @@
  */
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -505,6 +506,48 @@ s3_event_confine(const struct s3_event *e, const char *bucket,
 	return strncmp(e->key, prefix, strlen(prefix)) != 0;
 }
 
+/*
+ * jansson's memory, counted: a body of tiny elements ([0,0,0,...]) costs
+ * some 40 bytes of memory a byte, so a parse may take at most
+ * S3_EVENTS_BUDGET times the body's size, then fails. Blocks stay plain
+ * malloc ones (json_dumps's text is freed with free()), measured by
+ * malloc_usable_size. Installed once, at start-up (s3_events_init).
+ */
+#define S3_EVENTS_BUDGET 16
+#define S3_MALLOC_HEAD 16 /* what malloc spends on a block, besides it */
+
+static size_t s3_json_used, s3_json_limit; /* limit 0: none */
+static int s3_json_refused; /* the limit refused a block */
+
+static void *
+s3_json_malloc(size_t n)
+{
+	void *p;
+
+	if (s3_json_limit != 0 && s3_json_used + n > s3_json_limit) {
+		s3_json_refused = 1;
+		return NULL;
+	}
+	if ((p = malloc(n)) != NULL)
+		s3_json_used += malloc_usable_size(p) + S3_MALLOC_HEAD;
+	return p;
+}
+
+static void
+s3_json_free(void *p)
+{
+	if (p != NULL)
+		s3_json_used -= malloc_usable_size(p) + S3_MALLOC_HEAD;
+	free(p);
+}
+
+/* Counts jansson's memory; before any JSON object is made. */
+void
+s3_events_init(void)
+{
+	json_set_alloc_funcs(s3_json_malloc, s3_json_free);
+}
+
 int
 s3_events_decode(const char *body, size_t len, struct s3_events *evs,
     char **why)
@@ -517,12 +560,22 @@ s3_events_decode(const char *body, size_t len, struct s3_events *evs,
 	*why = NULL;
 	/* A key may hold \u0000: that is one bad record, not a bad body. And
 	 * "42" is JSON, only not a notification. */
+	s3_json_limit = s3_json_used + S3_EVENTS_BUDGET * (len + 4096);
+	s3_json_refused = 0;
 	root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
 	    JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-	if (root == NULL)
+	if (root == NULL) {
+		s3_json_limit = 0;
+		if (s3_json_refused)
+			return s3_events_fail(why,
+			    "the body's JSON would take more than %d times "
+			    "its size in memory: refused",
+			    S3_EVENTS_BUDGET);
 		return s3_events_fail(why, "not JSON: line %d, column %d: %s",
 		    err.line, err.column, err.text);
-	rc = s3_events_root(evs, root, 1, why);
+	}
+	rc = s3_events_root(evs, root, 1, why); /* an SNS Message too */
+	s3_json_limit = 0;
 	json_decref(root);
 	if (rc == -1)
 		s3_events_clear(evs);

@@ -857,9 +857,32 @@ test_sns_url(void **state)
 	}
 }
 
+/* A body of tiny elements costs jansson some 50 bytes a byte: it is
+ * refused past the memory budget, while 10,000 real records pass. */
+static void
+test_json_budget(void **state)
+{
+	size_t n = 1 << 20, i;
+	char *body = xmalloc(n + 4), *why = NULL;
+	struct s3_events evs;
+
+	(void)state;
+	body[0] = '[';
+	for (i = 1; i + 2 < n; i += 2)
+		memcpy(body + i, "0,", 2);
+	memcpy(body + i, "0]", 2);
+	body[i + 2] = '\0';
+	assert_int_equal(s3_events_decode(body, i + 2, &evs, &why), -1);
+	if (strstr(why, "times its size in memory") == NULL)
+		fail_msg("refused for another reason: %s", why);
+	free(why);
+	free(body);
+}
+
 int
 main(void)
 {
+	s3_events_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aws_put),
 		cmocka_unit_test(test_aws_test_event),
@@ -871,6 +894,7 @@ main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_confine),
 		cmocka_unit_test(test_sns_url),
+		cmocka_unit_test(test_json_budget),
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_duplicates),
