@@ -128,6 +128,14 @@ struct ot_host {
 	 * closes every descriptor from keep up (0 to keep - 1 stay). Returns
 	 * 0, or -1 with errno. */
 	int (*child_setup)(struct ot_context *, int keep);
+
+	/* Since 1.1. The first "{...}" of a name template that is not one of
+	 * known (a NULL-terminated list such as "{stem}"), or a "{" that
+	 * opens none, as written in tmpl; NULL if every one is known. For a
+	 * transform's check(): a placeholder kept literally would give every
+	 * output the same name. */
+	const char *(*template_unknown)(const char *tmpl,
+	    const char *const *known);
 };
 
 /* The descriptor the entry point returns; static, never freed. */
@@ -149,6 +157,12 @@ struct ot_transform {
 	/* Runs the transform on a job. */
 	enum ot_status (*run)(void *state, const struct ot_host *,
 	    struct ot_context *, const struct ot_job *);
+
+	/* Since 1.1. Optional. Checks the parameters' values when the config
+	 * is loaded (their types are checked by the host), so that a value
+	 * that would fail every job is refused by "objtrigger check": returns
+	 * OT_OK, or OT_REJECT with the reason set by host->fail. */
+	enum ot_status (*check)(const struct ot_host *, struct ot_context *);
 };
 
 #define OT_ENTRY_POINT objtrigger_transform_v1

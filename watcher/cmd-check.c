@@ -40,18 +40,23 @@ check_plugin(struct cfg *cfg, const struct cfg_trigger *t,
 	char *cause;
 	size_t j;
 
-	info = worker_pool_describe(pool, t->plugin, &cause);
-	if (info == NULL) {
-		cfg_error(cfg, t->plugin_line, "%s", cause);
-		free(cause);
-		return;
-	}
 	v = xcalloc(t->nparams, sizeof *v);
 	for (j = 0; j < t->nparams; j++) {
 		v[j].name = t->params[j].name ?: "";
 		v[j].value = t->params[j].value ?: "";
 	}
-	param_check(info, v, t->nparams, check_report_param, &r);
+	info = worker_pool_describe(pool, t->plugin, v, t->nparams, &cause);
+	if (info == NULL) {
+		cfg_error(cfg, t->plugin_line, "%s", cause);
+		free(cause);
+		free(v);
+		return;
+	}
+	/* The plugin's own check of the values, once their types are right. */
+	if (param_check(info, v, t->nparams, check_report_param, &r) == 0 &&
+	    info->invalid != NULL)
+		cfg_error(cfg, t->plugin_line, "<transform plugin=\"%s\">: %s",
+		    t->plugin, info->invalid);
 	free(v);
 	plugin_info_free(info);
 }

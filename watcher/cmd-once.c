@@ -175,7 +175,7 @@ cmd_once(int argc, char **argv)
 	}
 
 	pool = pool_for_commands(&limits);
-	info = worker_pool_describe(pool, plugin, &cause);
+	info = worker_pool_describe(pool, plugin, params, nparams, &cause);
 	if (info == NULL) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
@@ -183,6 +183,11 @@ cmd_once(int argc, char **argv)
 	}
 	if (param_check(info, params, nparams, once_report_param, params) != 0)
 		goto out;
+	if (info->invalid != NULL) {
+		fprintf(stderr, "objtrigger: once: %s: %s\n", plugin,
+		    info->invalid);
+		goto out;
+	}
 	/* OUTDIR is the user's: links on its way are theirs to have. */
 	if (sink_folder_mkdirs(argv[optind + 2], &cause) != 0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);

@@ -172,6 +172,23 @@ host_child_setup(struct ot_context *ctx, int keep)
 	return close_range((unsigned)keep, ~0U, 0);
 }
 
+static const char *
+host_template_unknown(const char *tmpl, const char *const *known)
+{
+	size_t i;
+
+	for (tmpl = strchr(tmpl, '{'); tmpl != NULL;
+	     tmpl = strchr(tmpl + 1, '{')) {
+		for (i = 0; known[i] != NULL; i++) {
+			if (strncmp(tmpl, known[i], strlen(known[i])) == 0)
+				break;
+		}
+		if (known[i] == NULL)
+			return tmpl;
+	}
+	return NULL;
+}
+
 const struct ot_host host_functions = {
 	.abi_major = OT_ABI_MAJOR,
 	.abi_minor = OT_ABI_MINOR,
@@ -185,4 +202,5 @@ const struct ot_host host_functions = {
 	.param_size = host_param_size,
 	.param_duration_ms = host_param_duration_ms,
 	.child_setup = host_child_setup,
+	.template_unknown = host_template_unknown,
 };

@@ -71,6 +71,7 @@ struct plugin_info {
 	char *summary;
 	struct plugin_param *params;
 	size_t nparams;
+	char *invalid; /* the plugin's check() of the values given, or NULL */
 };
 int plugin_check_name(const char *, char **cause);
 int plugin_check_file(const char *dir, const char *name, char **cause);
@@ -185,7 +186,7 @@ unsigned worker_pool_busy(const struct worker_pool *);
 const char *worker_pool_broken(const struct worker_pool *);
 void worker_pool_run(struct worker_pool *, struct job *);
 struct plugin_info *worker_pool_describe(struct worker_pool *,
-    const char *plugin, char **cause);
+    const char *plugin, const struct param_value *, size_t, char **cause);
 
 /* beneath.c: paths below a folder's descriptor, following no link. */
 int beneath_open(int dirfd, const char *rel, int flags);

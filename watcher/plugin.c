@@ -287,6 +287,8 @@ plugin_info_from_wire(const struct wire_msg *m)
 	    xstrdup(wire_get(m, "version") ? wire_get(m, "version") : "");
 	info->summary =
 	    xstrdup(wire_get(m, "summary") ? wire_get(m, "summary") : "");
+	if (wire_get(m, "invalid") != NULL)
+		info->invalid = xstrdup(wire_get(m, "invalid"));
 	for (i = 0; i < m->nfields; i++) {
 		f = &m->fields[i];
 		if (strcmp(f->name, "param") == 0) {
@@ -333,6 +335,7 @@ plugin_info_free(struct plugin_info *info)
 	free(info->name);
 	free(info->version);
 	free(info->summary);
+	free(info->invalid);
 	free(info);
 }
 

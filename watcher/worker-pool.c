@@ -684,13 +684,15 @@ worker_pool_run(struct worker_pool *pool, struct job *job)
 /* Asks a worker what a plugin is and takes; NULL with *cause if it
  * cannot be loaded. */
 struct plugin_info *
-worker_pool_describe(struct worker_pool *pool, const char *plugin, char **cause)
+worker_pool_describe(struct worker_pool *pool, const char *plugin,
+    const struct param_value *v, size_t n, char **cause)
 {
 	struct plugin_info *info = NULL;
 	struct wire_msg req, res;
 	struct worker *w;
 	struct pollfd pfd;
 	char *why = NULL;
+	size_t i;
 	int wait;
 
 	*cause = NULL;
@@ -701,6 +703,10 @@ worker_pool_describe(struct worker_pool *pool, const char *plugin, char **cause)
 	wire_add(&req, "op", "describe");
 	wire_add(&req, "plugin", "%s", plugin);
 	wire_add(&req, "plugin-dir", "%s", pool->plugin_dir);
+	for (i = 0; i < n; i++) { /* for the plugin's check() */
+		wire_add(&req, "param", "%s", v[i].name);
+		wire_add(&req, "value", "%s", v[i].value);
+	}
 	w = worker_pool_send(pool, &req, cause);
 	wire_clear(&req);
 	if (w == NULL)

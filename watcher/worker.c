@@ -115,27 +115,6 @@ worker_apply_limits(const struct wire_msg *m, size_t ninputs)
 		    ninputs + 64 > nofile ? ninputs + 64 : nofile);
 }
 
-static void
-worker_describe(const struct wire_msg *req, struct wire_msg *res)
-{
-	const struct ot_transform *t;
-	struct plugin_info *info;
-	char *cause;
-
-	t = worker_plugin(wire_get(req, "plugin-dir"), wire_get(req, "plugin"),
-	    &cause);
-	if (t == NULL) {
-		wire_add(res, "status", "error");
-		wire_add(res, "message", "%s", cause);
-		free(cause);
-		return;
-	}
-	info = plugin_info_from(t);
-	wire_add(res, "status", "ok");
-	plugin_info_to_wire(info, res);
-	plugin_info_free(info);
-}
-
 /* The version of a file the journal queued (folder watches). */
 struct worker_version {
 	int given;
@@ -205,6 +184,65 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 			    &wj->versions[wj->job.count - 1]);
 	}
 	wj->job.inputs = wj->inputs;
+}
+
+/* Whether a plugin has check(): from ABI 1.1, and in the descriptor it
+ * built (a 1.0 one ends before it). */
+static int
+worker_has_check(const struct ot_transform *t)
+{
+	return t->abi_minor >= 1 &&
+	    t->size >= offsetof(struct ot_transform, check) + sizeof t->check &&
+	    t->check != NULL;
+}
+
+/* The plugin's check() of the parameters of the request, if it has one:
+ * added to res as "invalid" with its reason. */
+static void
+worker_check_params(const struct ot_transform *t, const struct wire_msg *req,
+    struct wire_msg *res)
+{
+	struct worker_job wj;
+	struct ot_context ctx;
+
+	if (!worker_has_check(t))
+		return;
+	worker_job_parse(req, &wj);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.transform = t;
+	ctx.job_id = "check";
+	ctx.params = wj.params;
+	ctx.nparams = wj.nparams;
+	if (t->check(&host_functions, &ctx) != OT_OK)
+		wire_add(res, "invalid", "%s",
+		    ctx.message != NULL ? ctx.message :
+					  "the plugin gave no reason");
+	free(ctx.message);
+	free(wj.inputs);
+	free(wj.versions);
+	free(wj.params);
+}
+
+static void
+worker_describe(const struct wire_msg *req, struct wire_msg *res)
+{
+	const struct ot_transform *t;
+	struct plugin_info *info;
+	char *cause;
+
+	t = worker_plugin(wire_get(req, "plugin-dir"), wire_get(req, "plugin"),
+	    &cause);
+	if (t == NULL) {
+		wire_add(res, "status", "error");
+		wire_add(res, "message", "%s", cause);
+		free(cause);
+		return;
+	}
+	info = plugin_info_from(t);
+	wire_add(res, "status", "ok");
+	plugin_info_to_wire(info, res);
+	plugin_info_free(info);
+	worker_check_params(t, req, res);
 }
 
 /* Opens a file of a watched folder: key below the folder, no component

@@ -69,8 +69,8 @@ archive_entry_name(const char *key, char *out, size_t len)
 		if (n > 0 && !(n == 1 && key[0] == '.') &&
 		    !(n == 2 && key[0] == '.' && key[1] == '.') &&
 		    used + n + 2 < len) {
-			used += (size_t)snprintf(out + used, len - used, "%s%.*s",
-			    used > 0 ? "/" : "", (int)n, key);
+			used += (size_t)snprintf(out + used, len - used,
+			    "%s%.*s", used > 0 ? "/" : "", (int)n, key);
 		}
 		key += n + (key[n] == '/');
 	}
@@ -147,7 +147,8 @@ archive_add(struct archive *a, const struct ot_input *in, char *err,
 			rc = -1;
 	}
 	if (rc != 0)
-		snprintf(err, errlen, "%s: %s", in->key, archive_error_string(a));
+		snprintf(err, errlen, "%s: %s", in->key,
+		    archive_error_string(a));
 	archive_entry_free(e);
 	return rc;
 }
@@ -193,11 +194,31 @@ archive_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 	return OT_OK;
 }
 
+/* check(): a name with a placeholder it does not know would keep it as
+ * written, and every archive would replace the one before. */
+static enum ot_status
+archive_check(const struct ot_host *host, struct ot_context *ctx)
+{
+	static const char *const names[] = { "{trigger}", "{date}", "{time}",
+		"{n}", "{job}", "{format}", NULL };
+	const char *why =
+	    host->template_unknown(host->param(ctx, "name"), names);
+
+	if (why == NULL)
+		return OT_OK;
+	return host->fail(ctx, OT_REJECT,
+	    "name=\"%s\": unknown placeholder at \"%.20s\" (known: "
+	    "{trigger} {date} {time} {n} {job} {format})",
+	    host->param(ctx, "name"), why);
+}
+
 static const struct ot_param archive_params[] = {
 	{ "format", OT_PARAM_ENUM, 0, "tar.gz", "the kind of archive",
 	    "tar.gz|tar.zst|tar.xz|tar|zip|7z", 0, 0 },
-	{ "level", OT_PARAM_INT, 0, NULL, "compression level (the "
-	    "compressor's default if unset)", NULL, 0, 22 },
+	{ "level", OT_PARAM_INT, 0, NULL,
+	    "compression level (the "
+	    "compressor's default if unset)",
+	    NULL, 0, 22 },
 	{ "name", OT_PARAM_STRING, 0, "{trigger}-{date}-{time}-{job}.{format}",
 	    "the archive's name: {trigger} {date} {time} {job} {n} {format}",
 	    NULL, 0, 0 },
@@ -211,6 +232,7 @@ static const struct ot_transform archive_transform = {
 	.summary = "packs its input(s) into one archive",
 	.params = archive_params,
 	.run = archive_run,
+	.check = archive_check,
 };
 
 const struct ot_transform *

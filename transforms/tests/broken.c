@@ -2,8 +2,12 @@
 
 /*
  * Built once per kind, with one of BROKEN_MAJOR2, BROKEN_MINOR, BROKEN_NOENTRY,
- * BROKEN_CRASH, BROKEN_HANG, BROKEN_SPIN or BROKEN_HOG defined.
+ * BROKEN_CRASH, BROKEN_HANG, BROKEN_SPIN or BROKEN_HOG defined; or with
+ * BROKEN_OLD, as a plugin built for ABI 1.0 is (its descriptor ends
+ * before the fields of 1.1): not broken, it must still load.
  */
+
+#include <stddef.h>
 
 #include <signal.h>
 #include <stdlib.h>
@@ -44,11 +48,18 @@ static const struct ot_transform broken __attribute__((unused)) = {
 #elif defined(BROKEN_MINOR)
 	OT_ABI_MAJOR,
 	OT_ABI_MINOR + 1,
+#elif defined(BROKEN_OLD)
+	OT_ABI_MAJOR,
+	0,
 #else
 	OT_ABI_MAJOR,
 	OT_ABI_MINOR,
 #endif
+#if defined(BROKEN_OLD)
+	offsetof(struct ot_transform, check),
+#else
 	sizeof(struct ot_transform),
+#endif
 	.name = "broken",
 	.version = "1",
 	.summary = "a transform that misbehaves on purpose",

@@ -86,7 +86,8 @@ thumb_check_sizes(const struct ot_host *host, struct ot_context *ctx,
 		return "size= names no size";
 	for (i = 0; i < t->nsizes; i++) {
 		if ((t->sizes[i].width == THUMB_FAR ||
-		    t->sizes[i].height == THUMB_FAR) && strcmp(fit, "inside") != 0)
+			t->sizes[i].height == THUMB_FAR) &&
+		    strcmp(fit, "inside") != 0)
 			return "w= and h= sizes only go with fit=inside";
 		for (k = 0; k < i; k++) {
 			if (strcmp(t->sizes[i].spec, t->sizes[k].spec) == 0)
@@ -98,13 +99,59 @@ thumb_check_sizes(const struct ot_host *host, struct ot_context *ctx,
 	return NULL;
 }
 
+/* Reads the sizes and checks them and the name template against each
+ * other; OT_REJECT with the reason set if they cannot work. */
+static enum ot_status
+thumb_configure(const struct ot_host *host, struct ot_context *ctx,
+    struct thumb *t)
+{
+	static const char *const names[] = { "{stem}", "{size}", "{format}",
+		NULL };
+	const char *s = host->param(ctx, "size"), *why;
+	size_t len;
+
+	while (*s != '\0') {
+		len = strcspn(s, ", ");
+		if (len > 0 &&
+		    (t->nsizes == THUMB_MAX_SIZES ||
+			thumb_parse_size(s, len, &t->sizes[t->nsizes++]) != 0))
+			return host->fail(ctx, OT_REJECT,
+			    "size=\"%s\": each size "
+			    "is 256, 640x480, w=800 or h=600 (at most %d)",
+			    host->param(ctx, "size"), THUMB_MAX_SIZES);
+		s += len + (s[len] != '\0');
+	}
+	if ((why = thumb_check_sizes(host, ctx, t)) != NULL)
+		return host->fail(ctx, OT_REJECT, "%s", why);
+	if ((why = host->template_unknown(host->param(ctx, "name"), names)) !=
+	    NULL)
+		return host->fail(ctx, OT_REJECT,
+		    "name=\"%s\": unknown placeholder at \"%.20s\" (known: "
+		    "{stem} {size} {format})",
+		    host->param(ctx, "name"), why);
+	return OT_OK;
+}
+
+/* check(): the values, without starting libvips. */
+static enum ot_status
+thumb_check_params(const struct ot_host *host, struct ot_context *ctx)
+{
+	struct thumb *t = calloc(1, sizeof *t);
+	enum ot_status status;
+
+	if (t == NULL)
+		return host->fail(ctx, OT_RETRY, "out of memory");
+	status = thumb_configure(host, ctx, t);
+	free(t);
+	return status;
+}
+
 static enum ot_status
 thumb_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 {
 	static int started;
-	const char *s = host->param(ctx, "size"), *why;
+	enum ot_status status;
 	struct thumb *t;
-	size_t len;
 
 	if (!started) {
 		if (VIPS_INIT("objtrigger") != 0)
@@ -117,20 +164,9 @@ thumb_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 	}
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		return host->fail(ctx, OT_RETRY, "out of memory");
-	while (*s != '\0') {
-		len = strcspn(s, ", ");
-		if (len > 0 && (t->nsizes == THUMB_MAX_SIZES ||
-		    thumb_parse_size(s, len, &t->sizes[t->nsizes++]) != 0)) {
-			free(t);
-			return host->fail(ctx, OT_REJECT, "size=\"%s\": each size "
-			    "is 256, 640x480, w=800 or h=600 (at most %d)",
-			    host->param(ctx, "size"), THUMB_MAX_SIZES);
-		}
-		s += len + (s[len] != '\0');
-	}
-	if ((why = thumb_check_sizes(host, ctx, t)) != NULL) {
+	if ((status = thumb_configure(host, ctx, t)) != OT_OK) {
 		free(t);
-		return host->fail(ctx, OT_REJECT, "%s", why);
+		return status;
 	}
 	*state = t;
 	return OT_OK;
@@ -156,8 +192,8 @@ thumb_vips_fail(const struct ot_host *host, struct ot_context *ctx,
 		if (msg[i] == '\n')
 			msg[i] = msg[i + 1] != '\0' ? ' ' : '\0';
 	}
-	return host->fail(ctx, status, "%s: %s", what, msg[0] != '\0' ? msg :
-	    "libvips gave no reason");
+	return host->fail(ctx, status, "%s: %s", what,
+	    msg[0] != '\0' ? msg : "libvips gave no reason");
 }
 
 /* Whether a word is in a list separated by spaces or commas. */
@@ -181,8 +217,8 @@ static const char *
 thumb_detect(VipsSource *source, char *format, size_t size)
 {
 	static const char *aliases[][2] = { { "nsgif", "gif" },
-		{ "pdfium", "pdf" }, { "poppler", "pdf" }, { "magick7", "magick" },
-		{ "magick6", "magick" } };
+		{ "pdfium", "pdf" }, { "poppler", "pdf" },
+		{ "magick7", "magick" }, { "magick6", "magick" } };
 	const char *loader = vips_foreign_find_load_source(source);
 	size_t len, i;
 
@@ -224,14 +260,14 @@ thumb_unblock(const char *formats)
 	}
 }
 
-static const char *thumb_out_format(const struct ot_host *,
-    struct ot_context *, const char *);
+static const char *thumb_out_format(const struct ot_host *, struct ot_context *,
+    const char *);
 
 /* What the header says of an input. */
 struct thumb_input {
 	char format[32];
 	int width, height; /* of a frame */
-	int pages;   /* frames to read */
+	int pages; /* frames to read */
 	int profile; /* it has an ICC profile */
 };
 
@@ -250,47 +286,58 @@ thumb_check(const struct ot_host *host, struct ot_context *ctx,
 	if (in->size == 0)
 		return host->fail(ctx, OT_REJECT, "the file is empty");
 	if (in->size > host->param_size(ctx, "max-input"))
-		return host->fail(ctx, OT_REJECT, "the file is %llu bytes, over "
-		    "max-input", (unsigned long long)in->size);
+		return host->fail(ctx, OT_REJECT,
+		    "the file is %llu bytes, over "
+		    "max-input",
+		    (unsigned long long)in->size);
 	vips_block_untrusted_set(TRUE); /* another trigger may have unblocked */
 	thumb_unblock(formats);
 	if ((source = vips_source_new_from_descriptor(in->fd)) == NULL)
 		return thumb_vips_fail(host, ctx, OT_RETRY, "reading");
 	if (thumb_detect(source, ti->format, sizeof ti->format) == NULL) {
 		VIPS_UNREF(source);
-		return host->fail(ctx, OT_REJECT, "not an image libvips can "
+		return host->fail(ctx, OT_REJECT,
+		    "not an image libvips can "
 		    "read");
 	}
 	if (!thumb_listed(formats, ti->format) &&
 	    !(strcmp(ti->format, "heif") == 0 &&
-	    thumb_listed(formats, "avif"))) {
+		thumb_listed(formats, "avif"))) {
 		VIPS_UNREF(source);
-		return host->fail(ctx, OT_REJECT, "the image is %s, which "
-		    "formats=\"%s\" does not allow", ti->format, formats);
+		return host->fail(ctx, OT_REJECT,
+		    "the image is %s, which "
+		    "formats=\"%s\" does not allow",
+		    ti->format, formats);
 	}
 	image = vips_image_new_from_source(source, "", "access",
 	    VIPS_ACCESS_SEQUENTIAL, NULL);
 	VIPS_UNREF(source);
 	if (image == NULL)
-		return thumb_vips_fail(host, ctx, OT_REJECT, "reading the header");
+		return thumb_vips_fail(host, ctx, OT_REJECT,
+		    "reading the header");
 	n = vips_image_get_n_pages(image);
 	ti->width = vips_image_get_width(image);
 	ti->height = vips_image_get_page_height(image);
 	/* Frames only when they can be written as frames. */
 	ti->pages = host->param_bool(ctx, "animated") &&
-	    thumb_listed("webp gif", thumb_out_format(host, ctx, ti->format)) ?
-	    n : 1;
+		thumb_listed("webp gif",
+		    thumb_out_format(host, ctx, ti->format)) ?
+	    n :
+	    1;
 	if (ti->pages > host->param_int(ctx, "max-frames"))
 		ti->pages = (int)host->param_int(ctx, "max-frames");
 	ti->profile = vips_image_get_typeof(image, VIPS_META_ICC_NAME) != 0;
 	pixels = (double)vips_image_get_width(image) *
 	    vips_image_get_page_height(image) * ti->pages;
 	if (pixels > (double)max) {
-		enum ot_status st = host->fail(ctx, OT_REJECT, "the image is "
+		enum ot_status st = host->fail(ctx, OT_REJECT,
+		    "the image is "
 		    "%dx%d%s (%.1f megapixels), over max-pixels (%.1f "
-		    "megapixels)", vips_image_get_width(image),
-		    vips_image_get_page_height(image), ti->pages > 1 ?
-		    " a frame" : "", pixels / 1e6, (double)max / 1e6);
+		    "megapixels)",
+		    vips_image_get_width(image),
+		    vips_image_get_page_height(image),
+		    ti->pages > 1 ? " a frame" : "", pixels / 1e6,
+		    (double)max / 1e6);
 		VIPS_UNREF(image);
 		return st;
 	}
@@ -301,8 +348,8 @@ thumb_check(const struct ot_host *host, struct ot_context *ctx,
 /* The name of an output: the name template, with the output format. */
 static void
 thumb_name(const struct ot_host *host, struct ot_context *ctx,
-    const struct ot_input *in, const struct thumb_size *sz,
-    const char *format, char *out, size_t size)
+    const struct ot_input *in, const struct thumb_size *sz, const char *format,
+    char *out, size_t size)
 {
 	const char *tmpl = host->param(ctx, "name"), *name;
 	const char *dot, *vars[] = { "{stem}", "{size}", "{format}" };
@@ -317,8 +364,8 @@ thumb_name(const struct ot_host *host, struct ot_context *ctx,
 				break;
 		}
 		if (i == 0)
-			used += (size_t)snprintf(out + used, size - used, "%.*s",
-			    (int)len, name);
+			used += (size_t)snprintf(out + used, size - used,
+			    "%.*s", (int)len, name);
 		else if (i == 1)
 			used += (size_t)snprintf(out + used, size - used, "%s",
 			    sz->spec);
@@ -353,8 +400,7 @@ thumb_out_format(const struct ot_host *host, struct ot_context *ctx,
 
 /* Writes one image through a descriptor, with the saver of format. */
 static int
-thumb_save(VipsImage *image, const char *format, int fd, int quality,
-    int strip)
+thumb_save(VipsImage *image, const char *format, int fd, int quality, int strip)
 {
 	VipsTarget *target = vips_target_new_to_descriptor(fd);
 	char suffix[40];
@@ -396,7 +442,7 @@ thumb_output_pixels(const char *fit, VipsSize size, const struct thumb_size *sz,
 	if (strcmp(fit, "fill") == 0)
 		return (double)sz->width * sz->height;
 	scale = strcmp(fit, "cover") == 0 ? (sx > sy ? sx : sy) :
-	    (sx < sy ? sx : sy);
+					    (sx < sy ? sx : sy);
 	if (size == VIPS_SIZE_DOWN && scale > 1)
 		scale = 1;
 	return (double)ti->width * ti->height * scale * scale * ti->pages;
@@ -417,13 +463,15 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 	VipsSize size;
 	double mp;
 
-	size = strcmp(fit, "fill") == 0 ? VIPS_SIZE_FORCE :
-	    host->param_bool(ctx, "enlarge") ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN;
+	size = strcmp(fit, "fill") == 0      ? VIPS_SIZE_FORCE :
+	    host->param_bool(ctx, "enlarge") ? VIPS_SIZE_BOTH :
+					       VIPS_SIZE_DOWN;
 	if ((mp = thumb_output_pixels(fit, size, sz, ti)) >
 	    (double)host->param_int(ctx, "max-pixels"))
-		return host->fail(ctx, OT_REJECT, "the %s thumbnail of a %dx%d "
-		    "image would be %.1f megapixels, over max-pixels", sz->spec,
-		    ti->width, ti->height, mp / 1e6);
+		return host->fail(ctx, OT_REJECT,
+		    "the %s thumbnail of a %dx%d "
+		    "image would be %.1f megapixels, over max-pixels",
+		    sz->spec, ti->width, ti->height, mp / 1e6);
 	/* fail_on reaches the loader through the option string; only
 	 * multi-page loaders know n, so frames are asked of animations. */
 	if (ti->pages > 1)
@@ -433,10 +481,12 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 		snprintf(options, sizeof options, "fail_on=truncated");
 	if (lseek(in->fd, 0, SEEK_SET) != 0 ||
 	    (source = vips_source_new_from_descriptor(in->fd)) == NULL)
-		return host->fail(ctx, OT_RETRY, "reading: %s", strerror(errno));
+		return host->fail(ctx, OT_RETRY, "reading: %s",
+		    strerror(errno));
 	rc = vips_thumbnail_source(source, &out, sz->width, "height",
-	    sz->height, "size", size, "crop", strcmp(fit, "cover") == 0 ?
-	    thumb_crop(host->param(ctx, "crop")) : VIPS_INTERESTING_NONE,
+	    sz->height, "size", size, "crop",
+	    strcmp(fit, "cover") == 0 ? thumb_crop(host->param(ctx, "crop")) :
+					VIPS_INTERESTING_NONE,
 	    "no_rotate", !host->param_bool(ctx, "orient"), "option_string",
 	    options, strip && ti->profile ? "export_profile" : NULL, "srgb",
 	    NULL);
@@ -449,9 +499,10 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		VIPS_UNREF(out);
-		return host->fail(ctx, errno == EEXIST ||
-		    errno == ENAMETOOLONG ? OT_REJECT : OT_RETRY, "%.200s: %s",
-		    name, strerror(errno));
+		return host->fail(ctx,
+		    errno == EEXIST || errno == ENAMETOOLONG ? OT_REJECT :
+							       OT_RETRY,
+		    "%.200s: %s", name, strerror(errno));
 	}
 	vips_error_clear();
 	rc = thumb_save(out, format, fd, (int)host->param_int(ctx, "quality"),
@@ -464,8 +515,10 @@ thumb_one(const struct ot_host *host, struct ot_context *ctx,
 		return thumb_vips_fail(host, ctx, OT_REJECT, "decoding");
 	/* A full or failing disk passes; what the saver refuses does not. */
 	if (rc != 0)
-		return thumb_vips_fail(host, ctx, errno == ENOSPC ||
-		    errno == EIO || errno == EDQUOT ? OT_RETRY : OT_REJECT,
+		return thumb_vips_fail(host, ctx,
+		    errno == ENOSPC || errno == EIO || errno == EDQUOT ?
+			OT_RETRY :
+			OT_REJECT,
 		    "making the thumbnail");
 	return OT_OK;
 }
@@ -490,37 +543,50 @@ thumb_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 }
 
 static const struct ot_param thumb_params[] = {
-	{ "size", OT_PARAM_STRING, 0, "256", "one or more sizes: 256 (a box), "
+	{ "size", OT_PARAM_STRING, 0, "256",
+	    "one or more sizes: 256 (a box), "
 	    "640x480, w=800, h=600; \"128,512\" makes one output each",
 	    NULL, 0, 0 },
-	{ "fit", OT_PARAM_ENUM, 0, "inside", "inside keeps the aspect ratio, "
+	{ "fit", OT_PARAM_ENUM, 0, "inside",
+	    "inside keeps the aspect ratio, "
 	    "cover fills the box and crops, fill stretches",
 	    "inside|cover|fill", 0, 0 },
 	{ "crop", OT_PARAM_ENUM, 0, "centre", "what fit=cover keeps",
 	    "centre|attention|entropy", 0, 0 },
 	{ "enlarge", OT_PARAM_BOOL, 0, "no", "make small images bigger", NULL,
 	    0, 0 },
-	{ "format", OT_PARAM_ENUM, 0, "webp", "what to write; same: the "
-	    "input's", "jpeg|png|webp|avif|same", 0, 0 },
+	{ "format", OT_PARAM_ENUM, 0, "webp",
+	    "what to write; same: the "
+	    "input's",
+	    "jpeg|png|webp|avif|same", 0, 0 },
 	{ "quality", OT_PARAM_INT, 0, "80", "for jpeg, webp and avif", NULL, 1,
 	    100 },
-	{ "strip", OT_PARAM_BOOL, 0, "yes", "drop metadata (colours are "
-	    "converted to sRGB first)", NULL, 0, 0 },
-	{ "orient", OT_PARAM_BOOL, 0, "yes", "turn upright by the EXIF "
-	    "orientation", NULL, 0, 0 },
-	{ "animated", OT_PARAM_BOOL, 0, "no", "keep every frame of an "
-	    "animation, not the first only", NULL, 0, 0 },
+	{ "strip", OT_PARAM_BOOL, 0, "yes",
+	    "drop metadata (colours are "
+	    "converted to sRGB first)",
+	    NULL, 0, 0 },
+	{ "orient", OT_PARAM_BOOL, 0, "yes",
+	    "turn upright by the EXIF "
+	    "orientation",
+	    NULL, 0, 0 },
+	{ "animated", OT_PARAM_BOOL, 0, "no",
+	    "keep every frame of an "
+	    "animation, not the first only",
+	    NULL, 0, 0 },
 	{ "max-frames", OT_PARAM_INT, 0, "100", "frames read at most", NULL, 1,
 	    10000 },
 	{ "formats", OT_PARAM_STRING, 0, "jpeg png webp gif tiff heif",
 	    "input formats taken, by their bytes (avif is heif)", NULL, 0, 0 },
-	{ "max-pixels", OT_PARAM_INT, 0, "50000000", "width x height (x frames) "
-	    "at most, checked before decoding", NULL, 1, INT64_MAX },
+	{ "max-pixels", OT_PARAM_INT, 0, "50000000",
+	    "width x height (x frames) "
+	    "at most, checked before decoding",
+	    NULL, 1, INT64_MAX },
 	{ "max-input", OT_PARAM_SIZE, 0, "256MiB", "the largest input file",
 	    NULL, 0, 0 },
-	{ "name", OT_PARAM_STRING, 0, "{stem}.{size}.{format}", "output file "
-	    "names: {stem} of the input, {size} as written, {format}", NULL, 0,
-	    0 },
+	{ "name", OT_PARAM_STRING, 0, "{stem}.{size}.{format}",
+	    "output file "
+	    "names: {stem} of the input, {size} as written, {format}",
+	    NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 }
 };
 
@@ -533,6 +599,7 @@ static const struct ot_transform thumbnail = {
 	.init = thumb_init,
 	.fini = thumb_fini,
 	.run = thumb_run,
+	.check = thumb_check_params,
 };
 
 const struct ot_transform *

@@ -20,7 +20,8 @@ static struct plugin_param params[] = {
 	{ "max", OT_PARAM_SIZE, 0, NULL, "largest input", NULL, 0, 0 },
 	{ "wait", OT_PARAM_DURATION, 0, NULL, "delay", NULL, 0, 0 },
 };
-static const struct plugin_info info = { "thumb", "1", "test", params, 6 };
+static const struct plugin_info info = { "thumb", "1", "test", params, 6,
+	NULL };
 
 struct collected {
 	char messages[8][256];
@@ -58,11 +59,14 @@ test_errors(void **state)
 	struct collected c = { .n = 0 };
 
 	assert_int_equal(param_check(&info, v, 7, collect, &c), 8);
-	assert_non_null(strstr(c.messages[0], "'size' of plugin 'thumb' is "
+	assert_non_null(strstr(c.messages[0],
+	    "'size' of plugin 'thumb' is "
 	    "int: 'big' is not a whole number"));
-	assert_non_null(strstr(c.messages[1], "'stretch' is not one of "
+	assert_non_null(strstr(c.messages[1],
+	    "'stretch' is not one of "
 	    "inside|cover|fill"));
-	assert_non_null(strstr(c.messages[2], "has no parameter 'colour' "
+	assert_non_null(strstr(c.messages[2],
+	    "has no parameter 'colour' "
 	    "(it takes: size, fit, arg, strip, max, wait)"));
 	assert_int_equal(c.index[2], 2);
 	assert_non_null(strstr(c.messages[3], "given twice"));

@@ -45,7 +45,8 @@ static struct fixture *
 fixture_new(unsigned count)
 {
 	struct worker_limits limits = { .timeout_ms = 2000,
-	    .memory = 256ULL << 20, .open_files = 64 };
+		.memory = 256ULL << 20,
+		.open_files = 64 };
 	struct fixture *f = calloc(1, sizeof *f);
 	char plugins[128];
 	FILE *in;
@@ -122,11 +123,12 @@ expect(struct fixture *f, const char *plugin, struct param_value *params,
 
 	job_init(f, &job, &in, plugin, params, nparams);
 	worker_pool_run(f->pool, &job);
-	if (job.status != status || (words != NULL &&
-	    (job.message == NULL || strstr(job.message, words) == NULL)))
+	if (job.status != status ||
+	    (words != NULL &&
+		(job.message == NULL || strstr(job.message, words) == NULL)))
 		fail_msg("%s: status %d, message '%s'; expected %d with '%s'",
-		    plugin, job.status, job.message ? job.message : "",
-		    status, words ? words : "");
+		    plugin, job.status, job.message ? job.message : "", status,
+		    words ? words : "");
 	job_fini(&job);
 }
 
@@ -197,9 +199,11 @@ test_exit_codes(void **state)
 		{ "arg", "echo line one >&2; echo line two >&2; exit 3" } };
 	struct param_value missing[] = { { "arg", "/nonexistent/cmd" } };
 
-	expect(f, "exec", tempfail, 3, OT_RETRY, "retry (exit 75): store is "
+	expect(f, "exec", tempfail, 3, OT_RETRY,
+	    "retry (exit 75): store is "
 	    "down");
-	expect(f, "exec", reject, 3, OT_REJECT, "exited with status 3: line "
+	expect(f, "exec", reject, 3, OT_REJECT,
+	    "exited with status 3: line "
 	    "one | line two");
 	expect(f, "exec", missing, 1, OT_REJECT, "cannot run /nonexistent/cmd");
 	fixture_free(f);
@@ -334,15 +338,16 @@ test_describe(void **state)
 	struct plugin_info *info;
 	char *cause = NULL;
 
-	info = worker_pool_describe(f->pool, "exec", &cause);
+	info = worker_pool_describe(f->pool, "exec", NULL, 0, &cause);
 	assert_non_null(info);
 	assert_string_equal(info->name, "exec");
 	assert_non_null(plugin_info_param(info, "arg"));
 	assert_true(plugin_info_param(info, "arg")->flags & OT_PARAM_REQUIRED);
 	assert_string_equal(plugin_info_param(info, "stderr-limit")
-	    ->default_value, "4KiB");
+				->default_value,
+	    "4KiB");
 	plugin_info_free(info);
-	assert_null(worker_pool_describe(f->pool, "../exec", &cause));
+	assert_null(worker_pool_describe(f->pool, "../exec", NULL, 0, &cause));
 	assert_non_null(strstr(cause, "not a plugin name"));
 	free(cause);
 	fixture_free(f);
