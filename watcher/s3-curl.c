@@ -11,7 +11,9 @@
  * canonical form the store computes from the decoded key (s3_url).
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +245,28 @@ s3_answer_error(const struct s3_req *r, struct s3_error *err)
 	xmlFreeDoc(doc);
 }
 
+/* libcurl keeps descriptors of its own across requests (its connections
+ * to the stores, a socket pair to wake itself), not all opened
+ * close-on-exec: after each request every descriptor of the process is
+ * made so, so that none reaches a command or a process started later. */
+static void
+s3_curl_cloexec(void)
+{
+	struct dirent *de;
+	int fd, dfd;
+	DIR *d;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		fd = atoi(de->d_name);
+		if (fd > 2 && fd != dfd)
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 /* Sends a request; 0 for a 2xx answer, else -1 with err filled. */
 static int
 s3_perform(struct s3_req *r, struct s3_error *err)
@@ -316,6 +340,7 @@ s3_perform(struct s3_req *r, struct s3_error *err)
 		curl_easy_setopt(s3_curl, CURLOPT_CUSTOMREQUEST, r->method);
 
 	rc = curl_easy_perform(s3_curl);
+	s3_curl_cloexec();
 	free(url);
 	free(target);
 	r->http = 0;
