@@ -407,9 +407,10 @@ cmd_check(int argc, char **argv)
 	struct worker_pool *pool;
 	struct worker_limits limits;
 	struct cfg *cfg;
-	static const struct option longopts[] = {
-		{ "connect", no_argument, NULL, 'C' }, { NULL, 0, NULL, 0 }
-	};
+	static const struct option longopts[] = { { "connect", no_argument,
+						      NULL, 'C' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 } };
 	int ch, rc, connect = 0, verbose = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:Cv", longopts, NULL)) != -1) {

@@ -202,7 +202,8 @@ int
 cmd_status(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 }
 	};
 	struct status_dead sd;
 	const char *file = NULL;
@@ -264,9 +265,10 @@ cmd_status(int argc, char **argv)
 int
 cmd_retry(int argc, char **argv)
 {
-	static const struct option options[] = { { "trigger", required_argument,
-						     NULL, 't' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option options[] = {
+		{ "trigger", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 }
+	};
 	const char *file = NULL, *trigger = NULL;
 	struct journal *j;
 	struct cfg *cfg;

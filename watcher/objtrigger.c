@@ -16,7 +16,7 @@ static const struct command {
 	int (*fn)(int, char **);
 	const char *usage;
 } commands[] = { { "run", cmd_run, "run [-c FILE] [--log-format text|json]" },
-	{ "check", cmd_check, "check [-c FILE]" },
+	{ "check", cmd_check, "check [-c FILE] [-v] [--connect]" },
 	{ "status", cmd_status, "status [-c FILE] [--json]" },
 	{ "retry", cmd_retry, "retry [-c FILE] [--trigger T] [ID...]" },
 	{ "plugins", cmd_plugins, "plugins" },
@@ -30,9 +30,45 @@ usage(FILE *f)
 {
 	const struct command *c;
 
-	fprintf(f, "usage: objtrigger [-v] COMMAND [ARGS]\n");
+	fprintf(f,
+	    "usage: objtrigger [-v] COMMAND [ARGS]\n"
+	    "       objtrigger -h | --help | help [COMMAND]\n"
+	    "       objtrigger -V | --version\n");
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "       objtrigger %s\n", c->usage);
+	fprintf(f,
+	    "-c FILE is also --config FILE; COMMAND --help prints its "
+	    "usage.\n");
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name != NULL; c++) {
+		if (strcmp(name, c->name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* help [COMMAND], and COMMAND --help: the usage, on stdout. */
+static int
+command_help(const char *name)
+{
+	const struct command *c = name != NULL ? command_find(name) : NULL;
+
+	if (name == NULL) {
+		usage(stdout);
+		return 0;
+	}
+	if (c == NULL) {
+		fprintf(stderr, "objtrigger: unknown command '%s'\n", name);
+		return 2;
+	}
+	printf("usage: objtrigger %s\n", c->usage);
+	return 0;
 }
 
 /* The plugin folder: $OBJTRIGGER_PLUGIN_DIR, else the one installed. */
@@ -101,12 +137,14 @@ main(int argc, char **argv)
 		log_open(level, "objtrigger worker");
 		return worker_main(WORKER_FD);
 	}
-	while ((ch = getopt(argc, argv, "+hvV")) != -1) {
+	static const struct option options[] = { { "help", no_argument, NULL,
+						     'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
+
+	while ((ch = getopt_long(argc, argv, "+hvV", options, NULL)) != -1) {
 		switch (ch) {
 		case 'v':
 			level = LEVEL_DEBUG;
-			setenv("OBJTRIGGER_LOG_LEVEL", "debug",
-			    1); /* workers */
 			break;
 		case 'V':
 			printf("objtrigger %s (plugin ABI %d.%d)\n",
@@ -127,11 +165,15 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (c = commands; c->name != NULL; c++) {
-		if (strcmp(argv[0], c->name) == 0) {
-			optind = 0; /* each command parses its own options */
-			return c->fn(argc, argv);
-		}
+	if (strcmp(argv[0], "help") == 0)
+		return command_help(argc > 1 ? argv[1] : NULL);
+	if ((c = command_find(argv[0])) != NULL) {
+		if (argc > 1 &&
+		    (strcmp(argv[1], "--help") == 0 ||
+			strcmp(argv[1], "-h") == 0))
+			return command_help(c->name);
+		optind = 0; /* each command parses its own options */
+		return c->fn(argc, argv);
 	}
 	fprintf(stderr, "objtrigger: unknown command '%s'\n", argv[0]);
 	usage(stderr);
