@@ -1,10 +1,12 @@
 /* objtrigger.c - the command line: dispatches to the commands. */
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "objtrigger.h"
@@ -71,13 +73,30 @@ command_help(const char *name)
 	return 0;
 }
 
-/* The plugin folder: $OBJTRIGGER_PLUGIN_DIR, else the one installed. */
+/* The plugin folder: $OBJTRIGGER_PLUGIN_DIR, else the build tree's, else
+ * the one installed. */
 const char *
 plugins_dir(void)
 {
+	static char built[PATH_MAX + 32];
 	const char *dir = getenv("OBJTRIGGER_PLUGIN_DIR");
+	char exe[PATH_MAX], *slash;
+	struct stat sb;
+	ssize_t n;
 
-	return dir != NULL && *dir != '\0' ? dir : PLUGINDIR;
+	if (dir != NULL && *dir != '\0')
+		return dir;
+	/* A binary in its build tree (./start.sh's) takes the plugins built
+	 * beside it, not those of an installed objtrigger. */
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		snprintf(built, sizeof built, "%s/transforms/.libs", exe);
+		if (stat(built, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return built;
+	}
+	return PLUGINDIR;
 }
 
 /* A pool of one worker for the commands that describe or run plugins. */
