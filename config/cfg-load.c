@@ -708,6 +708,7 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	t->retry.attempts = 5;
 	t->retry.backoff_ms = 1000;
 	t->retry.max_backoff_ms = 5 * 60 * 1000;
+	t->match_case = 1;
 
 	reader_start(&r, cfg, n);
 	t->line = r.line;
@@ -717,6 +718,7 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	match = reader_text(&r, "match", 0);
 	t->match = split_words(match != NULL ? match : "");
 	free(match);
+	reader_bool(&r, "match-case", &t->match_case);
 	reader_size(&r, "min-size", &t->min_size);
 	reader_size(&r, "max-size", &t->max_size);
 	reader_count(&r, "concurrency", 1, 1024, &t->concurrency);

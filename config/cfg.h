@@ -98,6 +98,7 @@ struct cfg_trigger {
 	char *watch;
 	unsigned events; /* CFG_EVENT_* */
 	char **match; /* globs; NULL-terminated, empty for all */
+	int match_case; /* globs tell upper from lower case (the default) */
 	uint64_t min_size, max_size; /* max 0: no limit */
 	unsigned concurrency; /* default: the workers' count */
 	unsigned batch_size; /* inputs a job takes at most */

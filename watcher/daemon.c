@@ -182,6 +182,7 @@ daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
 	const char *name = slash != NULL ? slash + 1 : e->key;
 	unsigned kind = strcmp(e->event, "removed") == 0 ? CFG_EVENT_REMOVED :
 							   CFG_EVENT_CREATED;
+	int fold = t->match_case ? 0 : FNM_CASEFOLD;
 	size_t i;
 
 	if (strcmp(t->watch, e->watch) != 0 || !(t->events & kind))
@@ -193,8 +194,8 @@ daemon_matches(const struct cfg_trigger *t, const struct journal_event *e)
 		return 1;
 	for (i = 0; t->match[i] != NULL; i++) {
 		if (strchr(t->match[i], '/') != NULL ?
-			fnmatch(t->match[i], e->key, FNM_PATHNAME) == 0 :
-			fnmatch(t->match[i], name, 0) == 0)
+			fnmatch(t->match[i], e->key, FNM_PATHNAME | fold) == 0 :
+			fnmatch(t->match[i], name, fold) == 0)
 			return 1;
 	}
 	return 0;
@@ -222,6 +223,8 @@ daemon_queue(struct daemon *d, const struct journal_event *e)
 		} else if (rc < 0)
 			failed = 1;
 	}
+	if (matched == 0)
+		log_debug("watch %s: %s matched no trigger", e->watch, e->key);
 	if (d->tx_writes >= DAEMON_TX_MAX) {
 		daemon_flush(d);
 		daemon_tx(d); /* what follows is written in one again */
