@@ -134,8 +134,8 @@ struct ot_host {
 	 * opens none, as written in tmpl; NULL if every one is known. For a
 	 * transform's check(): a placeholder kept literally would give every
 	 * output the same name. */
-	const char *(*template_unknown)(const char *tmpl,
-	    const char *const *known);
+	const char *(
+	    *template_unknown)(const char *tmpl, const char *const *known);
 };
 
 /* The descriptor the entry point returns; static, never freed. */

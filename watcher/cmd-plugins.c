@@ -84,8 +84,8 @@ cmd_plugins(int argc, char **argv)
 	}
 	pool = pool_for_commands(&limits);
 	for (i = 0; i < n; i++) {
-		if ((info = worker_pool_describe(pool, names[i], NULL, 0, &cause)) ==
-		    NULL) {
+		if ((info = worker_pool_describe(pool, names[i], NULL, 0,
+			 &cause)) == NULL) {
 			fprintf(stderr, "objtrigger: %s\n", cause);
 			free(cause);
 			rc = 1;
