@@ -51,6 +51,7 @@ struct daemon_wait {
 	struct source_webhook *hook;
 	struct webhook_tally tally;
 	uint64_t failures; /* the daemon's count when it came */
+	uint64_t sync; /* the WAL sync it waits for, once committed */
 };
 
 /* A run of a worker: one journal job, or a batch of them. */
@@ -86,6 +87,9 @@ struct daemon {
 	struct http_server *http;
 	struct daemon_wait *waits; /* answered at the next commit */
 	size_t nwaits;
+	struct daemon_wait *syncing; /* committed, waiting for their sync */
+	size_t nsyncing;
+	struct syncer *syncer;
 	uint64_t failures; /* journal commits that failed */
 	uint64_t tx; /* transactions committed or failed so far */
 	struct daemon_job *jobs; /* running */
@@ -123,20 +127,73 @@ daemon_lose_jobs(struct daemon *d)
 	}
 }
 
-/* Answers the webhook requests whose records the journal now holds (or
- * could not take: they are sent again). */
 static void
-daemon_answer_waits(struct daemon *d)
+daemon_answer(struct daemon *d, const struct daemon_wait *w)
 {
-	struct daemon_wait *w;
+	source_webhook_answer(w->hook, w->req, &w->tally,
+	    d->failures == w->failures);
+}
+
+/*
+ * After the turn's commit: the webhook requests whose records it holds
+ * wait for the WAL's sync (the syncer, beside the loop), and are
+ * answered when it is done; those it could not take are answered now
+ * (503: they are sent again).
+ */
+static void
+daemon_answer_waits(struct daemon *d, int committed)
+{
+	uint64_t gen;
 	size_t i;
 
+	if (d->nwaits == 0)
+		return;
+	if (!committed) {
+		for (i = 0; i < d->nwaits; i++)
+			daemon_answer(d, &d->waits[i]);
+		d->nwaits = 0;
+		return;
+	}
+	gen = syncer_ask(d->syncer);
+	d->syncing = xreallocarray(d->syncing, d->nsyncing + d->nwaits,
+	    sizeof *d->syncing);
 	for (i = 0; i < d->nwaits; i++) {
-		w = &d->waits[i];
-		source_webhook_answer(w->hook, w->req, &w->tally,
-		    d->failures == w->failures);
+		d->waits[i].sync = gen;
+		d->syncing[d->nsyncing++] = d->waits[i];
 	}
 	d->nwaits = 0;
+}
+
+/* A sync ended: answers the requests it made durable (or 503 if it
+ * failed). */
+static void
+daemon_synced(struct daemon *d)
+{
+	size_t i, kept = 0;
+	uint64_t gen;
+	int error;
+
+	gen = syncer_synced(d->syncer, &error);
+	if (error != 0) {
+		log_error("journal: the sync of its WAL failed: %s",
+		    strerror(error));
+		d->failures++;
+	}
+	for (i = 0; i < d->nsyncing; i++) {
+		if (d->syncing[i].sync <= gen)
+			daemon_answer(d, &d->syncing[i]);
+		else
+			d->syncing[kept++] = d->syncing[i];
+	}
+	d->nsyncing = kept;
+}
+
+/* Waits for the syncs asked for, and answers their requests. */
+static void
+daemon_drain_syncs(struct daemon *d)
+{
+	syncer_drain(d->syncer);
+	daemon_synced(d);
 }
 
 static void
@@ -152,15 +209,14 @@ daemon_tx(struct daemon *d)
 static void
 daemon_flush(struct daemon *d)
 {
+	int committed = 1;
 	size_t i;
 
 	if (d->in_tx) {
 		d->in_tx = 0;
 		d->tx_writes = 0;
-		/* A webhook is answered 2xx only once its records are on
-		 * disk: one sync for all the requests of the turn. */
-		if (journal_commit(d->journal) != 0 ||
-		    (d->nwaits > 0 && journal_sync(d->journal) != 0)) {
+		if (journal_commit(d->journal) != 0) {
+			committed = 0;
 			d->failures++;
 			daemon_lose_jobs(d);
 			log_error("the journal did not take the last events: "
@@ -172,7 +228,7 @@ daemon_flush(struct daemon *d)
 		}
 	}
 	d->tx++;
-	daemon_answer_waits(d);
+	daemon_answer_waits(d, committed);
 }
 
 static int
@@ -1069,7 +1125,7 @@ daemon_parts_make(struct daemon *d, const struct cfg *cfg,
 	} else if (cfg->http.listen != NULL) {
 		if (d->http != NULL && d->cfg->http.listen != NULL &&
 		    strcmp(d->cfg->http.listen, cfg->http.listen) == 0) {
-			daemon_answer_waits(d);
+			daemon_drain_syncs(d);
 			http_free(d->http);
 			d->http = NULL;
 		}
@@ -1163,7 +1219,7 @@ daemon_teardown(struct daemon *d, int keep_http)
 	free(d->polls);
 	d->polls = NULL;
 	d->npolls = 0;
-	daemon_answer_waits(d); /* nothing left uncommitted: flushed */
+	daemon_drain_syncs(d); /* nothing left uncommitted: flushed */
 	if (!keep_http)
 		http_free(d->http);
 	d->http = NULL;
@@ -1174,6 +1230,8 @@ daemon_teardown(struct daemon *d, int keep_http)
 	d->nhooks = 0;
 	free(d->waits);
 	d->waits = NULL;
+	free(d->syncing);
+	d->syncing = NULL;
 	worker_pool_free(d->pool);
 	d->pool = NULL;
 	for (i = 0; i < d->ntriggers; i++)
@@ -1287,11 +1345,13 @@ static void
 daemon_turn(struct daemon *d)
 {
 	size_t n = 0, i, np, nfixed, npool = worker_pool_size(d->pool);
-	struct pollfd *pfd = xcalloc(3 + d->nsources + npool, sizeof *pfd);
+	struct pollfd *pfd = xcalloc(4 + d->nsources + npool, sizeof *pfd);
 	int wait = DAEMON_IDLE_MS, pool_wait;
 	int64_t due, now;
 
 	pfd[n].fd = d->sigfd;
+	pfd[n++].events = POLLIN;
+	pfd[n].fd = syncer_fd(d->syncer);
 	pfd[n++].events = POLLIN;
 	if (d->http != NULL) { /* answered while stopping too */
 		pfd[n].fd = http_fd(d->http);
@@ -1340,6 +1400,8 @@ daemon_turn(struct daemon *d)
 		fatal("poll: %s", strerror(errno));
 	if (pfd[0].revents & POLLIN)
 		daemon_signal(d);
+	if (pfd[1].revents & POLLIN)
+		daemon_synced(d);
 	for (i = nfixed; i < np; i++) {
 		if (pfd[i].revents & POLLIN)
 			source_folder_read(d->sources[i - nfixed]);
@@ -1436,6 +1498,8 @@ daemon_run(const char *config_file)
 		return 1;
 	}
 	prctl(PR_SET_DUMPABLE, 0); /* as a worker: it holds the keys */
+	if ((d.syncer = syncer_new(journal_path(d.journal), &cause)) == NULL)
+		fatal("%s", cause);
 	xasprintf(&d.jobs_dir, "%s/jobs", d.cfg->state);
 	sink_folder_remove_tree(d.jobs_dir);
 	mkdir(d.jobs_dir, 0700);
@@ -1480,6 +1544,7 @@ daemon_run(const char *config_file)
 	}
 	daemon_teardown(&d, 0);
 	cfg_free(d.next_cfg);
+	syncer_free(d.syncer);
 	journal_close(d.journal);
 	close(d.sigfd);
 	close(lock);

@@ -426,28 +426,11 @@ journal_commit(struct journal *j)
 	return rc;
 }
 
-/* Makes what was committed durable: with synchronous=NORMAL a commit
- * reaches the WAL but not the disk, so a power loss could take it back.
- * SQLite refuses to change that setting inside a transaction, and a turn
- * opens its transaction before it knows whether a webhook will wait on
- * it: so the WAL is synced here, once, by SQLite's own file. */
-int
-journal_sync(struct journal *j)
+/* The database's path (its WAL is PATH-wal). */
+const char *
+journal_path(const struct journal *j)
 {
-	sqlite3_file *f = NULL;
-
-	if (sqlite3_file_control(j->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
-		&f) != SQLITE_OK)
-		return journal_fail_sql(j, "sync");
-	if (f == NULL || f->pMethods == NULL) /* nothing written yet */
-		return 0;
-	if (f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
-		free(j->failing);
-		xasprintf(&j->failing, "%s: sync of its WAL failed", j->path);
-		log_error("journal %s", j->failing);
-		return -1;
-	}
-	return 0;
+	return j->path;
 }
 
 /* Records a job for an event; 1 if new, 0 if it was known, -1 on error. */

@@ -192,6 +192,15 @@ struct plugin_info *worker_pool_describe(struct worker_pool *,
 int beneath_open(int dirfd, const char *rel, int flags);
 int beneath_mkdirs(int dirfd, const char *root, const char *rel, char **cause);
 
+/* syncer.c: the journal's WAL synced beside the loop. */
+struct syncer;
+struct syncer *syncer_new(const char *path, char **cause);
+void syncer_free(struct syncer *);
+int syncer_fd(const struct syncer *);
+uint64_t syncer_ask(struct syncer *);
+uint64_t syncer_synced(struct syncer *, int *error);
+void syncer_drain(struct syncer *);
+
 /* reaper.c: what commands leave running is killed. */
 void reaper_start(void);
 unsigned reaper_sweep(const pid_t *keep, size_t nkeep);
@@ -234,7 +243,7 @@ struct journal *journal_open(const char *state, char **cause);
 void journal_close(struct journal *);
 int journal_begin(struct journal *);
 int journal_commit(struct journal *);
-int journal_sync(struct journal *);
+const char *journal_path(const struct journal *);
 int journal_pending(const struct journal *);
 int journal_add(struct journal *, const struct journal_event *,
     const char *trigger, int64_t now);
