@@ -28,6 +28,17 @@ for a in tree.tar.gz tree.tar.xz tree.tar tree.zip tree.7z tree.cpio; do
 done
 no_sanitizer_report
 
+# An archive whose entries sit in a folder named as the archive
+# (proj.tar.gz holding proj/a.txt) does not repeat it: out/proj/a.txt.
+mkdir -p top/proj/sub
+printf 'a\n' >top/proj/a.txt
+printf 'b\n' >top/proj/sub/b.txt
+(cd top && bsdtar -czf ../proj.tar.gz proj)
+run 0 "$OBJTRIGGER" once extract proj.tar.gz out-proj
+cmp top/proj/a.txt out-proj/proj/a.txt || fail "proj/a.txt is not out-proj/proj/a.txt"
+cmp top/proj/sub/b.txt out-proj/proj/sub/b.txt || fail "proj/sub/b.txt moved"
+[ ! -e out-proj/proj/proj ] || fail "the top folder was repeated"
+
 # listing: every path under $T but the output of the last command.
 listing() {
 	find "$T" ! -path "$T/stdout" ! -path "$T/stderr" ! -path "$T/out-bad" |

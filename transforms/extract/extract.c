@@ -38,6 +38,7 @@ struct extract {
 	struct ot_context *ctx;
 	const struct ot_input *in;
 	char root[4096]; /* outdir/STEM */
+	char stem[256]; /* the archive's name, without its extensions */
 	uint64_t entries, total;
 	uint64_t max_entries, max_total, max_entry, max_ratio;
 	char **links; /* the paths of links the archive holds, skipped */
@@ -63,7 +64,8 @@ extract_formats(struct archive *a, const char *list, char *bad, size_t len)
 
 	while (*list != '\0') {
 		n = strcspn(list, ", ");
-		for (i = 0; n > 0 && i < sizeof formats / sizeof *formats; i++) {
+		for (i = 0; n > 0 && i < sizeof formats / sizeof *formats;
+		     i++) {
 			if (strlen(formats[i].name) == n &&
 			    strncmp(formats[i].name, list, n) == 0) {
 				formats[i].on(a);
@@ -97,17 +99,21 @@ extract_clean(const char *path)
 	return 1;
 }
 
-/* The path of an entry, without a leading "./" or a trailing '/'. */
+/* The path of an entry, without a leading "./" or a trailing '/', and
+ * without a top folder named as the archive (proj.tar.gz holding proj/):
+ * its entries land in OUTDIR/proj already. */
 static const char *
-extract_path(struct archive_entry *e, char *buf, size_t len)
+extract_path(struct archive_entry *e, const char *stem, char *buf, size_t len)
 {
 	const char *p = archive_entry_pathname(e);
-	size_t n;
+	size_t n = strlen(stem);
 
 	if (p == NULL)
 		return NULL;
 	while (strncmp(p, "./", 2) == 0)
 		p += 2;
+	if (strncmp(p, stem, n) == 0 && (p[n] == '/' || p[n] == '\0'))
+		p += n + (p[n] == '/');
 	snprintf(buf, len, "%s", p);
 	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '/')
@@ -142,8 +148,8 @@ extract_mkdirs(const char *root, const char *rel)
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >=
 	    sizeof path)
 		return -1;
-	for (p = path + strlen(root) + 1; rc == 0 &&
-	    (p = strchr(p, '/')) != NULL; p++) {
+	for (p = path + strlen(root) + 1;
+	     rc == 0 && (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mkdir(path, 0755) != 0 && errno != EEXIST)
 			rc = -1;
@@ -165,8 +171,10 @@ extract_file(struct extract *x, struct archive *a, const char *rel)
 	int fd;
 
 	if (extract_mkdirs(x->root, rel) != 0)
-		return host->fail(x->ctx, OT_REJECT, "entry %s: a folder on its "
-		    "way cannot be made", rel);
+		return host->fail(x->ctx, OT_REJECT,
+		    "entry %s: a folder on its "
+		    "way cannot be made",
+		    rel);
 	snprintf(path, sizeof path, "%s/%s", x->root, rel);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0644);
@@ -180,14 +188,18 @@ extract_file(struct extract *x, struct archive *a, const char *rel)
 		written += (uint64_t)n;
 		x->total += (uint64_t)n;
 		if (written > x->max_entry || x->total > x->max_total ||
-		    x->total / (x->in->size ? x->in->size : 1) >= x->max_ratio) {
+		    x->total / (x->in->size ? x->in->size : 1) >=
+			x->max_ratio) {
 			close(fd);
-			return host->fail(x->ctx, OT_REJECT, "a bomb: %s made "
+			return host->fail(x->ctx, OT_REJECT,
+			    "a bomb: %s made "
 			    "%llu bytes so far from a %llu-byte archive, over "
-			    "%s", rel, (unsigned long long)x->total,
-			    (unsigned long long)x->in->size, x->total >
-			    x->max_total ? "max-total" : written > x->max_entry ?
-			    "max-entry" : "max-ratio");
+			    "%s",
+			    rel, (unsigned long long)x->total,
+			    (unsigned long long)x->in->size,
+			    x->total > x->max_total    ? "max-total" :
+				written > x->max_entry ? "max-entry" :
+							 "max-ratio");
 		}
 		if (write(fd, buf, (size_t)n) != n) {
 			close(fd);
@@ -211,36 +223,45 @@ extract_entry(struct extract *x, struct archive *a, struct archive_entry *e)
 	const char *link, *target;
 	mode_t type = archive_entry_filetype(e);
 
-	if (extract_path(e, rel, sizeof rel) == NULL || *rel == '\0')
+	if (extract_path(e, x->stem, rel, sizeof rel) == NULL || *rel == '\0')
 		return OT_OK; /* the "./" of a tar */
 	if (!extract_clean(rel))
-		return host->fail(x->ctx, OT_REJECT, "entry %s: an absolute "
+		return host->fail(x->ctx, OT_REJECT,
+		    "entry %s: an absolute "
 		    "path, or one with '..' or '\\': it would land outside",
 		    rel);
 	if ((link = extract_through_link(x, rel)) != NULL)
-		return host->fail(x->ctx, OT_REJECT, "entry %s goes through %s, "
-		    "a link the archive made", rel, link);
+		return host->fail(x->ctx, OT_REJECT,
+		    "entry %s goes through %s, "
+		    "a link the archive made",
+		    rel, link);
 	if (archive_entry_is_encrypted(e) &&
 	    x->host->param(x->ctx, "passphrase-file") == NULL)
-		return host->fail(x->ctx, OT_REJECT, "entry %s is encrypted "
-		    "(passphrase-file opens it)", rel);
+		return host->fail(x->ctx, OT_REJECT,
+		    "entry %s is encrypted "
+		    "(passphrase-file opens it)",
+		    rel);
 	if (++x->entries > x->max_entries)
-		return host->fail(x->ctx, OT_REJECT, "more than max-entries "
-		    "(%llu) entries", (unsigned long long)x->max_entries);
+		return host->fail(x->ctx, OT_REJECT,
+		    "more than max-entries "
+		    "(%llu) entries",
+		    (unsigned long long)x->max_entries);
 	if (type == AE_IFDIR)
 		return extract_mkdirs(x->root, rel) == 0 || errno == EEXIST ?
-		    OT_OK : host->fail(x->ctx, OT_REJECT, "folder %s", rel);
+		    OT_OK :
+		    host->fail(x->ctx, OT_REJECT, "folder %s", rel);
 	if (type == AE_IFREG && archive_entry_hardlink(e) == NULL)
 		return extract_file(x, a, rel);
 	target = archive_entry_hardlink(e) != NULL ? archive_entry_hardlink(e) :
-	    archive_entry_symlink(e);
+						     archive_entry_symlink(e);
 	host->log(x->ctx, OT_LOG_INFO, "%s: skipped %s %s%s%s", x->in->key,
 	    archive_entry_hardlink(e) != NULL ? "hard link" :
-	    type == AE_IFLNK ? "symbolic link" : "special file", rel,
-	    target != NULL ? " -> " : "", target != NULL ? target : "");
+		type == AE_IFLNK              ? "symbolic link" :
+						"special file",
+	    rel, target != NULL ? " -> " : "", target != NULL ? target : "");
 	if (type == AE_IFLNK || archive_entry_hardlink(e) != NULL) {
-		char **links = realloc(x->links, (x->nlinks + 1) *
-		    sizeof *links);
+		char **links =
+		    realloc(x->links, (x->nlinks + 1) * sizeof *links);
 		if (links == NULL || (links[x->nlinks] = strdup(rel)) == NULL)
 			return host->fail(x->ctx, OT_RETRY, "out of memory");
 		x->links = links;
@@ -295,7 +316,7 @@ extract_one(const struct ot_host *host, struct ot_context *ctx,
 	struct archive_entry *e;
 	enum ot_status st = OT_OK;
 	struct archive *a;
-	char bad[64], stem[256];
+	char bad[64];
 	size_t len;
 	int rc;
 
@@ -309,20 +330,24 @@ extract_one(const struct ot_host *host, struct ot_context *ctx,
 		return st;
 	name = name != NULL ? name + 1 : in->key;
 	len = strcspn(name, ".");
-	snprintf(stem, sizeof stem, "%.*s", (int)(len > 0 ? len : strlen(name)),
-	    name);
-	snprintf(x.root, sizeof x.root, "%s/%s", job->outdir, stem);
-	if (!extract_clean(stem) || mkdir(x.root, 0755) != 0)
-		return host->fail(ctx, OT_REJECT, "cannot name a folder after "
-		    "%s", in->key);
+	snprintf(x.stem, sizeof x.stem, "%.*s",
+	    (int)(len > 0 ? len : strlen(name)), name);
+	snprintf(x.root, sizeof x.root, "%s/%s", job->outdir, x.stem);
+	if (!extract_clean(x.stem) || mkdir(x.root, 0755) != 0)
+		return host->fail(ctx, OT_REJECT,
+		    "cannot name a folder after "
+		    "%s",
+		    in->key);
 	if ((a = archive_read_new()) == NULL)
 		return host->fail(ctx, OT_RETRY, "out of memory");
 	archive_read_support_filter_all(a);
-	if (extract_formats(a, host->param(ctx, "formats"), bad,
-	    sizeof bad) != 0) {
+	if (extract_formats(a, host->param(ctx, "formats"), bad, sizeof bad) !=
+	    0) {
 		archive_read_free(a);
-		return host->fail(ctx, OT_REJECT, "formats: no format named "
-		    "'%s' (tar zip 7z cpio ar iso9660)", bad);
+		return host->fail(ctx, OT_REJECT,
+		    "formats: no format named "
+		    "'%s' (tar zip 7z cpio ar iso9660)",
+		    bad);
 	}
 	if ((pass = host->param(ctx, "passphrase-file")) != NULL &&
 	    extract_passphrase(a, pass) != 0) {
@@ -331,13 +356,15 @@ extract_one(const struct ot_host *host, struct ot_context *ctx,
 		    strerror(errno));
 	}
 	if (archive_read_open_fd(a, in->fd, EXTRACT_BUF) != ARCHIVE_OK) {
-		st = host->fail(ctx, OT_REJECT, "not an archive of formats=\"%s\": "
-		    "%s", host->param(ctx, "formats"), archive_error_string(a));
+		st = host->fail(ctx, OT_REJECT,
+		    "not an archive of formats=\"%s\": "
+		    "%s",
+		    host->param(ctx, "formats"), archive_error_string(a));
 		archive_read_free(a);
 		return st;
 	}
-	while (st == OT_OK && (rc = archive_read_next_header(a, &e)) !=
-	    ARCHIVE_EOF) {
+	while (st == OT_OK &&
+	    (rc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
 		if (rc < ARCHIVE_WARN)
 			st = host->fail(ctx, OT_REJECT, "a broken archive: %s",
 			    archive_error_string(a));
@@ -365,18 +392,26 @@ extract_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 
 static const struct ot_param extract_params[] = {
 	{ "formats", OT_PARAM_STRING, 0, "tar zip 7z cpio ar iso9660",
-	    "archive formats taken, by their bytes (any compression)", NULL,
-	    0, 0 },
+	    "archive formats taken, by their bytes (any compression)", NULL, 0,
+	    0 },
 	{ "max-entries", OT_PARAM_INT, 0, "10000", "entries at most", NULL, 1,
 	    INT64_MAX },
-	{ "max-total", OT_PARAM_SIZE, 0, "1GiB", "bytes written at most, "
-	    "counted as written", NULL, 0, 0 },
-	{ "max-entry", OT_PARAM_SIZE, 0, "0", "bytes of one entry at most (0: "
-	    "max-total)", NULL, 0, 0 },
-	{ "max-ratio", OT_PARAM_INT, 0, "200", "bytes written per byte of "
-	    "archive at most", NULL, 1, 1000000 },
-	{ "passphrase-file", OT_PARAM_STRING, 0, NULL, "a file whose first "
-	    "line opens encrypted entries", NULL, 0, 0 },
+	{ "max-total", OT_PARAM_SIZE, 0, "1GiB",
+	    "bytes written at most, "
+	    "counted as written",
+	    NULL, 0, 0 },
+	{ "max-entry", OT_PARAM_SIZE, 0, "0",
+	    "bytes of one entry at most (0: "
+	    "max-total)",
+	    NULL, 0, 0 },
+	{ "max-ratio", OT_PARAM_INT, 0, "200",
+	    "bytes written per byte of "
+	    "archive at most",
+	    NULL, 1, 1000000 },
+	{ "passphrase-file", OT_PARAM_STRING, 0, NULL,
+	    "a file whose first "
+	    "line opens encrypted entries",
+	    NULL, 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 }
 };
 
@@ -385,7 +420,7 @@ static const struct ot_transform extract_transform = {
 	.name = "extract",
 	.version = PACKAGE_VERSION,
 	.summary = "unpacks an archive into STEM/..., safe against zip slip "
-	    "and bombs",
+		   "and bombs",
 	.params = extract_params,
 	.run = extract_run,
 };
