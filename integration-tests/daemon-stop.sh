@@ -49,6 +49,7 @@ echo 5 >inbox/long
 wait_until 20 test -e outbox/out-quick || fail "quick did not finish"
 wait_until 20 grep -qx long started || fail "long did not start"
 stop_daemon
+expect daemon.log '"msg":"stopping: 1 job running, 1s to finish"'
 expect daemon.log '"msg":"1 job did not finish in time: it runs again at the next start"'
 expect daemon.log '"trigger":"slow","key":"quick","result":"done","attempts":1'
 [ ! -e outbox/out-long ] || fail "long finished within a 1s grace"

@@ -28,6 +28,7 @@
 
 #include "cfg.h"
 #include "objtrigger.h"
+#include "units.h"
 
 #define DAEMON_IDLE_MS 1000 /* look at the journal at least this often */
 #define DAEMON_TX_MAX 2000 /* journal writes per transaction at most */
@@ -1270,6 +1271,7 @@ static void
 daemon_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
+	char grace[32];
 	struct cfg *cfg;
 
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -1291,10 +1293,10 @@ daemon_signal(struct daemon *d)
 			cfg_free(d->next_cfg);
 			d->next_cfg = cfg;
 		} else if (si.ssi_signo != SIGHUP && !d->stopping) {
-			log_info("stopping: %u job%s running, %" PRIu64 "ms "
-				 "to finish",
+			log_info("stopping: %u job%s running, %s to finish",
 			    d->running, d->running == 1 ? "" : "s",
-			    d->cfg->workers.grace_ms);
+			    units_format_duration(d->cfg->workers.grace_ms,
+				grace, sizeof grace));
 			d->stopping = 1;
 			d->stop_deadline = now_ms() + d->cfg->workers.grace_ms;
 		}
