@@ -238,6 +238,7 @@ read_state(struct cfg *cfg, xmlNode *n)
 
 	reader_start(&r, cfg, n);
 	free(cfg->state);
+	cfg->state_line = r.line;
 	cfg->state = reader_text(&r, "path", 1);
 	reader_finish(&r);
 }

@@ -122,6 +122,7 @@ struct cfg_error {
 struct cfg {
 	char *file;
 	char *state;
+	unsigned state_line; /* of <state>; 0 for the default */
 	struct cfg_workers workers;
 	struct cfg_http http;
 	struct cfg_store *stores;

@@ -46,3 +46,22 @@ expect "$T/stderr" "missing.xml: cannot read"
 mkdir adir
 run 1 "$OBJTRIGGER" check -c adir
 no_sanitizer_report
+
+# check verifies what it can without running: a state folder whose parent
+# is missing or not writable is an error; a watched folder that does not
+# exist is a warning if the daemon can make it, else an error.
+cat >paths.xml <<XML
+<objtrigger>
+  <state path="$T/no/such/state"/>
+  <watch name="later" type="folder" path="$T/later"/>
+  <watch name="never" type="folder" path="$T/none/inbox"/>
+</objtrigger>
+XML
+run 1 "$OBJTRIGGER" check -c paths.xml
+expect stderr "paths.xml:2: <state path=\"$T/no/such/state\">: its parent folder does not exist"
+expect stderr "paths.xml:3: warning: watch later: $T/later does not exist: the daemon makes it when it starts"
+expect stderr "paths.xml:4: <watch name=\"never\">: $T/none/inbox does not exist, nor its parent folder"
+: >afile
+sed "s|$T/no/such/state|$T/afile/state|" paths.xml >paths2.xml
+run 1 "$OBJTRIGGER" check -c paths2.xml
+expect stderr "$T/afile is not a folder"

@@ -1,5 +1,6 @@
 /* cmd-check.c - "objtrigger check": validates a config, plugins included. */
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -284,6 +286,80 @@ check_loopback(const char *listen_on)
 	    strncmp(listen_on, "localhost:", 10) == 0;
 }
 
+/* The nearest folder of path that exists (allocated), or NULL. */
+static char *
+check_existing(const char *path, struct stat *sb)
+{
+	char *p = xstrdup(path), *slash;
+
+	while (lstat(p, sb) != 0) {
+		if ((slash = strrchr(p, '/')) == NULL || slash == p) {
+			free(p);
+			return stat("/", sb) == 0 ? xstrdup("/") : NULL;
+		}
+		*slash = '\0';
+	}
+	return p;
+}
+
+/* The state folder exists and can be written, or can be made: the
+ * daemon would refuse to start otherwise. */
+static void
+check_state(struct cfg *cfg)
+{
+	struct stat sb;
+	char *near = check_existing(cfg->state, &sb);
+
+	if (near == NULL)
+		return;
+	if (!S_ISDIR(sb.st_mode))
+		cfg_error(cfg, cfg->state_line,
+		    "<state path=\"%s\">: %s is not a folder", cfg->state,
+		    near);
+	else if (access(near, W_OK | X_OK) != 0)
+		cfg_error(cfg, cfg->state_line,
+		    "<state path=\"%s\">: %s cannot be written: %s", cfg->state,
+		    near, strerror(errno));
+	else if (strcmp(near, cfg->state) != 0 &&
+	    strrchr(cfg->state + strlen(near) + 1, '/') != NULL)
+		cfg_error(cfg, cfg->state_line,
+		    "<state path=\"%s\">: its parent folder does not exist "
+		    "(the daemon makes the state folder, not its parents)",
+		    cfg->state);
+	free(near);
+}
+
+/* A watched folder that is missing: made at start if its parent exists
+ * (a warning), else the daemon could not start (an error). */
+static void
+check_folders(struct cfg *cfg)
+{
+	const struct cfg_watch *w;
+	char *parent, *slash;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < cfg->nwatches; i++) {
+		w = &cfg->watches[i];
+		if (w->type != CFG_WATCH_FOLDER || stat(w->path, &sb) == 0)
+			continue;
+		parent = xstrdup(w->path);
+		if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
+			*slash = '\0';
+		if (stat(parent, &sb) == 0 && S_ISDIR(sb.st_mode))
+			fprintf(stderr,
+			    "%s:%u: warning: watch %s: %s does not exist: the "
+			    "daemon makes it when it starts\n",
+			    cfg->file, w->line, w->name, w->path);
+		else
+			cfg_error(cfg, w->line,
+			    "<watch name=\"%s\">: %s does not exist, nor "
+			    "its parent folder",
+			    w->name, w->path);
+		free(parent);
+	}
+}
+
 /* Warns of a webhook that anyone on the network could feed. */
 static void
 check_webhooks_open(const struct cfg *cfg)
@@ -441,6 +517,10 @@ cmd_check(int argc, char **argv)
 	pool = pool_for_commands(&limits);
 	config_check(cfg, pool);
 	worker_pool_free(pool);
+	if (cfg->nerrors == 0) {
+		check_state(cfg);
+		check_folders(cfg);
+	}
 	if (cfg->nerrors > 0) {
 		cfg_print_errors(cfg, stderr);
 		fprintf(stderr, "%s: %zu error%s\n", cfg->file, cfg->nerrors,
