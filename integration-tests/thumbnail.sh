@@ -172,4 +172,17 @@ wait_until 60 logged 5 ' dead: ' || true
 [ "$(grep -c ' dead: ' daemon.log)" = 5 ] || { cat daemon.log; fail "dead letters"; }
 stop_daemon
 grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' daemon.log && fail "sanitizer report"
+
+# libvips' warnings go through objtrigger's log, tagged with the job, not
+# raw onto stderr (a raw line could split a daemon log line in two).
+vips black corrupt-src.jpg 800 600 || fail "vips black"
+/usr/bin/python3 -c '
+import sys
+d = bytearray(open("corrupt-src.jpg", "rb").read())
+for i in range(600, len(d) - 10, 97):
+    d[i] = 0xff if d[i] != 0xff else 0
+open("corrupt.jpg", "wb").write(bytes(d))'
+"$OBJTRIGGER" once thumbnail corrupt.jpg out-corrupt >stdout 2>stderr
+expect stderr "thumbnail: job once: VIPS: "
+! grep -q 'VIPS-WARNING' stderr || { cat stderr; fail "a raw libvips warning"; }
 exit 0

@@ -146,6 +146,28 @@ thumb_check_params(const struct ot_host *host, struct ot_context *ctx)
 	return status;
 }
 
+/* The job whose images libvips is working on, for its warnings. */
+static const struct ot_host *thumb_host;
+static struct ot_context *thumb_ctx;
+
+/* libvips warns through GLib (VIPS-WARNING, on stderr): such a line
+ * would be written into the daemon's log raw, at any point of another
+ * line. They go through the host's log instead, tagged with the job. */
+static void
+thumb_glib_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+    gpointer arg)
+{
+	(void)arg;
+	if (thumb_host == NULL)
+		return;
+	thumb_host->log(thumb_ctx,
+	    (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) != 0 ?
+		OT_LOG_ERROR :
+		(level & G_LOG_LEVEL_WARNING) != 0 ? OT_LOG_WARN :
+						     OT_LOG_DEBUG,
+	    "%s: %s", domain != NULL ? domain : "glib", msg);
+}
+
 static enum ot_status
 thumb_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 {
@@ -160,6 +182,7 @@ thumb_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 		vips_block_untrusted_set(TRUE);
 		vips_cache_set_max(0);
 		vips_concurrency_set(1);
+		g_log_set_default_handler(thumb_glib_log, NULL);
 		started = 1;
 	}
 	if ((t = calloc(1, sizeof *t)) == NULL)
@@ -533,12 +556,16 @@ thumb_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 	size_t i;
 	int k;
 
+	thumb_host = host;
+	thumb_ctx = ctx;
+
 	for (i = 0; i < job->count && st == OT_OK; i++) {
 		st = thumb_check(host, ctx, &job->inputs[i], &ti);
 		for (k = 0; k < t->nsizes && st == OT_OK; k++)
 			st = thumb_one(host, ctx, job, &job->inputs[i],
 			    &t->sizes[k], &ti);
 	}
+	thumb_host = NULL; /* ctx is the job's: it ends here */
 	return st;
 }
 
