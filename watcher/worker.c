@@ -275,9 +275,24 @@ worker_version_differs(const struct stat *sb, const struct worker_version *v)
 	       "its own job";
 }
 
+/* Takes input i out of the job: named in res as "skip" (its index) and
+ * "skip-why". */
+static enum ot_status
+worker_skip(struct ot_input *in, size_t i, const char *why,
+    struct wire_msg *res, int *skip)
+{
+	wire_add(res, "skip", "%zu", i);
+	wire_add(res, "skip-why", "%s", why);
+	if (in->fd >= 0)
+		close(in->fd);
+	in->fd = -1;
+	*skip = 1;
+	return OT_OK;
+}
+
 /* Opens one input; refuses what is not a regular file, and links on the
- * way. An input that is no longer its version is named in res as "skip"
- * (its index) and "skip-why", and *skip is set. */
+ * way. A file of a watch that went away or is no longer its version is
+ * skipped (worker_skip). */
 static enum ot_status
 worker_open_input(struct worker_job *wj, size_t i, struct ot_context *ctx,
     struct wire_msg *res, int *skip)
@@ -289,6 +304,9 @@ worker_open_input(struct worker_job *wj, size_t i, struct ot_context *ctx,
 
 	in->fd = v->given ? worker_open_below(in->bucket, in->key) :
 			    open(in->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in->fd < 0 && errno == ENOENT && v->given)
+		return worker_skip(in, i,
+		    "the file went away before its job ran", res, skip);
 	if (in->fd < 0 && errno == ENOENT)
 		return host_functions.fail(ctx, OT_REJECT,
 		    "input %s vanished before its job ran", in->path);
@@ -302,14 +320,8 @@ worker_open_input(struct worker_job *wj, size_t i, struct ot_context *ctx,
 	if (fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
 		return host_functions.fail(ctx, OT_REJECT,
 		    "input %s is not a regular file", in->path);
-	if ((why = worker_version_differs(&sb, v)) != NULL) {
-		wire_add(res, "skip", "%zu", i);
-		wire_add(res, "skip-why", "%s", why);
-		close(in->fd);
-		in->fd = -1;
-		*skip = 1;
-		return OT_OK;
-	}
+	if ((why = worker_version_differs(&sb, v)) != NULL)
+		return worker_skip(in, i, why, res, skip);
 	in->size = (uint64_t)sb.st_size;
 	return OT_OK;
 }
