@@ -55,14 +55,19 @@ _rgw_port_used() {
 		END { exit !found }'
 }
 
-# _rgw_pick_port VAR: sets VAR to a TCP port in 20000-59999 that nothing
+# _rgw_pick_port VAR: sets VAR to a TCP port in 20000-31999 that nothing
 # uses and that this start has not taken yet.
 _rgw_pick_port() {
 	_rgw_n=0
 	while [ "$_rgw_n" -lt 100 ]; do
 		_rgw_n=$((_rgw_n + 1))
+		# Below the kernel's ephemeral ports (32768 up): while the
+		# gateway is down, a client connecting to its port again and
+		# again can be given that very port as its own and connect to
+		# itself, and then the gateway cannot bind it to come back
+		# (store-down failed so: "Address already in use").
 		_rgw_p=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_rgw_p=$((20000 + _rgw_p % 40000))
+		_rgw_p=$((20000 + _rgw_p % 12000))
 		case " $_rgw_taken " in *" $_rgw_p "*) continue ;; esac
 		_rgw_port_used "$_rgw_p" && continue
 		_rgw_taken="$_rgw_taken $_rgw_p"
