@@ -3,7 +3,7 @@
 /*
  * A file is ready when it is closed after writing (IN_CLOSE_WRITE) or
  * renamed into place (IN_MOVED_TO); IN_CREATE only tells of new folders,
- * which are watched before they are scanned, so a file made in a folder
+ * which are watched before they are read, so a file made in a folder
  * between the two is found either way. What inotify cannot promise (its
  * queue overflowed, the watch limit was hit, the daemon was down) a rescan
  * of the tree recovers; the journal drops what it already knows, so a
@@ -13,12 +13,29 @@
  * file it finds that changed in the last second is held until its close
  * event arrives, or until it has not changed for a second: the file was
  * finished before the watch existed, and its close event was never sent.
+ *
+ * A scan holds one folder open, whatever the depth of the tree: the
+ * folders it finds wait as paths on a stack, each opened from a
+ * descriptor of the root once the one before is closed. It runs in
+ * slices of FOLDER_SLICE_MS, in the loop's turns, so a tree of a million
+ * files never keeps the loop (webhooks, /healthz) waiting; only the scan
+ * at start and after a reload runs to its end at once, before the loop.
+ * A new folder an event tells of goes on the same stack. A rescan asked
+ * for while one runs (an overflow) starts when it ends: the folders it
+ * read already may have missed events. A folder that cannot be read is
+ * logged, once per scan.
+ *
+ * Held files (settle=, and fresh files a scan found) are in a hash table
+ * by path, and in a list by the time they are due: every file of a watch
+ * is held for the same period, so a file held again goes to the tail and
+ * the list stays in order. Releasing them is done in slices too.
  */
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,16 +54,20 @@
 	    IN_EXCL_UNLINK)
 #define FOLDER_RETRY_MS 60000
 #define FOLDER_FRESH_MS 1000 /* a scan holds files changed this recently */
+#define FOLDER_SLICE_MS 20 /* of scanning and releasing, per turn */
 
 struct folder_watch {
 	int wd;
 	char *rel; /* "" for the root */
 };
 
-struct folder_settle {
-	char *rel;
+/* A held file: in a chain of the hash table, and in the list by due. */
+struct folder_held {
+	struct folder_held *chain;
+	struct folder_held *prev, *next;
+	uint64_t hash, due;
 	int64_t size, mtime;
-	uint64_t period, due;
+	char rel[];
 };
 
 struct source_folder {
@@ -54,15 +75,26 @@ struct source_folder {
 	char *root; /* absolute */
 	int recursive;
 	const struct cfg_watch *cfg; /* borrowed: lives as long as this */
-	uint64_t settle_ms;
+	int settle; /* settle= is set: every file is held */
+	uint64_t hold_ms; /* how long files are held: settle=, or fresh */
 	int fd;
 
 	struct folder_watch *watches; /* sorted by wd */
 	size_t nwatches;
-	struct folder_settle *settling;
-	size_t nsettling;
 	uint64_t rescan_at; /* 0: none planned */
 	int limit_logged;
+
+	struct folder_held **buckets; /* nbuckets, a power of two, or 0 */
+	size_t nbuckets, nheld;
+	struct folder_held *first, *last; /* by due, the soonest first */
+
+	char **todo; /* folders the scan has still to read, the next last */
+	size_t ntodo, todo_size;
+	DIR *dir; /* the folder being read, or NULL */
+	char *dir_rel;
+	int whole; /* the scan is one of the whole tree */
+	size_t nfolders, nfiles; /* read by it so far */
+	uint64_t scan_started;
 
 	source_emit_cb emit;
 	void *arg;
@@ -99,18 +131,6 @@ folder_find(struct source_folder *src, int wd)
 			hi = mid;
 	}
 	return NULL;
-}
-
-static int
-folder_watches_root(const struct source_folder *src)
-{
-	size_t i;
-
-	for (i = 0; i < src->nwatches; i++) {
-		if (*src->watches[i].rel == '\0')
-			return 1;
-	}
-	return 0;
 }
 
 static void
@@ -203,21 +223,72 @@ folder_add_watch(struct source_folder *src, const char *rel)
 	return 0;
 }
 
-/* Drops the watches of a folder that moved away, and of its subfolders. */
+/* Whether path is the folder rel or lies below it. */
+static int
+folder_under(const char *path, const char *rel)
+{
+	size_t len = strlen(rel);
+
+	return strncmp(path, rel, len) == 0 &&
+	    (path[len] == '\0' || path[len] == '/');
+}
+
+/* Stops reading the folder open for the scan. */
+static void
+folder_scan_close(struct source_folder *src)
+{
+	if (src->dir == NULL)
+		return;
+	closedir(src->dir);
+	src->dir = NULL;
+	free(src->dir_rel);
+	src->dir_rel = NULL;
+}
+
+/* Gives up the scan under way: the folders it has still to read too. */
+static void
+folder_scan_stop(struct source_folder *src)
+{
+	folder_scan_close(src);
+	while (src->ntodo > 0)
+		free(src->todo[--src->ntodo]);
+}
+
+static int
+folder_scanning(const struct source_folder *src)
+{
+	return src->dir != NULL || src->ntodo > 0;
+}
+
+/* Puts a folder on the scan's stack; takes rel (allocated). */
+static void
+folder_scan_push(struct source_folder *src, char *rel)
+{
+	if (src->ntodo == src->todo_size) {
+		src->todo_size = src->todo_size == 0 ? 16 : src->todo_size * 2;
+		src->todo =
+		    xreallocarray(src->todo, src->todo_size, sizeof *src->todo);
+	}
+	src->todo[src->ntodo++] = rel;
+}
+
+/* Drops the watches of a folder that moved away, and of its subfolders;
+ * the scan stops reading it if it was. */
 static void
 folder_drop_tree(struct source_folder *src, const char *rel)
 {
-	size_t i = 0, len = strlen(rel);
+	size_t i = 0;
 
 	while (i < src->nwatches) {
 		struct folder_watch *w = &src->watches[i];
-		if (strncmp(w->rel, rel, len) == 0 &&
-		    (w->rel[len] == '\0' || w->rel[len] == '/')) {
+		if (folder_under(w->rel, rel)) {
 			inotify_rm_watch(src->fd, w->wd);
 			folder_forget(src, w);
 		} else
 			i++;
 	}
+	if (src->dir != NULL && folder_under(src->dir_rel, rel))
+		folder_scan_close(src);
 }
 
 static void
@@ -237,109 +308,313 @@ folder_emit(struct source_folder *src, const char *rel, const char *path,
 	src->emit(src->arg, &e, path, sb);
 }
 
-/* Holds a file until its size and time have not changed for period. */
-static void
-folder_settle(struct source_folder *src, const char *rel, const struct stat *sb,
-    uint64_t period)
+/* FNV-1a, for the held files' table. */
+static uint64_t
+folder_hash(const char *s)
 {
-	struct folder_settle *s;
-	size_t i;
+	uint64_t h = 14695981039346656037ULL;
 
-	for (i = 0; i < src->nsettling; i++) {
-		if (strcmp(src->settling[i].rel, rel) == 0)
-			break;
-	}
-	if (i == src->nsettling) {
-		src->settling = xreallocarray(src->settling, src->nsettling + 1,
-		    sizeof *src->settling);
-		s = &src->settling[src->nsettling++];
-		s->rel = xstrdup(rel);
-		s->period = period;
-	} else
-		s = &src->settling[i];
-	s->size = (int64_t)sb->st_size;
-	s->mtime = stat_mtime_ns(sb);
-	s->due = now_ms() + s->period;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
 }
 
-/* Stops holding a file (its close event came). */
-static void
-folder_unsettle(struct source_folder *src, const char *rel)
+static struct folder_held *
+folder_held_find(const struct source_folder *src, const char *rel,
+    uint64_t hash)
 {
-	size_t i;
+	struct folder_held *h;
 
-	for (i = 0; i < src->nsettling; i++) {
-		if (strcmp(src->settling[i].rel, rel) == 0) {
-			free(src->settling[i].rel);
-			src->settling[i] = src->settling[--src->nsettling];
-			return;
+	if (src->nbuckets == 0)
+		return NULL;
+	h = src->buckets[hash & (src->nbuckets - 1)];
+	while (h != NULL && (h->hash != hash || strcmp(h->rel, rel) != 0))
+		h = h->chain;
+	return h;
+}
+
+/* Doubles the held files' table (one bucket per file at most). */
+static void
+folder_held_grow(struct source_folder *src)
+{
+	size_t n = src->nbuckets == 0 ? 64 : src->nbuckets * 2, i;
+	struct folder_held **b = xcalloc(n, sizeof *b), *h, *chain;
+
+	for (i = 0; i < src->nbuckets; i++) {
+		for (h = src->buckets[i]; h != NULL; h = chain) {
+			chain = h->chain;
+			h->chain = b[h->hash & (n - 1)];
+			b[h->hash & (n - 1)] = h;
 		}
 	}
+	free(src->buckets);
+	src->buckets = b;
+	src->nbuckets = n;
 }
 
-/* A file found ready by an event, or found by a scan: emitted now, or
- * held. Symbolic links and special files are never inputs. */
+/* Puts a held file in the list by due: from the tail, where it belongs
+ * as all are held for the same period. */
 static void
-folder_file(struct source_folder *src, const char *rel, int scanned)
+folder_held_link(struct source_folder *src, struct folder_held *h)
 {
-	char *path = folder_path(src, rel);
+	struct folder_held *after = src->last;
+
+	while (after != NULL && after->due > h->due)
+		after = after->prev;
+	h->prev = after;
+	h->next = after != NULL ? after->next : src->first;
+	if (h->next != NULL)
+		h->next->prev = h;
+	else
+		src->last = h;
+	if (after != NULL)
+		after->next = h;
+	else
+		src->first = h;
+}
+
+static void
+folder_held_unlink(struct source_folder *src, struct folder_held *h)
+{
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		src->first = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	else
+		src->last = h->prev;
+	h->prev = h->next = NULL;
+}
+
+/* Holds a file until its size and time have not changed for hold_ms. */
+static void
+folder_hold(struct source_folder *src, const char *rel, const struct stat *sb)
+{
+	uint64_t hash = folder_hash(rel);
+	struct folder_held *h = folder_held_find(src, rel, hash), **b;
+	size_t len;
+
+	if (h == NULL) {
+		if (src->nheld >= src->nbuckets)
+			folder_held_grow(src);
+		len = strlen(rel);
+		h = xcalloc(1, sizeof *h + len + 1);
+		memcpy(h->rel, rel, len + 1);
+		h->hash = hash;
+		b = &src->buckets[hash & (src->nbuckets - 1)];
+		h->chain = *b;
+		*b = h;
+		src->nheld++;
+	} else
+		folder_held_unlink(src, h);
+	h->size = (int64_t)sb->st_size;
+	h->mtime = stat_mtime_ns(sb);
+	h->due = now_ms() + src->hold_ms;
+	folder_held_link(src, h);
+}
+
+/* Stops holding a file: it was taken, or is gone. */
+static void
+folder_unhold(struct source_folder *src, struct folder_held *h)
+{
+	struct folder_held **p = &src->buckets[h->hash & (src->nbuckets - 1)];
+
+	while (*p != h)
+		p = &(*p)->chain;
+	*p = h->chain;
+	folder_held_unlink(src, h);
+	free(h);
+	if (--src->nheld == 0) { /* a burst is over: give its table back */
+		free(src->buckets);
+		src->buckets = NULL;
+		src->nbuckets = 0;
+	}
+}
+
+/* A regular file found ready by an event, or found by a scan: emitted
+ * now, or held. path is its absolute path, or NULL. */
+static void
+folder_take(struct source_folder *src, const char *rel, const char *path,
+    const struct stat *sb, int scanned)
+{
+	struct folder_held *h;
 	struct timespec now;
-	struct stat sb;
+	char *own = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-		if (src->settle_ms > 0)
-			folder_settle(src, rel, &sb, src->settle_ms);
-		else if (scanned &&
-		    (now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
-			    (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000 <
-			FOLDER_FRESH_MS)
-			folder_settle(src, rel, &sb, FOLDER_FRESH_MS);
-		else {
-			if (src->nsettling > 0)
-				folder_unsettle(src, rel);
-			folder_emit(src, rel, path, &sb);
-		}
+	if (src->settle ||
+	    (scanned &&
+		(now.tv_sec - sb->st_mtim.tv_sec) * 1000 +
+			(now.tv_nsec - sb->st_mtim.tv_nsec) / 1000000 <
+		    FOLDER_FRESH_MS)) {
+		folder_hold(src, rel, sb);
+		return;
 	}
+	if (src->nheld > 0 &&
+	    (h = folder_held_find(src, rel, folder_hash(rel))) != NULL)
+		folder_unhold(src, h);
+	if (path == NULL)
+		path = own = folder_path(src, rel);
+	folder_emit(src, rel, path, sb);
+	free(own);
+}
+
+/* A file an event told of. Symbolic links and special files are never
+ * inputs. */
+static void
+folder_file(struct source_folder *src, const char *rel)
+{
+	char *path = folder_path(src, rel);
+	struct stat sb;
+
+	if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+		folder_take(src, rel, path, &sb, 0);
 	free(path);
 }
 
-/* Scans a folder (watching it first), and its subfolders if recursive. */
+/* A folder the scan could not open or read: logged, unless it is gone
+ * or no longer a folder. When the reason may pass (descriptors or
+ * memory short), the tree is scanned again later. */
 static void
-folder_scan(struct source_folder *src, const char *rel)
+folder_unreadable(struct source_folder *src, const char *rel, int error)
+{
+	char *path;
+
+	if (error == ENOENT || error == ENOTDIR)
+		return;
+	path = folder_path(src, rel);
+	if (error == EMFILE || error == ENFILE || error == ENOMEM) {
+		log_warn("watch %s: cannot read the folder %s: %s: scanning "
+			 "again in %ds",
+		    src->name, path, strerror(error), FOLDER_RETRY_MS / 1000);
+		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+	} else
+		log_warn("watch %s: cannot read the folder %s: %s", src->name,
+		    path, strerror(error));
+	free(path);
+}
+
+/* Opens the next folder of the scan from a descriptor of the root,
+ * following no link, and watches it before it is read. Takes rel. */
+static void
+folder_scan_open(struct source_folder *src, char *rel)
+{
+	int root, fd, error;
+
+	fd = root = open(src->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	error = errno;
+	if (root >= 0 && *rel != '\0') {
+		fd = beneath_open(root, rel, O_RDONLY | O_DIRECTORY);
+		error = errno;
+		close(root);
+	}
+	if (fd < 0) {
+		if (*rel == '\0') /* the folder is not there */
+			source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+		folder_unreadable(src, rel, error);
+		free(rel);
+		return;
+	}
+	if ((*rel == '\0' || src->recursive) &&
+	    folder_add_watch(src, rel) != 0 && *rel == '\0')
+		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+	if ((src->dir = fdopendir(fd)) == NULL) {
+		error = errno;
+		close(fd);
+		folder_unreadable(src, rel, error);
+		free(rel);
+		return;
+	}
+	src->dir_rel = rel;
+	src->nfolders++;
+}
+
+/* An entry of the folder being read; 0, or an errno if the folder's
+ * entries cannot be looked at. */
+static int
+folder_scan_entry(struct source_folder *src, const struct dirent *de)
+{
+	unsigned char type = de->d_type;
+	struct stat sb;
+	char *child;
+
+	if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+	    source_folder_ignores(src->cfg, de->d_name))
+		return 0;
+	if (type != DT_DIR && type != DT_REG && type != DT_UNKNOWN)
+		return 0; /* links, special files */
+	if (type == DT_DIR && !src->recursive)
+		return 0;
+	if (type != DT_DIR) {
+		if (fstatat(dirfd(src->dir), de->d_name, &sb,
+			AT_SYMLINK_NOFOLLOW) != 0)
+			return errno == ENOENT ? 0 : errno;
+		if (S_ISDIR(sb.st_mode) && src->recursive)
+			type = DT_DIR;
+		else if (!S_ISREG(sb.st_mode))
+			return 0;
+	}
+	child = folder_join(src->dir_rel, de->d_name);
+	if (type == DT_DIR) {
+		folder_scan_push(src, child);
+		return 0;
+	}
+	src->nfiles++;
+	folder_take(src, child, NULL, &sb, 1);
+	free(child);
+	return 0;
+}
+
+/* Reads on with the scan until the time end (of now_ms()); 1 if it has
+ * more to read. */
+static int
+folder_scan_run(struct source_folder *src, uint64_t end)
 {
 	struct dirent *de;
-	struct stat sb;
-	char *path, *child;
-	DIR *d;
-	int isdir;
+	int error;
 
-	if (*rel == '\0' || src->recursive)
-		folder_add_watch(src, rel);
-	path = folder_path(src, rel);
-	d = opendir(path);
-	free(path);
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    source_folder_ignores(src->cfg, de->d_name))
+	while (folder_scanning(src)) {
+		if (now_ms() >= end)
+			return 1;
+		if (src->dir == NULL) {
+			folder_scan_open(src, src->todo[--src->ntodo]);
 			continue;
-		child = folder_join(rel, de->d_name);
-		if (de->d_type == DT_UNKNOWN) {
-			path = folder_path(src, child);
-			isdir = lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-			free(path);
-		} else
-			isdir = de->d_type == DT_DIR;
-		if (isdir && src->recursive)
-			folder_scan(src, child);
-		else if (!isdir)
-			folder_file(src, child, 1);
-		free(child);
+		}
+		errno = 0;
+		if ((de = readdir(src->dir)) == NULL)
+			error = errno;
+		else if ((error = folder_scan_entry(src, de)) == 0)
+			continue;
+		if (error != 0)
+			folder_unreadable(src, src->dir_rel, error);
+		folder_scan_close(src);
 	}
-	closedir(d);
+	free(src->todo); /* a wide tree's stack is large */
+	src->todo = NULL;
+	src->todo_size = 0;
+	if (src->whole) {
+		src->whole = 0;
+		log_debug("watch %s: scanned %zu folder%s and %zu file%s in "
+			  "%" PRIu64 "ms",
+		    src->name, src->nfolders, src->nfolders == 1 ? "" : "s",
+		    src->nfiles, src->nfiles == 1 ? "" : "s",
+		    now_ms() - src->scan_started);
+	}
+	return 0;
+}
+
+/* Starts a scan of the whole tree, in place of any under way. */
+static void
+folder_scan_start(struct source_folder *src)
+{
+	log_debug("watch %s: scanning %s", src->name, src->root);
+	src->rescan_at = 0;
+	folder_scan_stop(src);
+	src->whole = 1;
+	src->nfolders = src->nfiles = 0;
+	src->scan_started = now_ms();
+	folder_scan_push(src, xstrdup(""));
 }
 
 /* Plans a rescan of the whole tree in delay_ms. */
@@ -352,15 +627,13 @@ source_folder_plan_rescan(struct source_folder *src, uint64_t delay_ms)
 		src->rescan_at = at;
 }
 
-/* Scans the whole tree: at start, after an overflow, after a limit. */
+/* Scans the whole tree to its end: at start, and after a reload. The
+ * rescans after an overflow or a limit run in slices (source_folder_tick). */
 void
 source_folder_rescan(struct source_folder *src)
 {
-	log_debug("watch %s: scanning %s", src->name, src->root);
-	src->rescan_at = 0;
-	folder_scan(src, "");
-	if (!folder_watches_root(src)) /* the folder is not there */
-		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+	folder_scan_start(src);
+	folder_scan_run(src, UINT64_MAX);
 }
 
 struct source_folder *
@@ -389,7 +662,8 @@ source_folder_new(const struct cfg_watch *w, source_emit_cb emit, void *arg,
 	src->root = xstrdup(real);
 	src->recursive = w->recursive;
 	src->cfg = w;
-	src->settle_ms = w->settle_ms;
+	src->settle = w->settle_ms > 0;
+	src->hold_ms = w->settle_ms > 0 ? w->settle_ms : FOLDER_FRESH_MS;
 	src->emit = emit;
 	src->arg = arg;
 	return src;
@@ -398,6 +672,7 @@ source_folder_new(const struct cfg_watch *w, source_emit_cb emit, void *arg,
 void
 source_folder_free(struct source_folder *src)
 {
+	struct folder_held *h, *next;
 	size_t i;
 
 	if (src == NULL)
@@ -406,9 +681,13 @@ source_folder_free(struct source_folder *src)
 	for (i = 0; i < src->nwatches; i++)
 		free(src->watches[i].rel);
 	free(src->watches);
-	for (i = 0; i < src->nsettling; i++)
-		free(src->settling[i].rel);
-	free(src->settling);
+	for (h = src->first; h != NULL; h = next) {
+		next = h->next;
+		free(h);
+	}
+	free(src->buckets);
+	folder_scan_stop(src);
+	free(src->todo);
 	free(src->name);
 	free(src->root);
 	free(src);
@@ -446,6 +725,7 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 			inotify_rm_watch(src->fd, src->watches[0].wd);
 			folder_forget(src, &src->watches[0]);
 		}
+		folder_scan_stop(src);
 		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
 		return;
 	}
@@ -454,6 +734,7 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 			log_error("watch %s: %s is gone: looking for it again "
 				  "every %ds",
 			    src->name, src->root, FOLDER_RETRY_MS / 1000);
+			folder_scan_stop(src);
 			source_folder_plan_rescan(src, FOLDER_RETRY_MS);
 		}
 		folder_forget(src, w);
@@ -466,10 +747,12 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 		if (ev->mask & IN_MOVED_FROM)
 			folder_drop_tree(src, rel);
 		else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
-		    src->recursive)
-			folder_scan(src, rel);
+		    src->recursive) {
+			folder_scan_push(src, rel); /* read by the next tick */
+			return;
+		}
 	} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-		folder_file(src, rel, 0);
+		folder_file(src, rel);
 	free(rel);
 }
 
@@ -490,49 +773,62 @@ source_folder_read(struct source_folder *src)
 		ev = (const struct inotify_event *)p;
 		folder_event(src, ev);
 	}
-	if (src->rescan_at == 1)
-		source_folder_rescan(src);
+	/* After an overflow: a scan under way goes on, and the new one
+	 * starts once it ends (the tick), as it cannot see what the old
+	 * one's read folders got since. */
+	if (src->rescan_at == 1 && !folder_scanning(src))
+		folder_scan_start(src);
 	return 0;
 }
 
-/* Emits settled files and runs planned rescans; returns the ms until the
- * next thing to do, or -1. */
+/* Takes the held files that are due and have not changed, until the time
+ * end; 1 if more are due. */
+static int
+folder_release(struct source_folder *src, uint64_t end)
+{
+	struct folder_held *h;
+	uint64_t now = now_ms();
+	struct stat sb;
+	char *path;
+
+	while ((h = src->first) != NULL && h->due <= now) {
+		if (now >= end)
+			return 1;
+		path = folder_path(src, h->rel);
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+			folder_unhold(src, h); /* gone meanwhile */
+		else if (sb.st_size != h->size ||
+		    stat_mtime_ns(&sb) != h->mtime)
+			folder_hold(src, h->rel, &sb); /* changing */
+		else {
+			folder_emit(src, h->rel, path, &sb);
+			folder_unhold(src, h);
+		}
+		free(path);
+		now = now_ms();
+	}
+	return 0;
+}
+
+/* Emits settled files and runs planned rescans, FOLDER_SLICE_MS of work
+ * at most; returns the ms until the next thing to do (0: more now), or
+ * -1. */
 int
 source_folder_tick(struct source_folder *src)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
-	struct folder_settle *s;
-	struct stat sb;
-	size_t i = 0;
-	char *path;
+	uint64_t now = now_ms(), end = now + FOLDER_SLICE_MS, next = UINT64_MAX;
 
-	if (src->rescan_at != 0 && src->rescan_at <= now)
-		source_folder_rescan(src);
-	while (i < src->nsettling) {
-		s = &src->settling[i];
-		if (s->due > now) {
-			next = s->due < next ? s->due : next;
-			i++;
-			continue;
-		}
-		path = folder_path(src, s->rel);
-		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			free(s->rel); /* gone meanwhile */
-			src->settling[i] = src->settling[--src->nsettling];
-		} else if (sb.st_size != s->size ||
-		    stat_mtime_ns(&sb) != s->mtime) {
-			folder_settle(src, s->rel, &sb,
-			    s->period); /* changing */
-			next = s->due < next ? s->due : next;
-			i++;
-		} else {
-			folder_emit(src, s->rel, path, &sb);
-			free(s->rel);
-			src->settling[i] = src->settling[--src->nsettling];
-		}
-		free(path);
-	}
+	if (src->rescan_at != 0 && src->rescan_at <= now &&
+	    !folder_scanning(src))
+		folder_scan_start(src);
+	if (folder_release(src, end) || folder_scan_run(src, end))
+		return 0;
+	if (src->first != NULL)
+		next = src->first->due;
 	if (src->rescan_at != 0 && src->rescan_at < next)
 		next = src->rescan_at;
-	return next == UINT64_MAX ? -1 : (int)(next - now);
+	if (next == UINT64_MAX)
+		return -1;
+	now = now_ms();
+	return next <= now ? 0 : (int)(next - now);
 }
