@@ -1,6 +1,7 @@
 #!/bin/sh
 # test.sh - installs what is missing, builds with ASan and UBSan, and runs
-# every test (make distcheck too when FULL=1). Its last line is the tally.
+# every test, then each fuzz target for FUZZ_SECONDS (10) seconds (make
+# distcheck too when FULL=1). Its last line is the tally.
 set -u
 cd "$(dirname "$0")" || exit 1
 top=$PWD
@@ -44,6 +45,24 @@ fi
 
 if command -v clang-format >/dev/null 2>&1; then
 	make check-format || { echo "test.sh: run make format"; failed=$((failed + 1)); }
+fi
+# The fuzz targets, each for a few seconds from its corpus, in a build of
+# their own (clang, libFuzzer); one failure in the tally if any finds one.
+if command -v clang >/dev/null 2>&1; then
+	fuzz=$top/_build/fuzz
+	if mkdir -p "$fuzz" && cd "$fuzz" &&
+	    { [ -f Makefile ] ||
+		"$top/configure" --enable-fuzzing CC=clang >/dev/null; } &&
+	    make -j"$jobs" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"; then
+		pass=$((pass + 1))
+	else
+		echo "test.sh: make fuzz failed (logs in $fuzz/fuzz/work)"
+		failed=$((failed + 1))
+	fi
+	cd "$build" || failed=$((failed + 1))
+else
+	echo "test.sh: no clang: the fuzz targets did not run"
+	skip=$((${skip:-0} + 1))
 fi
 if [ "${FULL:-0}" = 1 ]; then
 	make -j"$jobs" distcheck || failed=$((failed + 1))

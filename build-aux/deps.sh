@@ -10,7 +10,7 @@ OT_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
 OT_RGW_PACKAGES="ceph-mon ceph-osd radosgw ceph-common uuid-runtime coreutils
  curl awscli s3cmd"
 # What the tests run besides objtrigger.
-OT_TEST_PACKAGES="libxml2-utils perl python3 util-linux procps strace libvips-tools gzip
+OT_TEST_PACKAGES="libxml2-utils perl python3 util-linux procps strace libvips-tools gzip clang libclang-rt-dev llvm
  libarchive-tools zip p7zip-full $OT_RGW_PACKAGES"
 
 # ot_install_missing PACKAGE...: installs, with apt, those not installed.

@@ -304,14 +304,16 @@ plugin_info_from_wire(const struct wire_msg *m)
 			plugin_type_from_name(f->value, &p->type);
 		else if (strcmp(f->name, "flags") == 0)
 			p->flags = (unsigned)strtoul(f->value, NULL, 10);
-		else if (strcmp(f->name, "default") == 0)
+		else if (strcmp(f->name, "default") == 0) {
+			free(p->default_value);
 			p->default_value = xstrdup(f->value);
-		else if (strcmp(f->name, "help") == 0) {
+		} else if (strcmp(f->name, "help") == 0) {
 			free(p->help);
 			p->help = xstrdup(f->value);
-		} else if (strcmp(f->name, "choices") == 0)
+		} else if (strcmp(f->name, "choices") == 0) {
+			free(p->choices);
 			p->choices = xstrdup(f->value);
-		else if (strcmp(f->name, "range") == 0)
+		} else if (strcmp(f->name, "range") == 0)
 			sscanf(f->value, "%" SCNd64 ":%" SCNd64, &p->min,
 			    &p->max);
 	}
