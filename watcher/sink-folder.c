@@ -115,9 +115,15 @@ sink_open_folder(const char *root, const char *dest, const char **name,
 		xasprintf(cause, "%s is not a file below %s", dest, root);
 		return -1;
 	}
-	if (sink_folder_mkdirs(root, cause) != 0)
-		return -1;
-	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	/* The root is made (mkdir -p) only the first time it is missing, not
+	 * for every output. */
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 && errno == ENOENT) {
+		if (sink_folder_mkdirs(root, cause) != 0)
+			return -1;
+		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (rootfd < 0) {
 		xasprintf(cause, "%s: %s", root, strerror(errno));
 		return -1;
 	}
