@@ -229,3 +229,13 @@ metrics_reset(void)
 	metrics_series = NULL;
 	metrics_nseries = 0;
 }
+
+/* Adds a store's S3 request counts (a worker's, or this process's). */
+void
+metrics_s3_count(void *arg, const char *store, uint64_t requests,
+    uint64_t errors)
+{
+	(void)arg;
+	metrics_add(M_S3_REQUESTS, (double)requests, "store", store, NULL);
+	metrics_add(M_S3_ERRORS, (double)errors, "store", store, NULL);
+}

@@ -473,6 +473,7 @@ enum metric {
 void metrics_add(enum metric, double, ...);
 void metrics_set(enum metric, double, ...);
 void metrics_observe(enum metric, double, ...);
+void metrics_s3_count(void *, const char *, uint64_t, uint64_t);
 char *metrics_render(size_t *len);
 void metrics_reset(void);
 
@@ -525,6 +526,33 @@ int source_webhook_take(struct source_webhook *, struct http_request *,
     struct webhook_tally *);
 void source_webhook_answer(struct source_webhook *, struct http_request *,
     const struct webhook_tally *, int committed);
+
+/* scheduler.c: events to jobs: matching, queues, retries, batches, and the
+ * runs of jobs in workers, with their ends. Its journal writes go into the
+ * caller's transaction: hooks.write begins it if need be, and returns its
+ * number (a commit that fails loses the runs its transaction started). */
+struct scheduler_hooks {
+	uint64_t (*write)(void *);
+	void *arg;
+};
+struct scheduler;
+struct scheduler *scheduler_new(const struct cfg *, struct journal *,
+    struct worker_pool *, const char *jobs_dir, const struct scheduler_hooks *);
+void scheduler_free(struct scheduler *);
+int scheduler_queue(struct scheduler *, const struct journal_event *);
+void scheduler_dispatch(struct scheduler *);
+void scheduler_hold(struct scheduler *, int);
+unsigned scheduler_runs(const struct scheduler *);
+unsigned scheduler_running(const struct scheduler *);
+int64_t scheduler_batch_due(const struct scheduler *);
+int scheduler_again(struct scheduler *);
+void scheduler_lose(struct scheduler *, uint64_t);
+void scheduler_abort(struct scheduler *, const char *);
+
+/* scheduler-s3.c */
+struct cfg_trigger;
+void scheduler_s3_request(const struct cfg *, const struct cfg_trigger *,
+    const char *, struct job *, struct wire_msg *);
 
 /* daemon.c */
 int daemon_run(const char *config_file);

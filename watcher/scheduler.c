@@ -1,0 +1,732 @@
+/* scheduler.c - events to jobs: matching, queues, retries, batches, runs. */
+
+/*
+ * An event becomes a job in the journal for each trigger it matches. Jobs
+ * are taken from the journal as triggers and workers have room, and sent
+ * to workers as runs (one job, or a batch). When a run ends, its outputs
+ * are committed to their folders and recorded before the jobs are marked
+ * done: a crash in between runs them again, and the second run writes the
+ * same names with the same bytes. Every journal write goes into the
+ * caller's transaction (hooks.write), which the daemon commits once per
+ * turn.
+ */
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "objtrigger.h"
+
+#define SCHEDULER_AHEAD_MS 200 /* runs shorter than this get jobs sent ahead \
+				*/
+
+struct scheduler_trigger {
+	const struct cfg_trigger *cfg;
+	const struct cfg_watch *watch;
+	struct param_value *params;
+	unsigned running;
+	unsigned ended; /* runs that ended */
+	uint64_t run_ms; /* how long they took, a moving average */
+};
+
+/* A run of a worker: one journal job, or a batch of them. */
+struct scheduler_run {
+	struct job job;
+	struct scheduler *s;
+	struct scheduler_trigger *trigger;
+	size_t n;
+	struct job_input *inputs; /* n of each */
+	int64_t *ids;
+	int *attempts;
+	uint64_t started;
+	char *dir;
+	struct wire_msg extra; /* the stores and bucket outputs */
+	char idbuf[24]; /* the first id */
+	uint64_t tx; /* the journal transaction that started it */
+	int lost; /* that transaction failed: its ids are not its own */
+	int queued; /* sent behind a running job, not started yet */
+	struct scheduler_run *prev, *next; /* the running ones */
+};
+
+struct scheduler {
+	const struct cfg *cfg;
+	struct journal *journal;
+	struct worker_pool *pool;
+	const char *jobs_dir;
+	struct scheduler_hooks hooks;
+	struct scheduler_trigger *triggers;
+	size_t ntriggers;
+	struct scheduler_run *jobs; /* running */
+	unsigned running; /* runs sent to workers */
+	unsigned queued; /* of them, those waiting behind another */
+	int held; /* start nothing new */
+	int aborting;
+	int again; /* room was freed without a run ending */
+	int64_t batch_due; /* when a waiting batch is due; 0: none */
+};
+
+/* A journal write follows: in the turn's transaction, whose number is
+ * returned. */
+static uint64_t
+scheduler_write(struct scheduler *s)
+{
+	return s->hooks.write(s->hooks.arg);
+}
+
+static int
+scheduler_matches(const struct cfg_trigger *t, const struct journal_event *e)
+{
+	const char *slash = strrchr(e->key, '/');
+	const char *name = slash != NULL ? slash + 1 : e->key;
+	unsigned kind = strcmp(e->event, "removed") == 0 ? CFG_EVENT_REMOVED :
+							   CFG_EVENT_CREATED;
+	int fold = t->match_case ? 0 : FNM_CASEFOLD;
+	size_t i;
+
+	if (strcmp(t->watch, e->watch) != 0 || !(t->events & kind))
+		return 0;
+	if (e->size < t->min_size ||
+	    (t->max_size != 0 && e->size > t->max_size))
+		return 0;
+	if (t->match[0] == NULL)
+		return 1;
+	for (i = 0; t->match[i] != NULL; i++) {
+		if (strchr(t->match[i], '/') != NULL ?
+			fnmatch(t->match[i], e->key, FNM_PATHNAME | fold) == 0 :
+			fnmatch(t->match[i], name, fold) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A job for each trigger an event matches. Returns 1 if it queued one
+ * (or matched none), 0 if every job it matched was queued before (a
+ * duplicate), -1 if the journal failed. */
+int
+scheduler_queue(struct scheduler *s, const struct journal_event *e)
+{
+	int rc, matched = 0, added = 0, failed = 0;
+	size_t i;
+
+	for (i = 0; i < s->ntriggers; i++) {
+		if (!scheduler_matches(s->triggers[i].cfg, e))
+			continue;
+		scheduler_write(s);
+		matched++;
+		if ((rc = journal_add(s->journal, e, s->triggers[i].cfg->name,
+			 wall_ms())) == 1) {
+			added++;
+			log_debug("trigger %s: %s/%s queued",
+			    s->triggers[i].cfg->name, e->folder, e->key);
+		} else if (rc < 0)
+			failed = 1;
+	}
+	if (matched == 0)
+		log_debug("watch %s: %s matched no trigger", e->watch, e->key);
+	if (failed)
+		return -1;
+	return matched == 0 || added > 0;
+}
+
+/* The wait before attempt n + 1: exponential, with full jitter. */
+static int64_t
+scheduler_backoff(const struct cfg_retry *r, int n)
+{
+	uint64_t cap = r->backoff_ms;
+	int i;
+
+	for (i = 1; i < n && cap < r->max_backoff_ms; i++)
+		cap *= 2;
+	if (cap > r->max_backoff_ms)
+		cap = r->max_backoff_ms;
+	return cap == 0 ?
+	    0 :
+	    (int64_t)arc4random_uniform(
+		cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap + 1);
+}
+
+struct scheduler_commit {
+	struct scheduler *s;
+	struct scheduler_run *dj;
+	enum ot_status status; /* how a failure should end the job */
+};
+
+/* Records an output in the journal before it appears as name in the
+ * folder dirfd, by the folder's real path (its descriptor's). */
+static int
+scheduler_output_hook(void *arg, int dirfd, const char *name,
+    const struct stat *sb, char **cause)
+{
+	struct scheduler_commit *c = arg;
+	char link[64], real[PATH_MAX], *path;
+	ssize_t n;
+	int rc;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+	if ((n = readlink(link, real, sizeof real - 1)) < 0) {
+		xasprintf(cause, "%s: %s", link, strerror(errno));
+		return -1;
+	}
+	real[n] = '\0';
+	xasprintf(&path, "%s/%s", strcmp(real, "/") != 0 ? real : "", name);
+	rc = journal_add_output(c->s->journal, path, sb, c->dj->ids[0]);
+	free(path);
+	if (rc != 0)
+		*cause = xstrdup("the journal did not take the output");
+	return rc;
+}
+
+/* Whether output i is the trigger's last one that is a folder. */
+static int
+scheduler_last_folder_output(const struct cfg_trigger *t, size_t i)
+{
+	while (++i < t->noutputs) {
+		if (t->outputs[i].path != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* Commits one output file to each of the trigger's outputs. */
+static int
+scheduler_output(void *arg, const char *rel, const char *path, char **cause)
+{
+	struct scheduler_commit *c = arg;
+	const struct cfg_trigger *t = c->dj->trigger->cfg;
+	struct template_vars v = { c->dj->inputs[0].key, rel, t->name,
+		time(NULL) };
+	char *dest, *root, *why;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->noutputs && rc == 0; i++) {
+		if (t->outputs[i].path == NULL) /* a bucket: the worker's */
+			continue;
+		if ((dest = template_expand(t->outputs[i].path, &v, &why)) ==
+		    NULL) {
+			xasprintf(cause, "output %s of line %u: %s", rel,
+			    t->outputs[i].line, why);
+			free(why);
+			c->status = OT_REJECT; /* it would fail every time */
+			return -1;
+		}
+		root = template_root(t->outputs[i].path);
+		scheduler_write(c->s);
+		rc = sink_folder_put(root, dest, path,
+		    scheduler_last_folder_output(t, i), scheduler_output_hook,
+		    c, cause);
+		free(root);
+		free(dest);
+	}
+	return rc;
+}
+
+static void
+scheduler_cleanup_job(struct scheduler_run *dj)
+{
+	size_t i;
+
+	if (dj->dir != NULL) /* NULL when every job was skipped */
+		sink_folder_scratch_done(dj->dir);
+	free(dj->job.outdir);
+	free(dj->job.tmpdir);
+	free(dj->job.message);
+	wire_clear(&dj->job.reply);
+	wire_clear(&dj->extra);
+	for (i = 0; i < dj->n; i++) {
+		free(dj->inputs[i].path);
+		free(dj->inputs[i].key);
+		free(dj->inputs[i].bucket);
+		free(dj->inputs[i].event);
+		free(dj->inputs[i].etag);
+	}
+	free(dj->inputs);
+	free(dj->ids);
+	free(dj->attempts);
+	free(dj);
+}
+
+/* Why the worker skipped input i, or NULL if it did not. */
+static const char *
+scheduler_skipped(const struct wire_msg *reply, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k + 1 < reply->nfields; k++) {
+		if (strcmp(reply->fields[k].name, "skip") == 0 &&
+		    strtoull(reply->fields[k].value, NULL, 10) == i &&
+		    strcmp(reply->fields[k + 1].name, "skip-why") == 0)
+			return reply->fields[k + 1].value;
+	}
+	return NULL;
+}
+
+/* Remembers the objects the worker put, so that no watch takes them. */
+static void
+scheduler_record_puts(struct scheduler *s, const struct scheduler_run *dj)
+{
+	const struct wire_msg *r = &dj->job.reply;
+	size_t k;
+
+	for (k = 0; k + 3 < r->nfields; k++) {
+		if (strcmp(r->fields[k].name, "put-store") == 0)
+			journal_add_s3_output(s->journal, r->fields[k].value,
+			    r->fields[k + 1].value, r->fields[k + 2].value,
+			    r->fields[k + 3].value, dj->ids[0]);
+	}
+}
+
+/* The S3 requests a worker made for a job: "s3-count" fields of
+ * "STORE REQUESTS ERRORS". */
+static void
+scheduler_s3_counts(const struct wire_msg *reply)
+{
+	char store[256];
+	uint64_t requests, errors;
+	size_t i;
+
+	for (i = 0; i < reply->nfields; i++) {
+		if (strcmp(reply->fields[i].name, "s3-count") == 0 &&
+		    sscanf(reply->fields[i].value, "%255s %" SCNu64 " %" SCNu64,
+			store, &requests, &errors) == 3)
+			metrics_s3_count(NULL, store, requests, errors);
+	}
+}
+
+/* Counts how long a run of a trigger took. */
+static void
+scheduler_run_time(struct scheduler_trigger *t, uint64_t ms)
+{
+	t->run_ms = t->ended++ == 0 ? ms : (t->run_ms * 7 + ms) / 8;
+}
+
+/* A worker finished a job: commit its outputs, then record how it ended. */
+static void
+scheduler_job_done(struct job *job)
+{
+	struct scheduler_run *dj = job->arg;
+	struct scheduler *s = dj->s;
+	const struct cfg_retry *retry = &dj->trigger->cfg->retry;
+	struct scheduler_commit c = { s, dj, OT_RETRY };
+	enum ot_status status = job->status;
+	char *cause = NULL;
+	const char *result, *skip;
+	int64_t now, next_at = 0;
+	int dead = 0;
+	size_t i;
+
+	s->running--;
+	if (dj->queued)
+		s->queued--;
+	else {
+		dj->trigger->running--;
+		scheduler_run_time(dj->trigger, now_ms() - dj->started);
+	}
+	if (dj->prev != NULL)
+		dj->prev->next = dj->next;
+	else
+		s->jobs = dj->next;
+	if (dj->next != NULL)
+		dj->next->prev = dj->prev;
+	if (s->aborting) { /* left running in the journal: runs again */
+		scheduler_cleanup_job(dj);
+		return;
+	}
+	if (dj->lost) {
+		log_warn("job %s: the journal lost its start (a failed "
+			 "commit): its end is not recorded",
+		    dj->idbuf);
+		scheduler_cleanup_job(dj);
+		return;
+	}
+	/* Its worker is idle: its next job first, then the commit. */
+	if (status == OT_OK)
+		scheduler_dispatch(s);
+	if (status == OT_OK &&
+	    sink_folder_walk(job->outdir, scheduler_output, &c, &cause) != 0) {
+		status = c.status;
+		free(job->message);
+		job->message = cause;
+	}
+	now = wall_ms();
+	scheduler_write(s);
+	if (status == OT_OK)
+		scheduler_record_puts(s, dj);
+	/* A batch ends as one: every input done, or every one retried; but
+	 * an input the worker skipped (its object changed) ends skipped. */
+	for (i = 0; i < dj->n; i++) {
+		if ((skip = scheduler_skipped(&job->reply, i)) != NULL) {
+			journal_skip(s->journal, dj->ids[i], skip, now);
+			log_job(LEVEL_INFO, dj->ids[i], dj->trigger->cfg->name,
+			    dj->inputs[i].key, "skipped", dj->attempts[i],
+			    now_ms() - dj->started, skip);
+			metrics_add(M_JOBS, 1, "trigger",
+			    dj->trigger->cfg->name, "result", "skipped", NULL);
+			continue;
+		}
+		if (status == OT_OK) {
+			journal_done(s->journal, dj->ids[i], now);
+			result = "done";
+		} else {
+			dead = status == OT_REJECT ||
+			    dj->attempts[i] >= (int)retry->attempts;
+			next_at =
+			    now + scheduler_backoff(retry, dj->attempts[i]);
+			journal_failed(s->journal, dj->ids[i], dead, next_at,
+			    job->message, now);
+			result = dead ? "dead" : "retry";
+		}
+		log_job(dead            ? LEVEL_ERROR :
+			status == OT_OK ? LEVEL_INFO :
+					  LEVEL_WARN,
+		    dj->ids[i], dj->trigger->cfg->name, dj->inputs[i].key,
+		    result, dj->attempts[i], now_ms() - dj->started,
+		    job->message);
+		metrics_add(M_JOBS, 1, "trigger", dj->trigger->cfg->name,
+		    "result", result, NULL);
+	}
+	metrics_observe(M_JOB_SECONDS, (double)(now_ms() - dj->started) / 1000,
+	    "trigger", dj->trigger->cfg->name, NULL);
+	scheduler_s3_counts(&job->reply);
+	scheduler_cleanup_job(dj);
+}
+
+/* Whether a job's file is still the version it was queued for; if not,
+ * says why (allocated): a newer version has its own job. Its device goes
+ * to *dev, for the worker's check. */
+static char *
+scheduler_stale(const struct journal_job *jj, uint64_t *dev)
+{
+	struct stat sb;
+	char *path, *why = NULL;
+
+	xasprintf(&path, "%s/%s", jj->folder, jj->key);
+	if (lstat(path, &sb) != 0)
+		xasprintf(&why, "the file went away before its job ran (%s)",
+		    strerror(errno));
+	else if ((int64_t)sb.st_ino != jj->inode ||
+	    (uint64_t)sb.st_size != jj->size || stat_mtime_ns(&sb) != jj->mtime)
+		why = xstrdup("the file changed before its job ran: the new "
+			      "version has its own job");
+	else
+		*dev = (uint64_t)sb.st_dev;
+	free(path);
+	return why;
+}
+
+/* Takes a journal job into a run, or skips it if its file changed;
+ * 0 if the journal could do neither. */
+static int
+scheduler_take(struct scheduler *s, struct scheduler_run *dj,
+    const struct journal_job *jj)
+{
+	struct job_input *in = &dj->inputs[dj->n];
+	int folder = dj->trigger->watch->type == CFG_WATCH_FOLDER;
+	char *stale;
+	int attempt;
+
+	if (folder && (stale = scheduler_stale(jj, &in->dev)) != NULL) {
+		scheduler_write(s);
+		s->again = 1; /* its room is free for the next one */
+		journal_skip(s->journal, jj->id, stale, wall_ms());
+		log_job(LEVEL_INFO, jj->id, dj->trigger->cfg->name, jj->key,
+		    "skipped", (int)jj->attempts, 0, stale);
+		metrics_add(M_JOBS, 1, "trigger", dj->trigger->cfg->name,
+		    "result", "skipped", NULL);
+		free(stale);
+		return 1;
+	}
+	scheduler_write(s);
+	if ((attempt = journal_start(s->journal, jj->id, wall_ms())) < 0)
+		return 0; /* it stays in the journal for later */
+	if (folder) {
+		xasprintf(&in->path, "%s/%s", jj->folder, jj->key);
+		in->has_version = 1;
+		in->inode = (uint64_t)jj->inode;
+		in->size = jj->size;
+		in->mtime = jj->mtime;
+	}
+	in->key = xstrdup(jj->key);
+	in->bucket = xstrdup(jj->folder);
+	in->event = xstrdup(jj->event);
+	if (*jj->etag != '\0')
+		in->etag = xstrdup(jj->etag);
+	dj->ids[dj->n] = jj->id;
+	dj->attempts[dj->n++] = attempt;
+	return 1;
+}
+
+/* A job sent behind another starts: it counts as running now. */
+static void
+scheduler_job_started(struct job *job)
+{
+	struct scheduler_run *dj = job->arg;
+
+	dj->queued = 0;
+	dj->s->queued--;
+	dj->trigger->running++;
+	dj->started = now_ms();
+}
+
+/* Starts journal jobs in a worker, as one run (a batch if n > 1), or
+ * sends them behind a running job of the trigger if queue is set;
+ * returns how many were taken or skipped. */
+static size_t
+scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
+    const struct journal_job *jobs, size_t n, int queue)
+{
+	struct scheduler_run *dj = xcalloc(1, sizeof *dj);
+	size_t i, progress = 0;
+	char *cause;
+
+	dj->s = s;
+	dj->trigger = t;
+	dj->inputs = xcalloc(n, sizeof *dj->inputs);
+	dj->ids = xcalloc(n, sizeof *dj->ids);
+	dj->attempts = xcalloc(n, sizeof *dj->attempts);
+	for (i = 0; i < n; i++)
+		progress += (size_t)scheduler_take(s, dj, &jobs[i]);
+	if (dj->n == 0) {
+		scheduler_cleanup_job(dj);
+		return progress;
+	}
+	dj->started = now_ms();
+	snprintf(dj->idbuf, sizeof dj->idbuf, "%" PRId64, dj->ids[0]);
+	if ((dj->dir = sink_folder_scratch(s->jobs_dir, &cause)) == NULL)
+		fatal("job %s: %s", dj->idbuf, cause);
+	xasprintf(&dj->job.outdir, "%s/out", dj->dir);
+	xasprintf(&dj->job.tmpdir, "%s/tmp", dj->dir);
+	dj->job.id = dj->idbuf;
+	dj->job.trigger = (char *)t->cfg->name;
+	dj->job.plugin = t->cfg->plugin;
+	dj->job.params = t->params;
+	dj->job.nparams = t->cfg->nparams;
+	dj->job.inputs = dj->inputs;
+	dj->job.ninputs = dj->n;
+	scheduler_s3_request(s->cfg, t->cfg, dj->dir, &dj->job, &dj->extra);
+	dj->job.done = scheduler_job_done;
+	dj->job.started = scheduler_job_started;
+	dj->job.arg = dj;
+	dj->tx = scheduler_write(s);
+	dj->next = s->jobs;
+	if (s->jobs != NULL)
+		s->jobs->prev = dj;
+	s->jobs = dj;
+	s->running++;
+	if (queue) {
+		dj->queued = 1;
+		s->queued++;
+		if (worker_pool_queue(s->pool, &dj->job) != 0)
+			fatal("job %s: no worker to queue it on, though one "
+			      "was found",
+			    dj->idbuf);
+		return progress;
+	}
+	t->running++;
+	if (worker_pool_submit(s->pool, &dj->job) != 0) /* room <= idle */
+		fatal("job %s: no idle worker, though one was counted",
+		    dj->idbuf);
+	return progress;
+}
+
+/* Starts a trigger's next run if it is due: a single job, a full batch,
+ * or a batch whose oldest input has waited batch-window; queued behind a
+ * running one if queue is set. Returns 1 if it started one (or skipped
+ * jobs), 0 if nothing is due now. */
+static int
+scheduler_dispatch_one(struct scheduler *s, struct scheduler_trigger *t,
+    int queue)
+{
+	const struct cfg_trigger *c = t->cfg;
+	struct journal_job *jobs;
+	int64_t now = wall_ms(), due = 0;
+	size_t k, n;
+	int started = 0;
+
+	if (journal_runnable(s->journal, c->name, now, c->batch_size, &jobs,
+		&n) != 0)
+		return 0;
+	if (n > 0 && c->batch_size > 1 && n < c->batch_size) {
+		due = jobs[0].created;
+		for (k = 1; k < n; k++)
+			due = jobs[k].created < due ? jobs[k].created : due;
+		due += (int64_t)c->batch_window_ms;
+	}
+	if (n > 0 && due <= now)
+		started = scheduler_start(s, t, jobs, n, queue) > 0;
+	else if (n > 0 && (s->batch_due == 0 || due < s->batch_due))
+		s->batch_due = due;
+	for (k = 0; k < n; k++)
+		journal_job_free(&jobs[k]);
+	free(jobs);
+	return started;
+}
+
+/* Starts what the journal has ready, as far as triggers and workers
+ * allow. Then, if a trigger's runs are short, sends its next jobs behind
+ * its running ones, so that a worker goes on to the next without waiting
+ * for a turn of this loop: that turn is a good part of a short run. A
+ * job sent ahead cannot move to a worker that frees up first, so long
+ * runs are not sent ahead. */
+void
+scheduler_dispatch(struct scheduler *s)
+{
+	struct scheduler_trigger *t;
+	size_t i;
+
+	s->batch_due = 0;
+	if (s->held)
+		return;
+	for (i = 0; i < s->ntriggers; i++) {
+		t = &s->triggers[i];
+		while (t->running < t->cfg->concurrency &&
+		    worker_pool_busy(s->pool) < worker_pool_size(s->pool) &&
+		    scheduler_dispatch_one(s, t, 0))
+			;
+		while (t->ended > 0 && t->run_ms < SCHEDULER_AHEAD_MS &&
+		    worker_pool_can_queue(s->pool, t->cfg->name) &&
+		    scheduler_dispatch_one(s, t, 1))
+			;
+	}
+}
+
+/* Starts the workers with the triggers' plugins loaded, each plugin with
+ * the parameters of the first trigger that uses it, so that the first
+ * files do not wait for that (libvips takes some 50 ms to load and
+ * start). */
+static void
+scheduler_warm(struct scheduler *s)
+{
+	struct worker_warm *w = xcalloc(s->ntriggers, sizeof *w);
+	size_t i, k, n = 0;
+
+	for (i = 0; i < s->ntriggers; i++) {
+		for (k = 0; k < n; k++) {
+			if (strcmp(w[k].plugin, s->triggers[i].cfg->plugin) ==
+			    0)
+				break;
+		}
+		if (k < n)
+			continue;
+		w[n].plugin = s->triggers[i].cfg->plugin;
+		w[n].params = s->triggers[i].params;
+		w[n++].nparams = s->triggers[i].cfg->nparams;
+	}
+	if (n > 0)
+		worker_pool_warm(s->pool, w, n);
+	free(w);
+}
+
+struct scheduler *
+scheduler_new(const struct cfg *cfg, struct journal *journal,
+    struct worker_pool *pool, const char *jobs_dir,
+    const struct scheduler_hooks *hooks)
+{
+	struct scheduler *s = xcalloc(1, sizeof *s);
+	struct scheduler_trigger *t;
+	size_t i, k;
+
+	s->cfg = cfg;
+	s->journal = journal;
+	s->pool = pool;
+	s->jobs_dir = jobs_dir;
+	s->hooks = *hooks;
+	s->triggers = xcalloc(cfg->ntriggers, sizeof *s->triggers);
+	s->ntriggers = cfg->ntriggers;
+	for (i = 0; i < cfg->ntriggers; i++) {
+		t = &s->triggers[i];
+		t->cfg = &cfg->triggers[i];
+		t->watch = cfg_find_watch(cfg, t->cfg->watch);
+		t->params = xcalloc(t->cfg->nparams, sizeof *t->params);
+		for (k = 0; k < t->cfg->nparams; k++) {
+			t->params[k].name = t->cfg->params[k].name;
+			t->params[k].value = t->cfg->params[k].value;
+		}
+	}
+	scheduler_warm(s);
+	return s;
+}
+
+/* Frees a scheduler whose runs have all ended. */
+void
+scheduler_free(struct scheduler *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ntriggers; i++)
+		free(s->triggers[i].params);
+	free(s->triggers);
+	free(s);
+}
+
+/* Starts nothing new while held (stopping, or a reload waits). */
+void
+scheduler_hold(struct scheduler *s, int held)
+{
+	s->held = held;
+}
+
+/* Runs sent to workers (running, or queued behind a running one). */
+unsigned
+scheduler_runs(const struct scheduler *s)
+{
+	return s->running;
+}
+
+/* Runs that run now. */
+unsigned
+scheduler_running(const struct scheduler *s)
+{
+	return s->running - s->queued;
+}
+
+/* When a batch waiting to fill is due (wall ms), 0 if none waits. */
+int64_t
+scheduler_batch_due(const struct scheduler *s)
+{
+	return s->batch_due;
+}
+
+/* Whether room was freed since the last call (a job skipped without
+ * running): the next turn should not wait. */
+int
+scheduler_again(struct scheduler *s)
+{
+	int again = s->again;
+
+	s->again = 0;
+	return again;
+}
+
+/* The transaction tx failed: the runs it started had their journal rows
+ * rolled back, and their ids may be given to other jobs. Their ends are
+ * not recorded; their events are taken again (a rescan, a listing, a
+ * sender's retry) and run then. */
+void
+scheduler_lose(struct scheduler *s, uint64_t tx)
+{
+	struct scheduler_run *dj;
+
+	for (dj = s->jobs; dj != NULL; dj = dj->next) {
+		if (dj->tx == tx)
+			dj->lost = 1;
+	}
+}
+
+/* Stops every run: the jobs stay running in the journal, and run again
+ * at the next start. */
+void
+scheduler_abort(struct scheduler *s, const char *why)
+{
+	s->aborting = 1;
+	worker_pool_abort(s->pool, why);
+}
