@@ -11,7 +11,7 @@ for a in --help -h help; do
 	expect stdout "objtrigger check [-c FILE] [-v] [--connect]"
 	expect stdout "objtrigger -V | --version"
 done
-for c in run check status retry plugins once; do
+for c in run check status retry reload stop plugins once; do
 	run 0 "$OBJTRIGGER" help $c
 	expect stdout "usage: objtrigger $c"
 	run 0 "$OBJTRIGGER" $c --help

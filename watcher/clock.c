@@ -23,3 +23,15 @@ wall_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Microseconds on the monotonic clock, which every process of the machine
+ * reads alike: for what the daemon tells other processes (control.c, and
+ * systemd's MONOTONIC_USEC). */
+uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}

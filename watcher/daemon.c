@@ -322,13 +322,16 @@ daemon_signal(struct daemon *d)
 	struct signalfd_siginfo si;
 	char grace[32];
 	struct cfg *cfg;
+	unsigned runs;
 
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP && !d->stopping) {
+			control_begin(d->cfg->state, "reload");
 			log_info("reloading %s", d->config_file);
 			if ((cfg = daemon_load(d->config_file)) == NULL) {
 				log_error("the new config has errors: the old "
 					  "one stays in force");
+				control_end("failed");
 				continue;
 			}
 			if (strcmp(cfg->state, d->cfg->state) != 0) {
@@ -337,12 +340,23 @@ daemon_signal(struct daemon *d)
 				    "reload (restart objtrigger to move it): "
 				    "the old config stays in force");
 				cfg_free(cfg);
+				control_end("failed");
 				continue;
 			}
 			cfg_free(d->next_cfg);
 			d->next_cfg = cfg;
 			scheduler_hold(d->sched, 1);
+			if ((runs = scheduler_runs(d->sched)) > 0) {
+				log_info("the new config takes over when the "
+					 "%u running job%s end%s",
+				    runs, runs == 1 ? "" : "s",
+				    runs == 1 ? "s" : "");
+				control_update("waiting");
+			}
 		} else if (si.ssi_signo != SIGHUP && !d->stopping) {
+			control_begin(d->cfg->state, "stop");
+			cfg_free(d->next_cfg); /* a reload waiting: dropped */
+			d->next_cfg = NULL;
 			log_info("stopping: %u job%s running, %s to finish",
 			    scheduler_runs(d->sched),
 			    scheduler_runs(d->sched) == 1 ? "" : "s",
@@ -351,6 +365,7 @@ daemon_signal(struct daemon *d)
 			d->stopping = 1;
 			scheduler_hold(d->sched, 1);
 			d->stop_deadline = now_ms() + d->cfg->workers.grace_ms;
+			control_update("stopping");
 		}
 	}
 }
@@ -378,11 +393,13 @@ daemon_apply_reload(struct daemon *d)
 			free(cause);
 		}
 		scheduler_hold(d->sched, d->stopping);
+		control_end("failed");
 		return;
 	}
 	daemon_teardown(d, p.http_kept);
 	daemon_setup(d, cfg, &p);
 	log_info("reloaded %s", d->config_file);
+	control_end("applied");
 }
 
 static int
@@ -475,7 +492,7 @@ daemon_turn(struct daemon *d)
 }
 
 /* The pid in a held lock file, or 0 if it holds none. */
-static long
+long
 daemon_lock_owner(int fd)
 {
 	char buf[32];
@@ -597,6 +614,7 @@ daemon_run(const char *config_file)
 		}
 		daemon_flush(&d);
 		log_info("stopped");
+		control_end("stopped");
 		rc = d.stopping ? 0 : 1;
 	}
 	daemon_teardown(&d, 0);

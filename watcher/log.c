@@ -25,8 +25,17 @@
 static enum log_level log_threshold = LEVEL_INFO;
 static const char *log_role = "objtrigger";
 static int log_json;
+static log_tee_cb log_tee_fn;
+static void *log_tee_arg;
 
 static const char *log_names[] = { "error", "warning", "info", "debug" };
+
+/* The name a level's lines carry. */
+const char *
+log_level_name(enum log_level level)
+{
+	return log_names[level];
+}
 
 /* Sets the most detailed level printed, and the name lines start with. */
 void
@@ -34,6 +43,15 @@ log_open(enum log_level threshold, const char *role)
 {
 	log_threshold = threshold;
 	log_role = role;
+}
+
+/* Hands each message this process logs at info or above (not the lines
+ * of jobs and plugins) to fn too, until it is called with NULL. */
+void
+log_tee(log_tee_cb fn, void *arg)
+{
+	log_tee_fn = fn;
+	log_tee_arg = arg;
 }
 
 /* The threshold, for the workers this process starts. */
@@ -176,6 +194,8 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_threshold)
 		return;
 	vsnprintf(line, sizeof line, fmt, ap);
+	if (log_tee_fn != NULL && level <= LEVEL_INFO)
+		log_tee_fn(log_tee_arg, level, line);
 	if (!log_json) {
 		log_emit_text(level, line);
 		return;

@@ -21,6 +21,8 @@ static const struct command {
 	{ "check", cmd_check, "check [-c FILE] [-v] [--connect]" },
 	{ "status", cmd_status, "status [-c FILE] [--json]" },
 	{ "retry", cmd_retry, "retry [-c FILE] [--trigger T] [ID...]" },
+	{ "reload", cmd_reload, "reload [-c FILE]" },
+	{ "stop", cmd_stop, "stop [-c FILE]" },
 	{ "plugins", cmd_plugins, "plugins" },
 	{ "once", cmd_once,
 	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] "

@@ -31,6 +31,9 @@ void log_write_job(enum log_level, const char *plugin, const char *job,
     const char *line);
 char *log_escape(const char *, int controls);
 enum log_level log_level(void);
+const char *log_level_name(enum log_level);
+typedef void (*log_tee_cb)(void *, enum log_level, const char *);
+void log_tee(log_tee_cb, void *);
 __attribute__((noreturn)) void fatal(const char *, ...)
     __attribute__((format(printf, 1, 2)));
 
@@ -556,9 +559,23 @@ void scheduler_s3_request(const struct cfg *, const struct cfg_trigger *,
 
 /* daemon.c */
 int daemon_run(const char *config_file);
+long daemon_lock_owner(int fd);
+
+/* control.c: what became of a reload or a stop, in STATE/control. */
+struct control_record {
+	char op[16]; /* reload, stop */
+	uint64_t started; /* when the daemon took the signal (now_us) */
+	char result[16];
+	char *lines; /* "LEVEL MESSAGE\n" each */
+};
+void control_begin(const char *state, const char *op);
+void control_update(const char *result);
+void control_end(const char *result);
+int control_read(const char *state, struct control_record *);
 
 /* clock.c */
 uint64_t now_ms(void);
+uint64_t now_us(void);
 int64_t wall_ms(void);
 
 /* template.c: output names. */
@@ -585,6 +602,8 @@ int cmd_once(int, char **);
 int cmd_run(int, char **);
 int cmd_status(int, char **);
 int cmd_retry(int, char **);
+int cmd_reload(int, char **);
+int cmd_stop(int, char **);
 int config_check(struct cfg *, struct worker_pool *);
 const char *config_default_file(void);
 struct worker_limits config_worker_limits(const struct cfg *);
