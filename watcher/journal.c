@@ -52,11 +52,14 @@ static const char journal_schema[] =
     "CREATE TABLE IF NOT EXISTS outputs ("
     " path TEXT PRIMARY KEY, inode INTEGER NOT NULL, size INTEGER NOT NULL,"
     " mtime INTEGER NOT NULL, job INTEGER NOT NULL);"
+    /* A job's outputs, for objtrigger status ID. */
+    "CREATE INDEX IF NOT EXISTS outputs_job ON outputs (job);"
     /* Objects objtrigger put in buckets, so that a watch skips them. */
     "CREATE TABLE IF NOT EXISTS s3_outputs ("
     " store TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
     " etag TEXT NOT NULL, job INTEGER NOT NULL,"
     " PRIMARY KEY (store, bucket, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS s3_outputs_job ON s3_outputs (job);"
     /* What each s3-poll watch saw in its last listing: the next one is
      * diffed against it. "where" is the store, bucket and prefix listed:
      * if the config points the watch elsewhere, it starts afresh. */
@@ -104,6 +107,7 @@ enum journal_stmt {
 	J_OUTPUT_IS,
 	J_REQUEUE,
 	J_REVIVE,
+	J_FORGET,
 	J_S3_OUTPUT_ADD,
 	J_S3_OUTPUT_IS,
 	J_LISTING_GET,
@@ -138,9 +142,12 @@ static const char *journal_sql[J_COUNT] = {
 		   "WHERE id = ?",
 	[J_STATE] = "UPDATE jobs SET state = ?, next_at = ?, error = ?, "
 		    "updated = ? WHERE id = ?",
+	/* Only a running job has an attempt open (one skipped before it
+	 * started has not; one the daemon's stop interrupted stays open). */
 	[J_ATTEMPT_END] =
-	    "UPDATE attempts SET ended = ?, result = ?, error = ? "
-	    "WHERE job = ? AND n = (SELECT tries FROM jobs WHERE id = ?)",
+	    "UPDATE attempts SET ended = ?1, result = ?2, error = ?3 "
+	    "WHERE job = ?4 AND n = (SELECT tries FROM jobs WHERE id = ?4 "
+	    "AND state = 'running')",
 	[J_NEXT_DUE] = "SELECT min(next_at) FROM jobs INDEXED BY jobs_retry "
 		       "WHERE state = 'retry' AND next_at > ?",
 	[J_OUTPUT_ADD] = "INSERT OR REPLACE INTO outputs (path, inode, size, "
@@ -149,9 +156,14 @@ static const char *journal_sql[J_COUNT] = {
 			"AND size = ? AND mtime = ?",
 	[J_REQUEUE] = "UPDATE jobs SET state = 'pending', next_at = 0 "
 		      "WHERE state = 'running'",
+	/* A forgotten job comes back when it is named. */
 	[J_REVIVE] = "UPDATE jobs SET state = 'pending', attempts = 0, "
-		     "next_at = 0, updated = ?1 WHERE state = 'dead' AND "
+		     "next_at = 0, updated = ?1 WHERE (state = 'dead' OR "
+		     "(state = 'forgotten' AND ?3 IS NOT NULL)) AND "
 		     "(?2 IS NULL OR trigger = ?2) AND (?3 IS NULL OR id = ?3)",
+	[J_FORGET] = "UPDATE jobs SET state = 'forgotten', updated = ?1 "
+		     "WHERE state = 'dead' AND (?2 IS NULL OR trigger = ?2) "
+		     "AND (?3 IS NULL OR id = ?3)",
 	[J_S3_OUTPUT_ADD] = "INSERT OR REPLACE INTO s3_outputs (store, bucket, "
 			    "key, etag, job) VALUES (?, ?, ?, ?, ?)",
 	[J_S3_OUTPUT_IS] = "SELECT 1 FROM s3_outputs WHERE store = ? AND "
@@ -557,7 +569,6 @@ journal_end_attempt(struct journal *j, int64_t id, const char *result,
 	sqlite3_bind_text(s, 2, result, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, id);
-	sqlite3_bind_int64(s, 5, id);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "attempt end");
 	return 0;
@@ -566,13 +577,16 @@ journal_end_attempt(struct journal *j, int64_t id, const char *result,
 static int
 journal_write_done(struct journal *j, int64_t id, int64_t now)
 {
-	sqlite3_stmt *s = journal_stmt(j, J_DONE);
+	sqlite3_stmt *s;
 
+	if (journal_end_attempt(j, id, "done", NULL, now) != 0)
+		return -1;
+	s = journal_stmt(j, J_DONE);
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, id);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "done");
-	return journal_end_attempt(j, id, "done", NULL, now);
+	return 0;
 }
 
 /* Sets a job's state, with the time it may run again and why. */
@@ -598,9 +612,9 @@ journal_write_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
 {
 	const char *state = dead ? "dead" : "retry";
 
-	if (journal_set_state(j, id, state, next_at, error, now) != 0)
+	if (journal_end_attempt(j, id, state, error, now) != 0)
 		return -1;
-	return journal_end_attempt(j, id, state, error, now);
+	return journal_set_state(j, id, state, next_at, error, now);
 }
 
 /* The earliest time after now a retry is due, or -1 if none waits. */
@@ -679,6 +693,9 @@ journal_apply(struct journal *j, const struct journal_redo *r)
 	case REDO_DONE:
 		return journal_write_done(j, r->id, r->now);
 	case REDO_SKIP:
+		if (journal_end_attempt(j, r->id, "skipped", r->text, r->now) !=
+		    0)
+			return -1;
 		return journal_set_state(j, r->id, "skipped", 0, r->text,
 		    r->now);
 	case REDO_FAILED:
@@ -888,12 +905,13 @@ journal_unlisted(struct journal *j, const char *watch, int64_t cycle,
 	return 0;
 }
 
-/* Puts dead jobs back in line: all, a trigger's, or one by id (id < 0:
- * any). Returns how many, or -1. */
-int
-journal_revive(struct journal *j, const char *trigger, int64_t id, int64_t now)
+/* Changes dead jobs (all, a trigger's, or one by id; id < 0: any) with
+ * the statement which; returns how many, or -1. */
+static int
+journal_dead_letters(struct journal *j, enum journal_stmt which,
+    const char *trigger, int64_t id, int64_t now)
 {
-	sqlite3_stmt *s = journal_stmt(j, J_REVIVE);
+	sqlite3_stmt *s = journal_stmt(j, which);
 
 	sqlite3_bind_int64(s, 1, now);
 	if (trigger != NULL)
@@ -901,13 +919,29 @@ journal_revive(struct journal *j, const char *trigger, int64_t id, int64_t now)
 	if (id >= 0)
 		sqlite3_bind_int64(s, 3, id);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "revive");
+		return journal_fail_sql(j, "dead letters");
 	return sqlite3_changes(j->db);
 }
 
-/* Runs a read-only query for the status command, row by row. */
+/* Puts dead jobs back in line (and a forgotten one named by its id). */
 int
-journal_query(struct journal *j, const char *sql,
+journal_revive(struct journal *j, const char *trigger, int64_t id, int64_t now)
+{
+	return journal_dead_letters(j, J_REVIVE, trigger, id, now);
+}
+
+/* Dismisses dead jobs: they stay in the journal as forgotten, out of
+ * status and of the dead-letter count. */
+int
+journal_forget(struct journal *j, const char *trigger, int64_t id, int64_t now)
+{
+	return journal_dead_letters(j, J_FORGET, trigger, id, now);
+}
+
+/* Runs a read-only query for the status command, row by row; ?1 is
+ * text (NULL: none), ?2 an id (< 0: none). */
+int
+journal_query(struct journal *j, const char *sql, const char *text, int64_t id,
     void (*row)(void *, sqlite3_stmt *), void *arg)
 {
 	sqlite3_stmt *s;
@@ -915,6 +949,10 @@ journal_query(struct journal *j, const char *sql,
 
 	if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return journal_fail_sql(j, "query");
+	if (text != NULL)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	if (id >= 0 && sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		row(arg, s);
 	sqlite3_finalize(s);

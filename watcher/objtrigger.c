@@ -19,10 +19,12 @@ static const struct command {
 	const char *usage;
 } commands[] = { { "run", cmd_run, "run [-c FILE] [--log-format text|json]" },
 	{ "check", cmd_check, "check [-c FILE] [-v] [--connect]" },
-	{ "status", cmd_status, "status [-c FILE] [--json]" },
+	{ "status", cmd_status,
+	    "status [-c FILE] [--json] [--trigger T | ID...]" },
 	{ "retry", cmd_retry, "retry [-c FILE] [--trigger T] [ID...]" },
 	{ "reload", cmd_reload, "reload [-c FILE]" },
 	{ "stop", cmd_stop, "stop [-c FILE]" },
+	{ "forget", cmd_forget, "forget [-c FILE] ID... | --trigger T" },
 	{ "plugins", cmd_plugins, "plugins" },
 	{ "once", cmd_once,
 	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] "

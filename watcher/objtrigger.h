@@ -279,6 +279,8 @@ int journal_unlisted(struct journal *, const char *watch, int64_t cycle,
     journal_gone_cb, void *);
 int journal_revive(struct journal *, const char *trigger, int64_t id,
     int64_t now);
+int journal_forget(struct journal *, const char *trigger, int64_t id,
+    int64_t now);
 #define JOURNAL_SEQ_NEW 2
 #define JOURNAL_SEQ_SAME 1
 #define JOURNAL_SEQ_STALE 0
@@ -286,7 +288,7 @@ int journal_sequencer(struct journal *, const char *watch, const char *bucket,
     const char *key, const char *seq);
 int journal_counts(struct journal *, uint64_t *waiting, uint64_t *dead);
 const char *journal_failing(const struct journal *);
-int journal_query(struct journal *, const char *,
+int journal_query(struct journal *, const char *, const char *, int64_t,
     void (*)(void *, struct sqlite3_stmt *), void *);
 int64_t stat_mtime_ns(const struct stat *);
 
@@ -604,6 +606,10 @@ int cmd_status(int, char **);
 int cmd_retry(int, char **);
 int cmd_reload(int, char **);
 int cmd_stop(int, char **);
+int cmd_forget(int, char **);
+int status_dead_letters(int, char **, const char *,
+    int (*)(struct journal *, const char *, int64_t, int64_t), int,
+    const char *);
 int config_check(struct cfg *, struct worker_pool *);
 const char *config_default_file(void);
 struct worker_limits config_worker_limits(const struct cfg *);

@@ -526,6 +526,97 @@ test_migrate(void **state)
 	assert_int_equal(add_version(f->j, "t", "new", 1, 1, 1), 1);
 }
 
+/* Forgotten dead letters leave the count, stay out of retry's reach
+ * unless named, and are never taken again. */
+static void
+test_forget(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	uint64_t waiting, dead;
+	int64_t a1, a2, b1;
+
+	add_dead(j, &a1, &a2, &b1);
+	assert_int_equal(journal_forget(j, NULL, a1, NOW), 1);
+	assert_int_equal(journal_forget(j, NULL, a1, NOW), 0);
+	assert_int_equal(journal_counts(j, &waiting, &dead), 0);
+	assert_int_equal(dead, 2);
+	assert_int_equal(journal_forget(j, "b", a2, NOW), 0);
+	assert_int_equal(journal_forget(j, "b", -1, NOW), 1);
+	assert_int_equal(journal_counts(j, &waiting, &dead), 0);
+	assert_int_equal(dead, 1);
+	assert_int_equal(journal_revive(j, NULL, -1, NOW), 1);
+	assert_int_equal(only_runnable(j, "a"), a2);
+	assert_int_equal(journal_revive(j, "b", -1, NOW), 0);
+	assert_int_equal(journal_revive(j, NULL, b1, NOW), 1);
+	assert_int_equal(only_runnable(j, "b"), b1);
+	assert_int_equal(journal_begin(j), 0); /* known: not queued again */
+	assert_int_equal(add_version(j, "a", "1.jpg", 1, 10, 100), 0);
+	assert_int_equal(journal_commit(j), 0);
+}
+
+/* An attempt ends with its job, however it ends; a job skipped before it
+ * ran leaves its earlier attempt as it was. */
+static void
+test_attempt_ends(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	const char *sql = "SELECT 'open', count(*) FROM attempts WHERE ended IS NULL";
+	struct counts c = { 0, 0, 0 };
+	int64_t id;
+
+	add(j, "t", "a");
+	id = only_runnable(j, "t");
+	assert_int_equal(journal_start(j, id, NOW), 1);
+	assert_int_equal(journal_skip(j, id, "changed", NOW + 1), 0);
+	assert_int_equal(journal_query(j,
+			     "SELECT result, count(*) FROM attempts WHERE "
+			     "ended IS NOT NULL GROUP BY result",
+			     NULL, -1, count_row, &c),
+	    0);
+	assert_int_equal(c.rows, 1);
+	add(j, "t", "b");
+	id = only_runnable(j, "t");
+	assert_int_equal(journal_start(j, id, NOW), 1);
+	assert_int_equal(journal_failed(j, id, 0, NOW, "x", NOW + 2), 0);
+	assert_int_equal(journal_skip(j, id, "gone", NOW + 3), 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(journal_query(j, sql, NULL, -1, count_row, &c), 0);
+	assert_int_equal(c.jobs, 0);
+}
+
+/* A journal of the previous version (no index of outputs by job) gets
+ * them when opened, and keeps its rows. */
+static void
+test_upgrade_indexes(void **state)
+{
+	struct fixture *f = *state;
+	const char *sql = "SELECT name, count(*) FROM sqlite_master WHERE "
+			  "name IN ('outputs_job', 's3_outputs_job') "
+			  "GROUP BY name";
+	struct counts c = { 0, 0, 0 };
+	char *cause = NULL;
+	struct stat sb;
+
+	add(f->j, "t", "a");
+	assert_int_equal(stat(f->state, &sb), 0);
+	assert_int_equal(journal_begin(f->j), 0);
+	assert_int_equal(journal_add_output(f->j, f->state, &sb, 1), 0);
+	assert_int_equal(journal_commit(f->j), 0);
+	assert_int_equal(journal_query(f->j, "DROP INDEX outputs_job", NULL,
+			     -1, count_row, &c),
+	    0);
+	assert_int_equal(journal_query(f->j, "DROP INDEX s3_outputs_job",
+			     NULL, -1, count_row, &c),
+	    0);
+	assert_int_equal(journal_query(f->j, sql, NULL, -1, count_row, &c), 0);
+	assert_int_equal(c.rows, 0);
+	journal_close(f->j);
+	assert_non_null(f->j = journal_open(f->state, &cause));
+	assert_int_equal(journal_query(f->j, sql, NULL, -1, count_row, &c), 0);
+	assert_int_equal(c.rows, 2);
+	assert_int_equal(journal_is_output(f->j, f->state, &sb), 1);
+}
+
 static void
 test_query(void **state)
 {
@@ -534,7 +625,7 @@ test_query(void **state)
 	struct counts c = { 0, 0, 0 };
 	int64_t a1, a2, b1;
 
-	assert_int_equal(journal_query(j, sql, count_row, &c), 0);
+	assert_int_equal(journal_query(j, sql, NULL, -1, count_row, &c), 0);
 	assert_int_equal(c.rows, 0);
 
 	add_dead(j, &a1, &a2, &b1);
@@ -542,7 +633,7 @@ test_query(void **state)
 	assert_int_equal(journal_revive(j, NULL, a1, NOW), 1);
 	assert_int_equal(journal_start(j, a1, NOW), 1);
 	assert_int_equal(journal_done(j, a1, NOW), 0);
-	assert_int_equal(journal_query(j, sql, count_row, &c), 0);
+	assert_int_equal(journal_query(j, sql, NULL, -1, count_row, &c), 0);
 	assert_int_equal(c.rows, 3);
 	assert_int_equal(c.jobs, 4);
 	assert_int_equal(c.dead, 2);
@@ -592,6 +683,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revive_id, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attempt_ends, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reads_release, setup,
 		    teardown),
@@ -599,6 +693,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_indexes, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
