@@ -29,6 +29,11 @@
  * by path, and in a list by the time they are due: every file of a watch
  * is held for the same period, so a file held again goes to the tail and
  * the list stays in order. Releasing them is done in slices too.
+ *
+ * A watched folder that goes away (removed, or renamed) is looked for
+ * again every FOLDER_RETRY_MS, and at once when a folder of its name
+ * appears in its parent (watched meanwhile, if it can be); when it is
+ * found, the log says so and its tree is scanned.
  */
 
 #include <dirent.h>
@@ -83,6 +88,8 @@ struct source_folder {
 	size_t nwatches;
 	uint64_t rescan_at; /* 0: none planned */
 	int limit_logged;
+	int missing; /* the watched folder went away */
+	int parent_wd; /* while it is missing, its parent's watch; or -1 */
 
 	struct folder_held **buckets; /* nbuckets, a power of two, or 0 */
 	size_t nbuckets, nheld;
@@ -495,6 +502,52 @@ folder_unreadable(struct source_folder *src, const char *rel, int error)
 	free(path);
 }
 
+/* The watched folder went away: looked for again in FOLDER_RETRY_MS, or
+ * as soon as a folder of its name appears in its parent. */
+static void
+folder_lost(struct source_folder *src)
+{
+	char *parent = xstrdup(src->root), *slash = strrchr(parent, '/');
+	struct stat sb;
+
+	src->missing = 1;
+	folder_scan_stop(src);
+	source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+	if (src->parent_wd < 0 && slash != NULL) {
+		slash[slash == parent] = '\0';
+		src->parent_wd = inotify_add_watch(src->fd, parent,
+		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	}
+	free(parent);
+	if (stat(src->root, &sb) == 0 && S_ISDIR(sb.st_mode))
+		src->rescan_at = 1; /* back before its parent was watched */
+}
+
+/* The watched folder is there again. */
+static void
+folder_found(struct source_folder *src)
+{
+	log_info("watch %s: %s is back: watching it again", src->name,
+	    src->root);
+	src->missing = 0;
+	if (src->parent_wd >= 0)
+		inotify_rm_watch(src->fd, src->parent_wd);
+	src->parent_wd = -1;
+}
+
+/* An event of the missing folder's parent: a folder of its name came. */
+static void
+folder_parent_event(struct source_folder *src, const struct inotify_event *ev)
+{
+	const char *name = strrchr(src->root, '/') + 1;
+
+	if (ev->mask & IN_IGNORED)
+		src->parent_wd = -1;
+	else if (ev->len > 0 && strcmp(ev->name, name) == 0 &&
+	    (ev->mask & IN_ISDIR))
+		src->rescan_at = 1; /* as soon as the events are read */
+}
+
 /* Opens the next folder of the scan from a descriptor of the root,
  * following no link, and watches it before it is read. Takes rel. */
 static void
@@ -516,6 +569,8 @@ folder_scan_open(struct source_folder *src, char *rel)
 		free(rel);
 		return;
 	}
+	if (*rel == '\0' && src->missing)
+		folder_found(src);
 	if ((*rel == '\0' || src->recursive) &&
 	    folder_add_watch(src, rel) != 0 && *rel == '\0')
 		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
@@ -658,6 +713,7 @@ source_folder_new(const struct cfg_watch *w, source_emit_cb emit, void *arg,
 		free(src);
 		return NULL;
 	}
+	src->parent_wd = -1;
 	src->name = xstrdup(w->name);
 	src->root = xstrdup(real);
 	src->recursive = w->recursive;
@@ -713,6 +769,10 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 		src->rescan_at = 1; /* as soon as the queue is read */
 		return;
 	}
+	if (ev->wd == src->parent_wd) {
+		folder_parent_event(src, ev);
+		return;
+	}
 	if ((w = folder_find(src, ev->wd)) == NULL)
 		return;
 	if ((ev->mask & IN_MOVE_SELF) && *w->rel == '\0') {
@@ -725,8 +785,7 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 			inotify_rm_watch(src->fd, src->watches[0].wd);
 			folder_forget(src, &src->watches[0]);
 		}
-		folder_scan_stop(src);
-		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+		folder_lost(src);
 		return;
 	}
 	if (ev->mask & IN_IGNORED) {
@@ -734,8 +793,7 @@ folder_event(struct source_folder *src, const struct inotify_event *ev)
 			log_error("watch %s: %s is gone: looking for it again "
 				  "every %ds",
 			    src->name, src->root, FOLDER_RETRY_MS / 1000);
-			folder_scan_stop(src);
-			source_folder_plan_rescan(src, FOLDER_RETRY_MS);
+			folder_lost(src);
 		}
 		folder_forget(src, w);
 		return;
