@@ -710,6 +710,7 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	t->retry.backoff_ms = 1000;
 	t->retry.max_backoff_ms = 5 * 60 * 1000;
 	t->match_case = 1;
+	t->fetch = 1;
 
 	reader_start(&r, cfg, n);
 	t->line = r.line;
@@ -727,6 +728,7 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	t->batch_size = 1;
 	reader_count(&r, "batch-size", 1, 100000, &t->batch_size);
 	reader_duration(&r, "batch-window", &t->batch_window_ms);
+	reader_bool(&r, "fetch", &t->fetch);
 	reader_finish(&r);
 	if (t->max_size != 0 && t->max_size < t->min_size)
 		cfg_error(cfg, r.line, "<trigger>: max-size is below min-size");

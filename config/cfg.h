@@ -111,6 +111,8 @@ struct cfg_trigger {
 	size_t noutputs;
 	struct cfg_retry retry;
 	int allow_loop; /* outputs may land where the watch looks */
+	int fetch; /* the input's bytes are given (the default); if not, the
+		      transform gets the event and an empty file */
 	unsigned line;
 };
 

@@ -138,10 +138,11 @@ struct job_input {
 	char *bucket;
 	char *event;
 	char *etag; /* may be NULL */
-	/* A file's version (folder watches): the worker opens key below
-	 * bucket and runs it only if it is still this one. */
+	uint64_t size; /* as the event says */
+	/* A file's version (folder watches), with its size: the worker opens
+	 * key below bucket and runs it only if it is still this one. */
 	int has_version;
-	uint64_t dev, inode, size;
+	uint64_t dev, inode;
 	int64_t mtime; /* ns */
 };
 struct job {

@@ -43,8 +43,9 @@ scheduler_s3_max_input(const struct cfg *cfg, const struct cfg_trigger *t,
 	}
 }
 
-/* Makes dir/in/N for input N of a bucket watch's run, and its path there:
- * the key's last part, or "object" if that is no file name. */
+/* Makes dir/in/N for input N of a run that is given its inputs as files
+ * of its own (a bucket watch's, or one that fetches nothing), and its
+ * path there: the key's last part, or "object" if that is no file name. */
 static void
 scheduler_s3_input_path(const char *dir, const char *id, size_t i,
     struct job_input *in)
@@ -60,13 +61,19 @@ scheduler_s3_input_path(const char *dir, const char *id, size_t i,
 	xasprintf(&sub, "%s/in/%zu", dir, i);
 	if (mkdir(sub, 0700) != 0)
 		fatal("job %s: %s: %s", id, sub, strerror(errno));
+	free(in->path);
 	xasprintf(&in->path, "%s/%s", sub, name);
 	free(sub);
 }
 
-/* Fills extra with the S3 part of the run job of trigger t, whose folder
+/*
+ * Fills extra with the S3 part of the run job of trigger t, whose folder
  * is dir: where its inputs come from (each downloaded to dir/in/N/NAME)
- * and the buckets its outputs go to. */
+ * and the buckets its outputs go to. A trigger with fetch="no" fetches
+ * nothing, from a bucket or a folder: "fetch=no" asks the worker for an
+ * empty file at dir/in/N/NAME instead, and the watched file is not
+ * opened.
+ */
 void
 scheduler_s3_request(const struct cfg *cfg, const struct cfg_trigger *t,
     const char *dir, struct job *job, struct wire_msg *extra)
@@ -77,17 +84,21 @@ scheduler_s3_request(const struct cfg *cfg, const struct cfg_trigger *t,
 	char *in;
 
 	wire_init(extra);
-	if (w->type != CFG_WATCH_FOLDER) {
+	if (w->type != CFG_WATCH_FOLDER || !t->fetch) {
 		xasprintf(&in, "%s/in", dir);
 		if (mkdir(in, 0700) != 0 && errno != EEXIST)
 			fatal("job %s: %s: %s", job->id, in, strerror(errno));
 		free(in);
-		scheduler_s3_store(cfg, extra, w->store, sent, &nsent);
-		wire_add(extra, "source-store", "%s", w->store);
-		scheduler_s3_max_input(cfg, t, extra);
 		for (i = 0; i < job->ninputs; i++)
 			scheduler_s3_input_path(dir, job->id, i,
 			    &job->inputs[i]);
+	}
+	if (!t->fetch)
+		wire_add(extra, "fetch", "no");
+	else if (w->type != CFG_WATCH_FOLDER) {
+		scheduler_s3_store(cfg, extra, w->store, sent, &nsent);
+		wire_add(extra, "source-store", "%s", w->store);
+		scheduler_s3_max_input(cfg, t, extra);
 	}
 	for (i = 0; i < t->noutputs; i++) {
 		if (t->outputs[i].store == NULL)

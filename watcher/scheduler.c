@@ -24,8 +24,9 @@
 #include "cfg.h"
 #include "objtrigger.h"
 
-#define SCHEDULER_AHEAD_MS 200 /* runs shorter than this get jobs sent ahead \
-				*/
+#define SCHEDULER_AHEAD_MS \
+	200 /* runs shorter than this get jobs sent ahead \
+	     */
 
 struct scheduler_trigger {
 	const struct cfg_trigger *cfg;
@@ -446,13 +447,13 @@ scheduler_take(struct scheduler *s, struct scheduler_run *dj,
 	scheduler_write(s);
 	if ((attempt = journal_start(s->journal, jj->id, wall_ms())) < 0)
 		return 0; /* it stays in the journal for later */
-	if (folder) {
+	if (folder && dj->trigger->cfg->fetch) {
 		xasprintf(&in->path, "%s/%s", jj->folder, jj->key);
 		in->has_version = 1;
 		in->inode = (uint64_t)jj->inode;
-		in->size = jj->size;
 		in->mtime = jj->mtime;
 	}
+	in->size = jj->size;
 	in->key = xstrdup(jj->key);
 	in->bucket = xstrdup(jj->folder);
 	in->event = xstrdup(jj->event);

@@ -313,6 +313,7 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 		wire_add(m, "key", "%s", in->key);
 		wire_add(m, "bucket", "%s", in->bucket);
 		wire_add(m, "event", "%s", in->event);
+		wire_add(m, "size", "%" PRIu64, in->size);
 		if (in->etag != NULL)
 			wire_add(m, "etag", "%s", in->etag);
 		if (in->has_version)

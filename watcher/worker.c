@@ -129,6 +129,7 @@ struct worker_job {
 	struct worker_version *versions; /* one per input */
 	struct param_value *params;
 	size_t nparams;
+	int empty; /* fetch="no": empty inputs, with their events' sizes */
 };
 
 static void
@@ -179,11 +180,15 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 			in->event = f->value;
 		else if (strcmp(f->name, "etag") == 0)
 			in->etag = f->value;
+		else if (strcmp(f->name, "size") == 0)
+			in->size = strtoull(f->value, NULL, 10);
 		else if (strcmp(f->name, "version") == 0)
 			worker_version_parse(f->value,
 			    &wj->versions[wj->job.count - 1]);
 	}
 	wj->job.inputs = wj->inputs;
+	wj->empty = wire_get(m, "fetch") != NULL &&
+	    strcmp(wire_get(m, "fetch"), "no") == 0;
 }
 
 /* Whether a plugin has check(): from ABI 1.1, and in the descriptor it
@@ -322,7 +327,27 @@ worker_open_input(struct worker_job *wj, size_t i, struct ot_context *ctx,
 		    "input %s is not a regular file", in->path);
 	if ((why = worker_version_differs(&sb, v)) != NULL)
 		return worker_skip(in, i, why, res, skip);
-	in->size = (uint64_t)sb.st_size;
+	if (!wj->empty)
+		in->size = (uint64_t)sb.st_size;
+	return OT_OK;
+}
+
+/* A trigger with fetch="no": each input is an empty file of the job's,
+ * at the path the daemon named; nothing is downloaded or opened. */
+static enum ot_status
+worker_make_empty(struct worker_job *wj, struct ot_context *ctx)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < wj->job.count; i++) {
+		fd = open(wj->inputs[i].path,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return host_functions.fail(ctx, OT_RETRY, "%s: %s",
+			    wj->inputs[i].path, strerror(errno));
+		close(fd);
+	}
 	return OT_OK;
 }
 
@@ -365,7 +390,9 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		worker_s3_free(ws);
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
 	}
-	if (worker_s3_fetches(ws))
+	if (wj->empty)
+		status = worker_make_empty(wj, ctx);
+	else if (worker_s3_fetches(ws))
 		status = worker_s3_fetch(ws, wj->inputs, &wj->job.count,
 		    wj->job.trigger, res, &why);
 	if (status == OT_OK && wj->job.count > 0)
