@@ -1,5 +1,6 @@
 /* control.c - what became of a reload or a stop, for the command that
- * signalled the daemon (STATE/control). */
+ * signalled the daemon (STATE/control) and for the service manager
+ * (notify.c). */
 
 /*
  * "objtrigger reload" and "objtrigger stop" signal the daemon and report
@@ -104,6 +105,10 @@ control_begin(const char *state, const char *op)
 	control.started = now_us();
 	log_tee(control_log, NULL);
 	control_write("pending");
+	if (strcmp(op, "reload") == 0)
+		notify_reloading(control.started);
+	else
+		notify_stopping();
 }
 
 /* The open record's result so far (waiting, stopping). */
@@ -121,6 +126,8 @@ control_end(const char *result)
 	if (control.path == NULL)
 		return;
 	control_write(result);
+	if (strcmp(control.op, "reload") == 0)
+		notify_ready(); /* applied or not, it is done */
 	control_close();
 }
 

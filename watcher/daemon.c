@@ -462,6 +462,7 @@ daemon_turn(struct daemon *d)
 	again |= scheduler_again(d->sched);
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
 	wait = daemon_min_wait(wait, pool_wait);
+	wait = daemon_min_wait(wait, notify_wait());
 	if (d->stopping)
 		wait = daemon_min_wait(wait,
 		    d->stop_deadline <= now_ms() ?
@@ -488,6 +489,7 @@ daemon_turn(struct daemon *d)
 	daemon_flush(d);
 	if (d->http != NULL) /* send the answers of the commit */
 		http_run(d->http);
+	notify_tick(d->journal, scheduler_runs(d->sched));
 	free(pfd);
 }
 
@@ -558,6 +560,7 @@ daemon_run(const char *config_file)
 	int lock, requeued, rc = 1;
 	unsigned runs;
 
+	notify_init();
 	if ((d.cfg = daemon_load(config_file)) == NULL)
 		return 1;
 	if ((lock = daemon_lock(d.cfg->state)) < 0) {
@@ -594,6 +597,7 @@ daemon_run(const char *config_file)
 		free(cause);
 	} else {
 		daemon_setup(&d, d.cfg, &parts);
+		notify_ready();
 		while (!d.stopping || scheduler_runs(d.sched) > 0) {
 			scheduler_dispatch(d.sched);
 			daemon_flush(&d);

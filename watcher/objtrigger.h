@@ -576,6 +576,14 @@ void control_update(const char *result);
 void control_end(const char *result);
 int control_read(const char *state, struct control_record *);
 
+/* notify.c: systemd's notify protocol; nothing without NOTIFY_SOCKET. */
+void notify_init(void);
+void notify_ready(void);
+void notify_reloading(uint64_t started);
+void notify_stopping(void);
+int notify_wait(void);
+void notify_tick(struct journal *, unsigned running);
+
 /* clock.c */
 uint64_t now_ms(void);
 uint64_t now_us(void);
