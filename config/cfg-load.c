@@ -19,6 +19,12 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 
+#ifdef HAVE_RABBITMQ_C_AMQP_H
+#include <rabbitmq-c/amqp.h>
+#else
+#include <amqp.h>
+#endif
+
 #include "cfg.h"
 #include "units.h"
 #include "xmalloc.h"
@@ -451,11 +457,34 @@ read_watch_s3_webhook(struct reader *r, struct cfg_watch *w)
 	reader_count(r, "max-pending", 1, 1000000000, &w->max_pending);
 }
 
+/* A queue on a broker, its objects fetched from a store. */
+static void
+read_watch_amqp(struct reader *r, struct cfg_watch *w)
+{
+	char *bind;
+
+	read_watch_bucket(r, w, 0);
+	w->broker = reader_text(r, "broker", 1);
+	w->queue = reader_text(r, "queue", 1);
+	bind = reader_text(r, "bind", 0);
+	w->bind = split_words(bind != NULL ? bind : "");
+	free(bind);
+	w->delivery_limit = 5;
+	reader_count(r, "delivery-limit", 1, 1000, &w->delivery_limit);
+	if (w->queue != NULL &&
+	    (strlen(w->queue) > 250 || strncmp(w->queue, "amq.", 4) == 0))
+		cfg_error(r->cfg, r->line,
+		    "<watch queue=\"%s\">: a queue name is at most 250 bytes "
+		    "(its dead letters go to QUEUE.dead), and amq. names are "
+		    "the broker's",
+		    w->queue);
+}
+
 static void
 read_watch(struct cfg *cfg, xmlNode *n)
 {
 	static const char *const types[] = { "folder", "s3-poll", "s3-webhook",
-		NULL };
+		"amqp", NULL };
 	struct cfg_watch *w;
 	struct reader r;
 
@@ -474,6 +503,10 @@ read_watch(struct cfg *cfg, xmlNode *n)
 	case 2:
 		w->type = CFG_WATCH_S3_WEBHOOK;
 		read_watch_s3_webhook(&r, w);
+		break;
+	case 3:
+		w->type = CFG_WATCH_AMQP;
+		read_watch_amqp(&r, w);
 		break;
 	default: /* an unknown type is checked as a folder, for its errors */
 		read_watch_folder(&r, w);
@@ -583,6 +616,81 @@ read_store(struct cfg *cfg, xmlNode *n)
 		cfg_error(cfg, r.line,
 		    "<store multipart-threshold>: at least 5MiB, S3's "
 		    "smallest part");
+	reader_finish(&r);
+	if (node_next(n->children) != NULL)
+		reader_unexpected(cfg, n, node_next(n->children));
+}
+
+/* url="amqp://host[:port][/vhost]": no login in it (credentials-file). */
+static void
+read_broker_url(struct reader *r, struct cfg_broker *b)
+{
+	struct amqp_connection_info info;
+	char *url = reader_text(r, "url", 1), *copy;
+
+	if (url == NULL)
+		return;
+	copy = xstrdup(url);
+	if (strncmp(url, "amqp://", 7) != 0 ||
+	    amqp_parse_url(copy, &info) != AMQP_STATUS_OK || info.ssl)
+		reader_bad(r, "url", url,
+		    xstrdup("expected amqp://host[:port][/vhost], the vhost "
+			    "escaped (%2F for /)"));
+	else if (strchr(url + 7, '@') != NULL)
+		reader_bad(r, "url", url,
+		    xstrdup("no user or password in the URL: use "
+			    "credentials-file"));
+	else {
+		b->url = url;
+		b->host = xstrdup(info.host);
+		b->port = (unsigned)info.port;
+		b->vhost = xstrdup(*info.vhost != '\0' ? info.vhost : "/");
+		free(copy);
+		return;
+	}
+	free(copy);
+	free(url);
+}
+
+static void
+read_broker(struct cfg *cfg, xmlNode *n)
+{
+	struct cfg_broker *b;
+	struct reader r;
+	char *file, *cause;
+
+	cfg->brokers = xreallocarray(cfg->brokers, cfg->nbrokers + 1,
+	    sizeof *cfg->brokers);
+	b = &cfg->brokers[cfg->nbrokers++];
+	memset(b, 0, sizeof *b);
+	reader_start(&r, cfg, n);
+	b->line = r.line;
+	b->name = reader_name(&r, "name");
+	read_broker_url(&r, b);
+	if (xmlHasProp(n, (const xmlChar *)"user") != NULL ||
+	    xmlHasProp(n, (const xmlChar *)"password") != NULL)
+		cfg_error(cfg, r.line,
+		    "<broker>: a login is never written in the config: use "
+		    "credentials-file");
+	file = reader_text(&r, "credentials-file", 0);
+	if (file != NULL && cfg_broker_login_from_file(b, file, &cause) != 0)
+		reader_bad(&r, "credentials-file", file, cause);
+	free(file);
+	if (b->user == NULL)
+		b->user = xstrdup("guest"); /* RabbitMQ's, on loopback only */
+	if (b->password == NULL)
+		b->password = xstrdup("guest");
+	b->exchange = reader_text(&r, "exchange", 1);
+	b->heartbeat_ms = 10 * 1000;
+	reader_duration(&r, "heartbeat", &b->heartbeat_ms);
+	if (b->heartbeat_ms < 1000 || b->heartbeat_ms > 600 * 1000)
+		cfg_error(cfg, r.line, "<broker heartbeat>: 1s to 10m");
+	b->connect_timeout_ms = 5 * 1000;
+	reader_duration(&r, "connect-timeout", &b->connect_timeout_ms);
+	if (b->connect_timeout_ms < 100)
+		cfg_error(cfg, r.line,
+		    "<broker connect-timeout>: at least "
+		    "100ms");
 	reader_finish(&r);
 	if (node_next(n->children) != NULL)
 		reader_unexpected(cfg, n, node_next(n->children));
@@ -780,6 +888,15 @@ check_store(struct cfg *cfg, const char *name, unsigned line)
 		cfg_error(cfg, line, "no <store> is named '%s'", name);
 }
 
+/* An amqp watch needs its broker. */
+static void
+check_amqp(struct cfg *cfg, const struct cfg_watch *w)
+{
+	if (w->type == CFG_WATCH_AMQP && w->broker != NULL &&
+	    cfg_find_broker(cfg, w->broker) == NULL)
+		cfg_error(cfg, w->line, "no <broker> is named '%s'", w->broker);
+}
+
 /* A webhook needs the server, and a path of its own. */
 static void
 check_webhook(struct cfg *cfg, size_t i)
@@ -813,10 +930,12 @@ check_references(struct cfg *cfg)
 	size_t i, k;
 
 	CHECK_UNIQUE(cfg, cfg->stores, cfg->nstores, "store");
+	CHECK_UNIQUE(cfg, cfg->brokers, cfg->nbrokers, "broker");
 	CHECK_UNIQUE(cfg, cfg->watches, cfg->nwatches, "watch");
 	for (i = 0; i < cfg->nwatches; i++) {
 		check_store(cfg, cfg->watches[i].store, cfg->watches[i].line);
 		check_webhook(cfg, i);
+		check_amqp(cfg, &cfg->watches[i]);
 	}
 	CHECK_UNIQUE(cfg, cfg->triggers, cfg->ntriggers, "trigger");
 	for (i = 0; i < cfg->ntriggers; i++) {
@@ -859,6 +978,8 @@ read_root(struct cfg *cfg, xmlNode *root)
 			read_http(cfg, n);
 		else if (node_is(n, "store"))
 			read_store(cfg, n);
+		else if (node_is(n, "broker"))
+			read_broker(cfg, n);
 		else if (node_is(n, "watch"))
 			read_watch(cfg, n);
 		else if (node_is(n, "trigger"))

@@ -11,18 +11,27 @@
 #include "cfg.h"
 #include "xmalloc.h"
 
-/* The names a credentials file may use: ours, and those of the AWS
- * shared credentials file, so that file can be pointed at as it is. */
-static const struct {
+/* A name a credentials file may use, and where its value goes. */
+struct cfg_key_name {
 	const char *name;
 	size_t offset;
-} cfg_store_key_names[] = {
+};
+
+/* A store's: ours, and those of the AWS shared credentials file, so that
+ * file can be pointed at as it is. */
+static const struct cfg_key_name cfg_store_key_names[] = {
 	{ "access-key", offsetof(struct cfg_store, access_key) },
 	{ "aws_access_key_id", offsetof(struct cfg_store, access_key) },
 	{ "secret-key", offsetof(struct cfg_store, secret_key) },
 	{ "aws_secret_access_key", offsetof(struct cfg_store, secret_key) },
 	{ "session-token", offsetof(struct cfg_store, token) },
-	{ "aws_session_token", offsetof(struct cfg_store, token) },
+	{ "aws_session_token", offsetof(struct cfg_store, token) }, { NULL, 0 }
+};
+
+/* A broker's login. */
+static const struct cfg_key_name cfg_broker_key_names[] = {
+	{ "user", offsetof(struct cfg_broker, user) },
+	{ "password", offsetof(struct cfg_broker, password) }, { NULL, 0 }
 };
 
 static char *
@@ -37,9 +46,11 @@ cfg_store_trim(char *s)
 	return s;
 }
 
-/* Takes one "name = value" line; the first section of an AWS file only. */
+/* Takes one "name = value" line into base, by the names' table; the first
+ * section of an AWS file only. */
 static int
-cfg_store_key_line(struct cfg_store *s, char *line, int *sections, char **cause)
+cfg_key_line(void *base, const struct cfg_key_name *names, char *line,
+    int *sections, char **cause)
 {
 	char *eq, *name, **slot;
 	size_t i;
@@ -59,20 +70,18 @@ cfg_store_key_line(struct cfg_store *s, char *line, int *sections, char **cause)
 	}
 	*eq = '\0';
 	name = cfg_store_trim(line);
-	for (i = 0;
-	     i < sizeof cfg_store_key_names / sizeof cfg_store_key_names[0];
-	     i++) {
-		if (strcmp(name, cfg_store_key_names[i].name) != 0)
+	for (i = 0; names[i].name != NULL; i++) {
+		if (strcmp(name, names[i].name) != 0)
 			continue;
-		slot = (char **)((char *)s + cfg_store_key_names[i].offset);
+		slot = (char **)((char *)base + names[i].offset);
 		free(*slot);
 		*slot = xstrdup(cfg_store_trim(eq + 1));
 		return 0;
 	}
-	xasprintf(cause,
-	    "unknown name '%s' (expected access-key, secret-key, "
-	    "session-token)",
-	    name);
+	xasprintf(cause, "unknown name '%s' (expected %s%s)", name,
+	    names[0].name,
+	    names == cfg_store_key_names ? ", secret-key, session-token" :
+					   ", password");
 	return -1;
 }
 
@@ -128,9 +137,11 @@ cfg_open_private(const char *path, char **cause)
 	return f;
 }
 
-/* Reads the keys from a file that only its owner may read. */
-int
-cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
+/* Reads "name = value" lines into base, by the names' table, from a file
+ * that only its owner may read. */
+static int
+cfg_keys_from_file(void *base, const struct cfg_key_name *names,
+    const char *path, char **cause)
 {
 	char line[4096];
 	int sections = 0, rc = 0;
@@ -139,12 +150,36 @@ cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
 	if ((f = cfg_open_private(path, cause)) == NULL)
 		return -1;
 	while (rc == 0 && fgets(line, sizeof line, f) != NULL)
-		rc = cfg_store_key_line(s, line, &sections, cause);
+		rc = cfg_key_line(base, names, line, &sections, cause);
 	explicit_bzero(line, sizeof line);
 	fclose(f);
+	return rc;
+}
+
+/* Reads a store's keys from a file that only its owner may read. */
+int
+cfg_store_keys_from_file(struct cfg_store *s, const char *path, char **cause)
+{
+	int rc = cfg_keys_from_file(s, cfg_store_key_names, path, cause);
+
 	if (rc == 0 && (s->access_key == NULL || s->secret_key == NULL)) {
 		xasprintf(cause, "%s has no %s", path,
 		    s->access_key == NULL ? "access-key" : "secret-key");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Reads a broker's user and password from a file that only its owner may
+ * read. */
+int
+cfg_broker_login_from_file(struct cfg_broker *b, const char *path, char **cause)
+{
+	int rc = cfg_keys_from_file(b, cfg_broker_key_names, path, cause);
+
+	if (rc == 0 && (b->user == NULL || b->password == NULL)) {
+		xasprintf(cause, "%s has no %s", path,
+		    b->user == NULL ? "user" : "password");
 		rc = -1;
 	}
 	return rc;

@@ -91,6 +91,19 @@ cfg_find_store(const struct cfg *cfg, const char *name)
 	return NULL;
 }
 
+const struct cfg_broker *
+cfg_find_broker(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < cfg->nbrokers; i++) {
+		if (cfg->brokers[i].name != NULL &&
+		    strcmp(cfg->brokers[i].name, name) == 0)
+			return &cfg->brokers[i];
+	}
+	return NULL;
+}
+
 /* Frees a key or a token, wiped first. */
 static void
 cfg_free_secret(char *s)
@@ -166,6 +179,9 @@ cfg_free(struct cfg *cfg)
 		free(cfg->watches[i].bucket);
 		free(cfg->watches[i].prefix);
 		cfg_free_secret(cfg->watches[i].token);
+		free(cfg->watches[i].broker);
+		free(cfg->watches[i].queue);
+		cfg_free_words(cfg->watches[i].bind);
 	}
 	free(cfg->watches);
 	free(cfg->http.listen);
@@ -174,6 +190,16 @@ cfg_free(struct cfg *cfg)
 	for (i = 0; i < cfg->nstores; i++)
 		cfg_store_clear(&cfg->stores[i]);
 	free(cfg->stores);
+	for (i = 0; i < cfg->nbrokers; i++) {
+		free(cfg->brokers[i].name);
+		free(cfg->brokers[i].url);
+		free(cfg->brokers[i].host);
+		free(cfg->brokers[i].vhost);
+		free(cfg->brokers[i].user);
+		cfg_free_secret(cfg->brokers[i].password);
+		free(cfg->brokers[i].exchange);
+	}
+	free(cfg->brokers);
 	for (i = 0; i < cfg->ntriggers; i++)
 		cfg_free_trigger(&cfg->triggers[i]);
 	free(cfg->triggers);

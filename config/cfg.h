@@ -14,7 +14,8 @@
 enum cfg_watch_type {
 	CFG_WATCH_FOLDER,
 	CFG_WATCH_S3_POLL,
-	CFG_WATCH_S3_WEBHOOK
+	CFG_WATCH_S3_WEBHOOK,
+	CFG_WATCH_AMQP
 };
 
 /* An S3-compatible store. Its keys are read when the config is loaded,
@@ -30,6 +31,21 @@ struct cfg_store {
 	int verify_tls;
 	uint64_t connect_timeout_ms, timeout_ms;
 	uint64_t multipart_threshold;
+	unsigned line;
+};
+
+/* A RabbitMQ broker (AMQP 0-9-1). Its login is read when the config is
+ * loaded, from a private file; guest without one. */
+struct cfg_broker {
+	char *name;
+	char *url; /* as written, for messages */
+	char *host;
+	unsigned port;
+	char *vhost;
+	char *user, *password;
+	char *exchange; /* a durable topic exchange */
+	uint64_t heartbeat_ms;
+	uint64_t connect_timeout_ms; /* also bounds each request */
 	unsigned line;
 };
 
@@ -71,6 +87,10 @@ struct cfg_watch {
 	char *token; /* the bearer token, read from token-file; may be NULL */
 	int sns_confirm; /* confirm SNS subscriptions */
 	unsigned max_pending; /* the queue's high mark: above it, 503 */
+	/* amqp */
+	char *broker, *queue;
+	char **bind; /* routing keys; NULL-terminated */
+	unsigned delivery_limit;
 	unsigned line;
 };
 
@@ -129,6 +149,8 @@ struct cfg {
 	struct cfg_http http;
 	struct cfg_store *stores;
 	size_t nstores;
+	struct cfg_broker *brokers;
+	size_t nbrokers;
 	struct cfg_watch *watches;
 	size_t nwatches;
 	struct cfg_trigger *triggers;
@@ -153,6 +175,7 @@ void cfg_print_errors(struct cfg *, FILE *);
 
 const struct cfg_watch *cfg_find_watch(const struct cfg *, const char *);
 const struct cfg_store *cfg_find_store(const struct cfg *, const char *);
+const struct cfg_broker *cfg_find_broker(const struct cfg *, const char *);
 void cfg_store_clear(struct cfg_store *);
 
 /* cfg-store.c */
@@ -160,6 +183,8 @@ int cfg_store_keys_from_file(struct cfg_store *, const char *path,
     char **cause);
 int cfg_store_key_from_env(char **slot, const char *var, char **cause);
 int cfg_read_secret(const char *path, char **out, char **cause);
+int cfg_broker_login_from_file(struct cfg_broker *, const char *path,
+    char **cause);
 /* Opens a secret file: a regular file no one but its owner may change (nor
  * read, if private). Returns its descriptor, or -1 and the reason. */
 int cfg_open_secret(const char *path, int private, char **cause);

@@ -82,3 +82,29 @@ if sys.argv[2]:
     c["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": sys.argv[2]}]}}
 print(json.dumps({"TopicConfigurations": [c]}))' "$2" "${3:-}")"
 }
+
+# amqp_config FILE BROKER-ATTRIBUTES WATCH-ATTRIBUTES TRIGGER-ATTRIBUTES
+# TRANSFORM [MORE]: a config with the store "rgw", the broker "mq" at
+# $RABBITMQ_URL on the exchange "objtrigger" (BROKER-ATTRIBUTES: more, or
+# others), an amqp watch "in" on it (WATCH-ATTRIBUTES: queue= and the
+# rest), one trigger "t" with TRANSFORM writing to $T/out/{key}, and MORE
+# (XML: an <http>) put in as it is.
+amqp_config() {
+	s3_credentials
+	cat >"$1" <<XML
+<objtrigger>
+  <state path="$T/state"/>
+  <workers count="2" timeout="30s" grace="5s"/>
+  ${6:-}
+  <store name="rgw" endpoint="$RGW_ENDPOINT" region="default"
+         credentials-file="$T/rgw.cred" timeout="5s" connect-timeout="2s"/>
+  <broker name="mq" url="$RABBITMQ_URL" exchange="objtrigger" $2/>
+  <watch name="in" type="amqp" broker="mq" store="rgw" $3/>
+  <trigger name="t" watch="in" $4>
+    $5
+    <output path="$T/out/{key}"/>
+    <retry attempts="3" backoff="200ms" max-backoff="1s"/>
+  </trigger>
+</objtrigger>
+XML
+}

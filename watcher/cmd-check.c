@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "cfg.h"
-#include "objtrigger.h"
 
 struct check_report {
 	struct cfg *cfg;
@@ -431,6 +431,54 @@ check_connect(const struct cfg *cfg)
 	return failed;
 }
 
+static void
+check_print_line(void *arg, const char *line)
+{
+	printf("%s: %s\n", (const char *)arg, line);
+}
+
+/* Logs in to each broker, and says what each amqp watch on it finds
+ * there and would declare. Returns how many failed. */
+static int
+check_connect_brokers(const struct cfg *cfg)
+{
+	const struct cfg_broker *b;
+	const struct cfg_watch *w;
+	amqp_connection_state_t conn;
+	char *cause, *prefix;
+	size_t i, k;
+	int failed = 0;
+
+	for (i = 0; i < cfg->nbrokers; i++) {
+		b = &cfg->brokers[i];
+		if ((conn = broker_connect(b, "objtrigger check", &cause)) ==
+		    NULL) {
+			printf("%s\n", cause);
+			free(cause);
+			failed++;
+			continue;
+		}
+		printf("broker %s: OK (%s as %s)\n", b->name, b->url, b->user);
+		for (k = 0; k < cfg->nwatches; k++) {
+			w = &cfg->watches[k];
+			if (w->type != CFG_WATCH_AMQP ||
+			    strcmp(w->broker, b->name) != 0)
+				continue;
+			xasprintf(&prefix, "broker %s: watch %s", b->name,
+			    w->name);
+			if (broker_queue_declare(conn, b, w, 0,
+				check_print_line, prefix, &cause) != 0) {
+				printf("%s: %s\n", prefix, cause);
+				free(cause);
+				failed++;
+			}
+			free(prefix);
+		}
+		broker_disconnect(conn);
+	}
+	return failed;
+}
+
 /* The config to use when -c is not given. */
 const char *
 config_default_file(void)
@@ -534,7 +582,10 @@ cmd_check(int argc, char **argv)
 		if (verbose)
 			check_print_paths(cfg);
 		check_webhooks_open(cfg);
-		rc = connect && check_connect(cfg) > 0 ? 1 : 0;
+		rc = connect &&
+			check_connect(cfg) + check_connect_brokers(cfg) > 0 ?
+		    1 :
+		    0;
 	}
 	cfg_free(cfg);
 	return rc;

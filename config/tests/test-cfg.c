@@ -259,7 +259,7 @@ test_bad_values(void **state)
 	assert_error(cfg, 2, "at least 16MiB");
 	assert_error(cfg, 2, "'lots' is not a whole number");
 	assert_error(cfg, 3, "a name is 1 to 64");
-	assert_error(cfg, 3, "expected folder, s3-poll or s3-webhook");
+	assert_error(cfg, 3, "expected folder, s3-poll, s3-webhook or amqp");
 	assert_error(cfg, 3, "is not yes or no");
 	assert_error(cfg, 4, "unknown event 'made'");
 	assert_error(cfg, 5, "needs the attribute 'value'");
@@ -446,6 +446,104 @@ test_webhook_errors(void **state)
 	cfg_free(cfg);
 }
 
+/* A broker and an amqp watch on it; the login from a private file. */
+static void
+test_amqp_good(void **state)
+{
+	char login[64], *text;
+	const struct cfg_broker *b;
+	const struct cfg_watch *w;
+	struct cfg *cfg;
+
+	secret_file(login, sizeof login, "user = ot\npassword = pw\n", 0600);
+	xasprintf(&text,
+	    "<objtrigger>\n" TEST_STORE
+	    "  <broker name=\"mq\" url=\"amqp://127.0.0.1:5673/%%2Fjobs\""
+	    " credentials-file=\"%s\" exchange=\"objtrigger\""
+	    " heartbeat=\"20s\"/>\n"
+	    "  <broker name=\"local\" url=\"amqp://localhost\""
+	    " exchange=\"x\"/>\n"
+	    "  <watch name=\"jobs\" type=\"amqp\" broker=\"mq\""
+	    " queue=\"objtrigger.photos\" bind=\"photos  videos\""
+	    " store=\"rgw\" delivery-limit=\"3\"/>\n"
+	    "  <trigger name=\"t\" watch=\"jobs\"><transform plugin=\"copy\"/>"
+	    "<output path=\"/tmp/out/{key}\"/></trigger>\n"
+	    "</objtrigger>\n",
+	    login);
+	cfg = load(text);
+	free(text);
+	unlink(login);
+
+	assert_clean(cfg);
+	assert_int_equal(cfg->nbrokers, 2);
+	b = cfg_find_broker(cfg, "mq");
+	assert_non_null(b);
+	assert_string_equal(b->host, "127.0.0.1");
+	assert_int_equal(b->port, 5673);
+	assert_string_equal(b->vhost, "/jobs");
+	assert_string_equal(b->user, "ot");
+	assert_string_equal(b->password, "pw");
+	assert_string_equal(b->exchange, "objtrigger");
+	assert_int_equal(b->heartbeat_ms, 20000);
+	b = cfg_find_broker(cfg, "local");
+	assert_int_equal(b->port, 5672);
+	assert_string_equal(b->vhost, "/");
+	assert_string_equal(b->user, "guest");
+	assert_int_equal(b->heartbeat_ms, 10000);
+	w = cfg_find_watch(cfg, "jobs");
+	assert_int_equal(w->type, CFG_WATCH_AMQP);
+	assert_string_equal(w->broker, "mq");
+	assert_string_equal(w->queue, "objtrigger.photos");
+	assert_string_equal(w->bind[0], "photos");
+	assert_string_equal(w->bind[1], "videos");
+	assert_null(w->bind[2]);
+	assert_int_equal(w->delivery_limit, 3);
+	assert_null(w->bucket);
+	cfg_free(cfg);
+}
+
+static void
+test_amqp_errors(void **state)
+{
+	char readable[64], nopass[64], *text;
+	struct cfg *cfg;
+
+	secret_file(readable, sizeof readable, "user = a\npassword = b\n",
+	    0644);
+	secret_file(nopass, sizeof nopass, "user = a\n", 0600);
+	xasprintf(&text,
+	    "<objtrigger>\n" TEST_STORE
+	    "  <broker name=\"a\" url=\"http://127.0.0.1\" exchange=\"x\"/>\n"
+	    "  <broker name=\"b\" url=\"amqp://u:p@127.0.0.1\""
+	    " exchange=\"x\"/>\n"
+	    "  <broker name=\"c\" url=\"amqp://h\" exchange=\"x\""
+	    " credentials-file=\"%s\"/>\n"
+	    "  <broker name=\"d\" url=\"amqp://h\" exchange=\"x\""
+	    " credentials-file=\"%s\"/>\n"
+	    "  <broker name=\"d\" url=\"amqp://h\" exchange=\"x\""
+	    " password=\"p\"/>\n"
+	    "  <watch name=\"w\" type=\"amqp\" broker=\"nope\" queue=\"q\""
+	    " store=\"rgw\"/>\n"
+	    "  <watch name=\"v\" type=\"amqp\" broker=\"c\""
+	    " queue=\"amq.x\" store=\"rgw\"/>\n"
+	    "</objtrigger>\n",
+	    readable, nopass);
+	cfg = load(text);
+	free(text);
+	unlink(readable);
+	unlink(nopass);
+
+	assert_error(cfg, 3, "expected amqp://host[:port][/vhost]");
+	assert_error(cfg, 4, "no user or password in the URL");
+	assert_error(cfg, 5, "chmod 600");
+	assert_error(cfg, 6, "has no password");
+	assert_error(cfg, 7, "a login is never written in the config");
+	assert_error(cfg, 7, "a broker named 'd' is already defined");
+	assert_error(cfg, 8, "no <broker> is named 'nope'");
+	assert_error(cfg, 9, "amq. names are the broker's");
+	cfg_free(cfg);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -474,6 +572,8 @@ main(void)
 		cmocka_unit_test(test_http_errors),
 		cmocka_unit_test(test_webhook_no_http),
 		cmocka_unit_test(test_webhook_errors),
+		cmocka_unit_test(test_amqp_good),
+		cmocka_unit_test(test_amqp_errors),
 		cmocka_unit_test(test_unreadable),
 	};
 
