@@ -21,7 +21,7 @@ printf 'one\ntwo\nthree\n' >notes.txt
 OBJTRIGGER_PLUGIN_DIR=$T/plugins run 0 root/usr/bin/objtrigger once \
     linecount notes.txt out -p suffix=.count
 [ "$(cat out/notes.txt.count)" = 3 ] || fail "wrong count: $(cat out/notes.txt.count)"
-expect "$T/stderr" "linecount: job once: notes.txt has 3 lines"
+expect "$T/stderr" "linecount: job once trigger=once: notes.txt has 3 lines"
 OBJTRIGGER_PLUGIN_DIR=$T/plugins run 0 root/usr/bin/objtrigger plugins
 expect "$T/stdout" "linecount 1.0: writes the number of lines of each input"
 no_sanitizer_report

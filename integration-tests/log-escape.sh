@@ -44,7 +44,7 @@ wait_until 20 logged 1 'job [0-9]+ done' || { cat daemon.log; fail "no job end l
 stop_daemon
 cp daemon.log stderr && no_sanitizer_report
 only_own_lines daemon.log
-expect daemon.log 'x\x0a2026-01-01 objtrigger: error: forged\x1b[31m by a name\xff.txt queued'
+expect daemon.log 'queued: trigger=count key="x\x0a2026-01-01 objtrigger: error: forged\x1b[31m by a name\xff.txt"'
 expect daemon.log 'key="x\x0a2026-01-01 objtrigger: error: forged\x1b[31m by a name\xff.txt"'
 mv daemon.log text.log
 
@@ -71,7 +71,7 @@ with open(sys.argv[1], "rb") as f:
             sys.exit("line %d is not JSON (%s): %r" % (n, e, raw))
         if not isinstance(line, dict) or "msg" not in line:
             sys.exit("line %d is not a log object: %r" % (n, raw))
-        if line["msg"].endswith("/" + want + " queued"):
+        if line["msg"] == "job queued" and line.get("key") == want:
             queued += 1
         if line["msg"] == "job ended" and line.get("key") == want:
             ended += 1
@@ -143,5 +143,5 @@ stop_daemon
 cp daemon.log stderr && no_sanitizer_report
 only_own_lines daemon.log
 expect daemon.log 'confirm the subscription to arn:aws:sns:us-west-2:1:t\x0a2026-01-01 objtrigger: error: forged by TopicArn\x1b]0;title\x07: https://sns.us-west-2.amazonaws.com/?x\x0d\x0a2026-01-01 objtrigger: error: forged by SubscribeURL\x1b[2J'
-expect daemon.log 'photos-in/k\x0a2026-01-01 objtrigger: error: forged by a key\x1b[2J queued'
+expect daemon.log 'queued: trigger=t key="k\x0a2026-01-01 objtrigger: error: forged by a key\x1b[2J"'
 exit 0

@@ -75,7 +75,7 @@ no_sanitizer_report
 # pass for one of objtrigger's own.
 run 0 "$OBJTRIGGER" -v once exec "$name" out5 -p arg=/bin/sh -p arg=-c \
     -p 'arg=printf "out 1\nobjtrigger: error: forged\n"; printf "err\033[31m\n" >&2; echo made >made'
-expect "$T/stderr" "job once: /bin/sh stdout: out 1 | objtrigger: error: forged"
-expect "$T/stderr" 'job once: /bin/sh stderr: err\x1b[31m'
+expect "$T/stderr" "job once trigger=once: /bin/sh stdout: out 1 | objtrigger: error: forged"
+expect "$T/stderr" 'job once trigger=once: /bin/sh stderr: err\x1b[31m'
 ! grep -q '^objtrigger: error: forged' "$T/stderr" ||
     fail "a command forged a log line"

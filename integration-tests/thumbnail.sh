@@ -183,6 +183,6 @@ for i in range(600, len(d) - 10, 97):
     d[i] = 0xff if d[i] != 0xff else 0
 open("corrupt.jpg", "wb").write(bytes(d))'
 "$OBJTRIGGER" once thumbnail corrupt.jpg out-corrupt >stdout 2>stderr
-expect stderr "thumbnail: job once: VIPS: "
+expect stderr "thumbnail: job once trigger=once: VIPS: "
 ! grep -q 'VIPS-WARNING' stderr || { cat stderr; fail "a raw libvips warning"; }
 exit 0

@@ -25,7 +25,7 @@ host_log(struct ot_context *ctx, enum ot_log_level level, const char *fmt, ...)
 		level = OT_LOG_DEBUG;
 	/* ot_log_level and log_level share their order. */
 	log_write_job((enum log_level)level, ctx->transform->name, ctx->job_id,
-	    line);
+	    ctx->trigger, line);
 	free(line);
 }
 

@@ -469,6 +469,13 @@ journal_add(struct journal *j, const struct journal_event *e,
 	return sqlite3_changes(j->db) > 0;
 }
 
+/* The id of the job journal_add added last. */
+int64_t
+journal_added(const struct journal *j)
+{
+	return sqlite3_last_insert_rowid(j->db);
+}
+
 /* Puts the jobs that were running when the daemon stopped back in line. */
 int
 journal_requeue(struct journal *j)

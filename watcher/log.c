@@ -225,70 +225,126 @@ log_text_value(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A line about a job, as it is written: a JSON object, or text. */
+struct log_job_line {
+	json_t *obj;
+	FILE *f;
+	char *text;
+	size_t len;
+};
+
+/* Starts a line about a job: in JSON, msg ("job " what), job, trigger and
+ * key; in text, "job ID WORD: trigger=T key=K". */
+static void
+log_job_start(struct log_job_line *l, int64_t id, const char *what,
+    const char *word, const char *trigger, const char *key)
+{
+	memset(l, 0, sizeof *l);
+	if (log_json) {
+		l->obj = json_object();
+		json_object_set_new(l->obj, "msg",
+		    json_sprintf("job %s", what));
+		json_object_set_new(l->obj, "job", json_integer(id));
+		json_object_set_new(l->obj, "trigger",
+		    log_json_string(trigger));
+		json_object_set_new(l->obj, "key", log_json_string(key));
+		return;
+	}
+	if ((l->f = open_memstream(&l->text, &l->len)) == NULL)
+		fatal("out of memory");
+	fprintf(l->f, "job %lld %s: trigger=", (long long)id, word);
+	log_text_value(l->f, trigger);
+	fputs(" key=", l->f);
+	log_text_value(l->f, key);
+}
+
+/* Writes a line log_job_start began. */
+static void
+log_job_end(enum log_level level, struct log_job_line *l)
+{
+	if (l->obj != NULL) {
+		log_emit_json(level, l->obj);
+		return;
+	}
+	fclose(l->f);
+	log_emit_text(level, l->text);
+	free(l->text);
+}
+
+/* A line about a job that is not its end: "queued". */
+void
+log_job_note(enum log_level level, int64_t id, const char *trigger,
+    const char *key, const char *what)
+{
+	struct log_job_line l;
+
+	if (level > log_threshold)
+		return;
+	log_job_start(&l, id, what, what, trigger, key);
+	log_job_end(level, &l);
+}
+
 /* The one line a job's end gets. */
 void
 log_job(enum log_level level, int64_t id, const char *trigger, const char *key,
     const char *result, int attempts, uint64_t ms, const char *error)
 {
-	json_t *obj;
-	char *msg;
-	size_t len;
-	FILE *f;
+	struct log_job_line l;
 
 	if (level > log_threshold)
 		return;
-	if (log_json) {
-		obj = json_object();
-		json_object_set_new(obj, "msg", json_string("job ended"));
-		json_object_set_new(obj, "job", json_integer(id));
-		json_object_set_new(obj, "trigger", log_json_string(trigger));
-		json_object_set_new(obj, "key", log_json_string(key));
-		json_object_set_new(obj, "result", json_string(result));
-		json_object_set_new(obj, "attempts", json_integer(attempts));
-		json_object_set_new(obj, "duration_ms",
+	log_job_start(&l, id, "ended", result, trigger, key);
+	if (l.obj != NULL) {
+		json_object_set_new(l.obj, "result", json_string(result));
+		json_object_set_new(l.obj, "attempts", json_integer(attempts));
+		json_object_set_new(l.obj, "duration_ms",
 		    json_integer((json_int_t)ms));
 		if (error != NULL)
-			json_object_set_new(obj, "error",
+			json_object_set_new(l.obj, "error",
 			    log_json_string(error));
-		log_emit_json(level, obj);
-		return;
+	} else {
+		fprintf(l.f, " attempts=%d duration=%llums", attempts,
+		    (unsigned long long)ms);
+		if (error != NULL) {
+			fputs(" error=", l.f);
+			log_text_value(l.f, error);
+		}
 	}
-	if ((f = open_memstream(&msg, &len)) == NULL)
-		fatal("out of memory");
-	fprintf(f, "job %lld %s: trigger=", (long long)id, result);
-	log_text_value(f, trigger);
-	fputs(" key=", f);
-	log_text_value(f, key);
-	fprintf(f, " attempts=%d duration=%llums", attempts,
-	    (unsigned long long)ms);
-	if (error != NULL) {
-		fputs(" error=", f);
-		log_text_value(f, error);
-	}
-	fclose(f);
-	log_emit_text(level, msg);
-	free(msg);
+	log_job_end(level, &l);
 }
 
-/* Writes a line a plugin logged during a job. */
+/* Writes a line a plugin logged during a job (job: its id, or what the
+ * worker does outside a job, such as "warm-up"; trigger may be NULL). A
+ * job's id is a number in JSON, as in the lines of its end. */
 void
 log_write_job(enum log_level level, const char *plugin, const char *job,
-    const char *line)
+    const char *trigger, const char *line)
 {
+	const char *p;
 	char *msg;
 
 	if (level > log_threshold)
 		return;
+	if (job == NULL)
+		job = "-";
 	if (log_json) {
 		json_t *obj = json_object();
 		json_object_set_new(obj, "msg", log_json_string(line));
 		json_object_set_new(obj, "plugin", log_json_string(plugin));
+		for (p = job; *p >= '0' && *p <= '9'; p++)
+			;
 		json_object_set_new(obj, "job",
-		    log_json_string(job != NULL ? job : "-"));
+		    *p == '\0' && p != job ?
+			json_integer(strtoll(job, NULL, 10)) :
+			log_json_string(job));
+		if (trigger != NULL)
+			json_object_set_new(obj, "trigger",
+			    log_json_string(trigger));
 		log_emit_json(level, obj);
 		return;
 	}
-	xasprintf(&msg, "%s: job %s: %s", plugin, job != NULL ? job : "-",
+	xasprintf(&msg, "%s: job %s%s%s: %s", plugin, job,
+	    trigger != NULL ? " trigger=" : "", trigger != NULL ? trigger : "",
 	    line);
 	log_emit_text(level, msg);
 	free(msg);

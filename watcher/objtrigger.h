@@ -27,8 +27,10 @@ void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_job_note(enum log_level, int64_t id, const char *trigger,
+    const char *key, const char *what);
 void log_write_job(enum log_level, const char *plugin, const char *job,
-    const char *line);
+    const char *trigger, const char *line);
 char *log_escape(const char *, int controls);
 enum log_level log_level(void);
 const char *log_level_name(enum log_level);
@@ -102,6 +104,7 @@ int param_check_value(const struct plugin_param *, const char *, char **);
 struct ot_context {
 	const struct ot_transform *transform;
 	const char *job_id;
+	const char *trigger; /* NULL outside a trigger's job */
 	const struct param_value *params;
 	size_t nparams;
 	char *message; /* set by fail() */
@@ -251,6 +254,7 @@ const char *journal_path(const struct journal *);
 int journal_pending(const struct journal *);
 int journal_add(struct journal *, const struct journal_event *,
     const char *trigger, int64_t now);
+int64_t journal_added(const struct journal *);
 int journal_requeue(struct journal *);
 int journal_runnable(struct journal *, const char *trigger, int64_t now,
     unsigned limit, struct journal_job **, size_t *);

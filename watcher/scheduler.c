@@ -124,8 +124,8 @@ scheduler_queue(struct scheduler *s, const struct journal_event *e)
 		if ((rc = journal_add(s->journal, e, s->triggers[i].cfg->name,
 			 wall_ms())) == 1) {
 			added++;
-			log_debug("trigger %s: %s/%s queued",
-			    s->triggers[i].cfg->name, e->folder, e->key);
+			log_job_note(LEVEL_DEBUG, journal_added(s->journal),
+			    s->triggers[i].cfg->name, e->key, "queued");
 		} else if (rc < 0)
 			failed = 1;
 	}

@@ -490,6 +490,7 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 	worker_job_parse(req, &wj);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.job_id = wj.job.id;
+	ctx.trigger = wj.job.trigger;
 	ctx.params = wj.params;
 	ctx.nparams = wj.nparams;
 	t = worker_plugin(wire_get(req, "plugin-dir"), wire_get(req, "plugin"),

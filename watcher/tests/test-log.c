@@ -92,7 +92,7 @@ log_all(void)
 	log_error("watch w: SNS asks to confirm the subscription to %s",
 	    FORGED);
 	log_job(LEVEL_INFO, 7, "t", FORGED, "done", 1, 3, FORGED);
-	log_write_job(LEVEL_WARN, "exec", "7", FORGED);
+	log_write_job(LEVEL_WARN, "exec", "7", "t", FORGED);
 }
 
 static void
@@ -112,7 +112,8 @@ test_text_lines(void **state)
 	    "job 7 done: trigger=t key=\"x\\x0a2026-01-01 objtrigger: error: "
 	    "forged\\x1b[31m\\xff\" attempts=1"));
 	assert_non_null(strstr(text,
-	    "warning: exec: job 7: x\\x0a2026-01-01 objtrigger: error: "
+	    "warning: exec: job 7 trigger=t: x\\x0a2026-01-01 objtrigger: "
+	    "error: "
 	    "forged\\x1b[31m\\xff\n"));
 	for (line = text; *line != '\0'; line = next + 1, n++) {
 		next = strchr(line, '\n');
