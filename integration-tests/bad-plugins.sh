@@ -40,7 +40,7 @@ done
 run 1 "$OBJTRIGGER" once major2 in.txt out
 expect "$T/stderr" "plugin 'major2' is built for plugin ABI 2; this objtrigger speaks ABI 1"
 run 1 "$OBJTRIGGER" once minor in.txt out
-expect "$T/stderr" "plugin 'minor' needs plugin ABI 1.2; this objtrigger provides 1.1"
+expect "$T/stderr" "plugin 'minor' needs plugin ABI 1.3; this objtrigger provides 1.2"
 run 1 "$OBJTRIGGER" once noentry in.txt out
 expect "$T/stderr" "plugin 'noentry' has no entry point objtrigger_transform_v1()"
 

@@ -41,6 +41,7 @@ expect stderr 'bad.xml: 4 errors'
 	trigger sizes thumbnail size=256,512 'name={stem}.{size}.{format}'
 	trigger day archive 'name={trigger}-{date}.{format}'
 	trigger old old10
+	trigger old11 old11
 	echo '</objtrigger>'
 } >good.xml
 run 0 "$OBJTRIGGER" check -c good.xml
@@ -50,4 +51,5 @@ run 1 "$OBJTRIGGER" once archive in.txt out -p 'name={day}.zip'
 expect stderr "once: archive: name=\"{day}.zip\": unknown placeholder"
 [ ! -e out ] || [ -z "$(ls -A out)" ] || fail "once wrote an output with a bad name"
 run 0 "$OBJTRIGGER" once old10 in.txt out2
+run 0 "$OBJTRIGGER" once old11 in.txt out3
 no_sanitizer_report

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define OT_ABI_MAJOR 1
-#define OT_ABI_MINOR 1
+#define OT_ABI_MINOR 2
 
 /* What run() returns. */
 enum ot_status {
@@ -75,6 +75,26 @@ struct ot_input {
 	const char *event; /* "created" or "removed" */
 	uint64_t size; /* bytes */
 	const char *etag; /* ETag or version; may be NULL */
+};
+
+/*
+ * Since 1.2. What the event of an input said, for a plugin that passes
+ * events on (as CloudEvents, for one); host->event gives it. It grows at
+ * its end like the other structures.
+ */
+struct ot_event {
+	/* The event's identity: the same for every attempt of its job and
+	 * for a duplicate of the event (the same version of the same object
+	 * or file, seen again); another for any other event of the watch. */
+	const char *id;
+	const char *name; /* S3's event name: "ObjectCreated:Put" or
+			   * "ObjectRemoved:Delete" */
+	const char *time; /* when it happened, RFC 3339 in UTC */
+	const char *source; /* the watch, as a URI: "file:///srv/drop" or
+			     * the store's endpoint and the bucket */
+	const char *record; /* the S3 event record (one element of
+			     * "Records"), as JSON text */
+	const char *content_type; /* the object's media type, by its name */
 };
 
 /* What run() is given: one input, or a batch of them (count >= 1). */
@@ -136,6 +156,22 @@ struct ot_host {
 	 * output the same name. */
 	const char *(
 	    *template_unknown)(const char *tmpl, const char *const *known);
+
+	/* Since 1.2. The event of the job's i-th input (as in job->inputs),
+	 * or NULL if i is out of range or the job came from no event. */
+	const struct ot_event *(*event)(struct ot_context *, size_t i);
+
+	/* Since 1.2. Reads a secret (a token) from the first line of a file
+	 * that only its owner may read or change, into buf (NUL-terminated,
+	 * blanks around it trimmed): 0, or -1 with the reason set as by
+	 * fail() with OT_REJECT. The secret never appears in the reason. */
+	int (*read_secret)(struct ot_context *, const char *path, char *buf,
+	    size_t len);
+
+	/* Since 1.2. With OT_RETRY: the job is not to run again for ms
+	 * milliseconds at least (a server's Retry-After), and at most the
+	 * trigger's max-backoff. */
+	void (*retry_after)(struct ot_context *, uint64_t ms);
 };
 
 /* The descriptor the entry point returns; static, never freed. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "objtrigger.h"
+#include "cfg.h"
 #include "units.h"
 
 static void
@@ -189,6 +190,40 @@ host_template_unknown(const char *tmpl, const char *const *known)
 	return NULL;
 }
 
+static const struct ot_event *
+host_event(struct ot_context *ctx, size_t i)
+{
+	return i < ctx->nevents ? &ctx->events[i] : NULL;
+}
+
+static int
+host_read_secret(struct ot_context *ctx, const char *path, char *buf,
+    size_t len)
+{
+	char *secret, *cause;
+	size_t n;
+
+	if (cfg_read_secret(path, &secret, &cause) != 0) {
+		host_fail(ctx, OT_REJECT, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	n = strlen(secret);
+	if (n >= len)
+		host_fail(ctx, OT_REJECT, "the secret in %s is too long", path);
+	else
+		memcpy(buf, secret, n + 1);
+	explicit_bzero(secret, n);
+	free(secret);
+	return n < len ? 0 : -1;
+}
+
+static void
+host_retry_after(struct ot_context *ctx, uint64_t ms)
+{
+	ctx->retry_after_ms = ms;
+}
+
 const struct ot_host host_functions = {
 	.abi_major = OT_ABI_MAJOR,
 	.abi_minor = OT_ABI_MINOR,
@@ -203,4 +238,7 @@ const struct ot_host host_functions = {
 	.param_duration_ms = host_param_duration_ms,
 	.child_setup = host_child_setup,
 	.template_unknown = host_template_unknown,
+	.event = host_event,
+	.read_secret = host_read_secret,
+	.retry_after = host_retry_after,
 };

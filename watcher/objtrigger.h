@@ -110,11 +110,19 @@ struct ot_context {
 	char *message; /* set by fail() */
 	/* The job's limits, for its commands; 0: none. */
 	uint64_t memory, cpu_ms, file_size, open_files;
+	const struct ot_event *events; /* one per input, or NULL */
+	size_t nevents;
+	uint64_t retry_after_ms; /* set by retry_after() */
 };
 extern const struct ot_host host_functions;
 
 /* worker.c: the worker process. */
 int worker_main(int fd);
+
+/* worker-event.c: the events of a job's inputs, for host->event. */
+void worker_event_make(struct ot_event *, const struct ot_input *,
+    const char *source, int64_t time_ms, const char *version);
+void worker_event_clear(struct ot_event *);
 
 /* worker-s3.c: a job's objects, fetched and put by its worker. */
 struct worker_s3;
@@ -147,6 +155,10 @@ struct job_input {
 	int has_version;
 	uint64_t dev, inode;
 	int64_t mtime; /* ns */
+	/* Of its event, for the plugins: the watch as a URI (NULL: the
+	 * folder of the file), and when it happened (ms; 0: unknown). */
+	char *source;
+	int64_t time_ms;
 };
 struct job {
 	char *id;

@@ -153,6 +153,20 @@ scheduler_backoff(const struct cfg_retry *r, int n)
 		cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap + 1);
 }
 
+/* The wait before a retry: the backoff, or longer if the worker said
+ * so (a server's Retry-After), up to max-backoff. */
+static int64_t
+scheduler_retry_wait(const struct cfg_retry *r, int n, const struct wire_msg *m)
+{
+	const char *v = wire_get(m, "retry-after");
+	int64_t wait = scheduler_backoff(r, n), after;
+
+	after = v != NULL ? strtoll(v, NULL, 10) : 0;
+	if (after > (int64_t)r->max_backoff_ms)
+		after = (int64_t)r->max_backoff_ms;
+	return after > wait ? after : wait;
+}
+
 struct scheduler_commit {
 	struct scheduler *s;
 	struct scheduler_run *dj;
@@ -247,6 +261,7 @@ scheduler_cleanup_job(struct scheduler_run *dj)
 		free(dj->inputs[i].bucket);
 		free(dj->inputs[i].event);
 		free(dj->inputs[i].etag);
+		free(dj->inputs[i].source);
 	}
 	free(dj->inputs);
 	free(dj->ids);
@@ -378,8 +393,9 @@ scheduler_job_done(struct job *job)
 		} else {
 			dead = status == OT_REJECT ||
 			    dj->attempts[i] >= (int)retry->attempts;
-			next_at =
-			    now + scheduler_backoff(retry, dj->attempts[i]);
+			next_at = now +
+			    scheduler_retry_wait(retry, dj->attempts[i],
+				&job->reply);
 			journal_failed(s->journal, dj->ids[i], dead, next_at,
 			    job->message, now);
 			result = dead ? "dead" : "retry";
@@ -459,6 +475,11 @@ scheduler_take(struct scheduler *s, struct scheduler_run *dj,
 	in->event = xstrdup(jj->event);
 	if (*jj->etag != '\0')
 		in->etag = xstrdup(jj->etag);
+	if (!folder)
+		xasprintf(&in->source, "%s/%s",
+		    cfg_find_store(s->cfg, dj->trigger->watch->store)->endpoint,
+		    jj->folder);
+	in->time_ms = folder ? jj->mtime / 1000000 : jj->created;
 	dj->ids[dj->n] = jj->id;
 	dj->attempts[dj->n++] = attempt;
 	return 1;

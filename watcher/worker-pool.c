@@ -320,6 +320,10 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 			wire_add(m, "version",
 			    "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64,
 			    in->dev, in->inode, in->size, in->mtime);
+		if (in->source != NULL)
+			wire_add(m, "source", "%s", in->source);
+		if (in->time_ms != 0)
+			wire_add(m, "time", "%" PRId64, in->time_ms);
 	}
 	wire_append(m, job->extra);
 }

@@ -122,11 +122,22 @@ struct worker_version {
 	int64_t mtime; /* ns */
 };
 
+/* Where an input's event came from: its key as parsed (the same pointer
+ * after inputs are taken out of the job), the watch's URI, its time. */
+struct worker_origin {
+	const char *key;
+	const char *source;
+	int64_t time_ms;
+};
+
 /* Everything one run request holds, parsed into ABI structures. */
 struct worker_job {
 	struct ot_job job;
 	struct ot_input *inputs;
 	struct worker_version *versions; /* one per input */
+	struct worker_origin *origins; /* one per input */
+	struct ot_event *events; /* one per input left to run */
+	size_t nevents;
 	struct param_value *params;
 	size_t nparams;
 	int empty; /* fetch="no": empty inputs, with their events' sizes */
@@ -165,6 +176,10 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 			    wj->job.count + 1, sizeof *wj->versions);
 			memset(&wj->versions[wj->job.count], 0,
 			    sizeof *wj->versions);
+			wj->origins = xreallocarray(wj->origins,
+			    wj->job.count + 1, sizeof *wj->origins);
+			memset(&wj->origins[wj->job.count], 0,
+			    sizeof *wj->origins);
 			in = &wj->inputs[wj->job.count++];
 			memset(in, 0, sizeof *in);
 			in->fd = -1;
@@ -185,10 +200,66 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 		else if (strcmp(f->name, "version") == 0)
 			worker_version_parse(f->value,
 			    &wj->versions[wj->job.count - 1]);
+		else if (strcmp(f->name, "source") == 0)
+			wj->origins[wj->job.count - 1].source = f->value;
+		else if (strcmp(f->name, "time") == 0)
+			wj->origins[wj->job.count - 1].time_ms =
+			    strtoll(f->value, NULL, 10);
 	}
+	for (i = 0; i < wj->job.count; i++)
+		wj->origins[i].key = wj->inputs[i].key;
 	wj->job.inputs = wj->inputs;
 	wj->empty = wire_get(m, "fetch") != NULL &&
 	    strcmp(wire_get(m, "fetch"), "no") == 0;
+}
+
+static void
+worker_job_free(struct worker_job *wj)
+{
+	while (wj->nevents > 0)
+		worker_event_clear(&wj->events[--wj->nevents]);
+	free(wj->events);
+	free(wj->inputs);
+	free(wj->versions);
+	free(wj->origins);
+	free(wj->params);
+}
+
+/* The events of the inputs left in the job, in their order: those taken
+ * out kept their order, and their keys are the pointers parsed. What
+ * tells a version of an object from another: its ETag and size; of a
+ * file, its inode, size and time (its size and time with fetch="no"). */
+static void
+worker_job_events(struct worker_job *wj, struct ot_context *ctx)
+{
+	const struct worker_version *v;
+	const struct ot_input *in;
+	char version[256];
+	size_t i = 0, k;
+
+	wj->events = xcalloc(wj->job.count, sizeof *wj->events);
+	for (k = 0; k < wj->job.count; k++) {
+		in = &wj->inputs[k];
+		while (wj->origins[i].key != in->key)
+			i++;
+		v = &wj->versions[i];
+		if (v->given)
+			snprintf(version, sizeof version,
+			    "%" PRIu64 " %" PRIu64 " %" PRId64, v->inode,
+			    v->size, v->mtime);
+		else if (in->etag != NULL)
+			snprintf(version, sizeof version, "%.200s %" PRIu64,
+			    in->etag, in->size);
+		else
+			snprintf(version, sizeof version,
+			    "%" PRIu64 " %" PRId64, in->size,
+			    wj->origins[i].time_ms);
+		worker_event_make(&wj->events[k], in, wj->origins[i].source,
+		    wj->origins[i].time_ms, version);
+	}
+	wj->nevents = wj->job.count;
+	ctx->events = wj->events;
+	ctx->nevents = wj->nevents;
 }
 
 /* Whether a plugin has check(): from ABI 1.1, and in the descriptor it
@@ -223,9 +294,7 @@ worker_check_params(const struct ot_transform *t, const struct wire_msg *req,
 		    ctx.message != NULL ? ctx.message :
 					  "the plugin gave no reason");
 	free(ctx.message);
-	free(wj.inputs);
-	free(wj.versions);
-	free(wj.params);
+	worker_job_free(&wj);
 }
 
 static void
@@ -397,6 +466,8 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		    wj->job.trigger, res, &why);
 	if (status == OT_OK && wj->job.count > 0)
 		status = worker_open_inputs(wj, ctx, res);
+	if (status == OT_OK && wj->job.count > 0)
+		worker_job_events(wj, ctx);
 	if (status == OT_OK && wj->job.count > 0 && t->init != NULL)
 		status = t->init(&host_functions, ctx, &state);
 	if (status == OT_OK && wj->job.count > 0) {
@@ -522,10 +593,10 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 		wire_add(res, "message", "%s",
 		    ctx.message != NULL ? ctx.message :
 					  "the plugin gave no reason");
+	if (status == OT_RETRY && ctx.retry_after_ms != 0)
+		wire_add(res, "retry-after", "%" PRIu64, ctx.retry_after_ms);
 	free(ctx.message);
-	free(wj.inputs);
-	free(wj.versions);
-	free(wj.params);
+	worker_job_free(&wj);
 	return status;
 }
 

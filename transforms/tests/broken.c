@@ -4,7 +4,9 @@
  * Built once per kind, with one of BROKEN_MAJOR2, BROKEN_MINOR, BROKEN_NOENTRY,
  * BROKEN_CRASH, BROKEN_HANG, BROKEN_SPIN or BROKEN_HOG defined; or with
  * BROKEN_OLD, as a plugin built for ABI 1.0 is (its descriptor ends
- * before the fields of 1.1): not broken, it must still load.
+ * before the fields of 1.1), or BROKEN_OLD11, as one built for 1.1 is (it
+ * knows nothing of 1.2's host functions): not broken, they must still
+ * load and run.
  */
 
 #include <stddef.h>
@@ -51,6 +53,9 @@ static const struct ot_transform broken __attribute__((unused)) = {
 #elif defined(BROKEN_OLD)
 	OT_ABI_MAJOR,
 	0,
+#elif defined(BROKEN_OLD11)
+	OT_ABI_MAJOR,
+	1,
 #else
 	OT_ABI_MAJOR,
 	OT_ABI_MINOR,
