@@ -95,6 +95,23 @@ daemon_gone() {
 	    grep -q "^State:.*zombie" "/proc/$DAEMON_PID/status" 2>/dev/null
 }
 
+# log_value TEXT: TEXT as the log writes a value: quoted (with \\ and \")
+# if it holds a space, a quote, a backslash, = or a tab, or is empty.
+log_value() {
+	case $1 in
+	'' | *[' "\\=	']*)
+		printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')" ;;
+	*) printf '%s' "$1" ;;
+	esac
+}
+
+# queued_line TRIGGER FOLDER KEY: the daemon logged a job queued for them
+# (with -v).
+queued_line() {
+	sed -n 's/^objtrigger: debug: job [0-9]* queued: //p' "$T/daemon.log" |
+	    grep -qxF -- "trigger=$(log_value "$1") key=$(log_value "$3") folder=$(log_value "$2")"
+}
+
 # files DIR: how many visible files are under DIR.
 files() {
 	find "$1" -type f ! -name '.*' 2>/dev/null | wc -l

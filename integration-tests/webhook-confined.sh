@@ -112,7 +112,7 @@ print(*(a[k] for k in ("accepted", "duplicate", "stale", "rejected", "ignored"))
 
 # queued TRIGGER BUCKET KEY: whether the daemon queued that job.
 queued() {
-	grep -qxF "objtrigger: debug: trigger $1: $2/$3 queued" daemon.log
+	queued_line "$1" "$2" "$3"
 }
 
 # Refused, as RGW and as AWS would send it; logged with the reason.

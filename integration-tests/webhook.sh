@@ -159,8 +159,8 @@ assert isinstance(e, str) and e' "$T/body" 2>/dev/null || {
 
 # queued TRIGGER BUCKET KEY: the daemon queued a job for that object.
 queued() {
-	grep -qxF "objtrigger: debug: trigger $1: $2/$3 queued" daemon.log || {
-		grep ' queued$' daemon.log | tail -n 20
+	queued_line "$1" "$2" "$3" || {
+		grep ' queued: ' daemon.log | tail -n 20
 		fail "no job of trigger $1 for bucket '$2' key '$3'"
 	}
 }
@@ -196,7 +196,7 @@ queued t photos-in 'uploads/via sns (1).jpg'
 jobs_t=$((jobs_t + 8)) jobs_gone=$((jobs_gone + 1))
 
 # AWS's test message, bare or in SNS: 200, nothing queued.
-n=$(grep -c ' queued$' daemon.log)
+n=$(grep -c ' queued: trigger=' daemon.log)
 for f in "$ev/aws-s3-test-event.json" "$ev/sns-notification-test-event.json"; do
 	post "$f"
 	[ "$code" = 200 ] || { cat "$T/body"; fail "$f: answered $code"; }
@@ -206,7 +206,7 @@ post "$ev/sns-subscription-confirmation.json"
 [ "$code" = 200 ] || { cat "$T/body"; fail "SubscriptionConfirmation: answered $code"; }
 grep -qF "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" daemon.log ||
     fail "the SubscribeURL was not logged"
-[ "$(grep -c ' queued$' daemon.log)" = "$n" ] || fail "a test message queued a job"
+[ "$(grep -c ' queued: trigger=' daemon.log)" = "$n" ] || fail "a test message queued a job"
 # With sns-confirm="yes", only SNS's own https URL is fetched: a forged
 # confirmation cannot make the daemon fetch another one.
 python3 -c '

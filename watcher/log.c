@@ -271,16 +271,23 @@ log_job_end(enum log_level level, struct log_job_line *l)
 	free(l->text);
 }
 
-/* A line about a job that is not its end: "queued". */
+/* A line about a job that is not its end: "queued", with the folder (or
+ * bucket) of its key. */
 void
 log_job_note(enum log_level level, int64_t id, const char *trigger,
-    const char *key, const char *what)
+    const char *folder, const char *key, const char *what)
 {
 	struct log_job_line l;
 
 	if (level > log_threshold)
 		return;
 	log_job_start(&l, id, what, what, trigger, key);
+	if (l.obj != NULL)
+		json_object_set_new(l.obj, "folder", log_json_string(folder));
+	else {
+		fputs(" folder=", l.f);
+		log_text_value(l.f, folder);
+	}
 	log_job_end(level, &l);
 }
 

@@ -28,7 +28,7 @@ void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_job_note(enum log_level, int64_t id, const char *trigger,
-    const char *key, const char *what);
+    const char *folder, const char *key, const char *what);
 void log_write_job(enum log_level, const char *plugin, const char *job,
     const char *trigger, const char *line);
 char *log_escape(const char *, int controls);

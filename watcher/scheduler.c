@@ -125,7 +125,8 @@ scheduler_queue(struct scheduler *s, const struct journal_event *e)
 			 wall_ms())) == 1) {
 			added++;
 			log_job_note(LEVEL_DEBUG, journal_added(s->journal),
-			    s->triggers[i].cfg->name, e->key, "queued");
+			    s->triggers[i].cfg->name, e->folder, e->key,
+			    "queued");
 		} else if (rc < 0)
 			failed = 1;
 	}
