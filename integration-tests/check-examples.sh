@@ -11,6 +11,9 @@ export OBJTRIGGER_S3_ACCESS_KEY OBJTRIGGER_S3_SECRET_KEY
 # owner may read.
 printf 'example-token\n' >webhook.token
 chmod 600 webhook.token
+# The http example's, ./function.token.
+printf 'example-token\n' >function.token
+chmod 600 function.token
 for f in "$top_srcdir"/config/examples/*.xml; do
 	mkdir -p inbox
 	run 0 "$OBJTRIGGER" check -c "$f"
