@@ -24,9 +24,7 @@
 #include "cfg.h"
 #include "objtrigger.h"
 
-#define SCHEDULER_AHEAD_MS \
-	200 /* runs shorter than this get jobs sent ahead \
-	     */
+#define SCHEDULER_AHEAD_MS 200 /* runs this short get jobs sent ahead */
 
 struct scheduler_trigger {
 	const struct cfg_trigger *cfg;
