@@ -7,6 +7,9 @@
  * (CLOCK_MONOTONIC, ns) serves all figures. An output counts when renamed
  * into place: IN_MOVED_TO in OUTBOX or its d00.. folders. Results go to
  * stdout as NAME=VALUE lines for the script; no wait outlasts SECONDS.
+ * Inputs are BENCH_SIZE bytes (64 if unset). In lat, the outputs come
+ * from the stamp transform (stamp.c): their first line says when the job
+ * started in a worker, read back here.
  */
 
 #define _GNU_SOURCE
@@ -29,6 +32,10 @@
 #define WARMUP 20 /* files not timed: workers start, caches fill */
 
 static int64_t *seen, *iw; /* when each output, each line came; 0: not */
+static int64_t *started; /* lat: when each job started, by its stamp */
+static const char *outbox;
+static char *data; /* what each input holds */
+static long size = 64;
 static long nfiles, nseen, ndups, niw, iwdups, overflowed;
 static int iw_ready; /* inotifywait's watches are in place */
 
@@ -41,8 +48,9 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
 }
 
-/* Stamps file i of a name "f0000123"; a second stamp is a duplicate. */
-static void
+/* Stamps file i of a name "f0000123"; a second stamp is a duplicate.
+ * Returns i if it was the first, else -1. */
+static long
 mark(const char *name, int64_t *when, long *count, long *dups)
 {
 	char *end;
@@ -50,27 +58,44 @@ mark(const char *name, int64_t *when, long *count, long *dups)
 
 	if (name[0] != 'f' || (i = strtol(name + 1, &end, 10)) >= nfiles ||
 	    i < 0 || *end != '\0' || end == name + 1)
-		return;
-	if (when[i] != 0)
+		return -1;
+	if (when[i] != 0) {
 		(*dups)++;
-	else {
-		when[i] = now_ns();
-		(*count)++;
+		return -1;
 	}
+	when[i] = now_ns();
+	(*count)++;
+	return i;
+}
+
+/* Reads when output i's job started from its first line (lat only). */
+static void
+stamp(long i, const char *name)
+{
+	char path[4096], line[64] = "";
+	long long ns;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", outbox, name);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return;
+	if (read(fd, line, sizeof line - 1) > 0 &&
+	    sscanf(line, "start %lld", &ns) == 1)
+		started[i] = ns;
+	close(fd);
 }
 
 /* Writes small file i; returns when its close() returned. */
 static int64_t
 put(const char *inbox, int dirs, long i)
 {
-	static const char data[64] = "sixty-four bytes of input\n";
 	char path[4096];
 	int fd;
 
 	snprintf(path, sizeof path, dirs > 0 ? "%s/d%02ld/f%07ld" :
 	    "%s/f%07ld", inbox, dirs > 0 ? i % dirs : i, i);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) < 0 ||
-	    write(fd, data, sizeof data) != sizeof data || close(fd) != 0)
+	    write(fd, data, (size_t)size) != size || close(fd) != 0)
 		err(1, "%s", path);
 	return now_ns();
 }
@@ -99,14 +124,17 @@ outputs(int fd)
 	char buf[65536] __attribute__((aligned(8)));
 	const struct inotify_event *ev;
 	ssize_t n;
+	long i;
 	char *p;
 
 	while ((n = read(fd, buf, sizeof buf)) > 0) {
 		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)p;
 			overflowed |= (ev->mask & IN_Q_OVERFLOW) != 0;
-			if (ev->len > 0)
-				mark(ev->name, seen, &nseen, &ndups);
+			if (ev->len > 0 &&
+			    (i = mark(ev->name, seen, &nseen, &ndups)) >= 0 &&
+			    started != NULL)
+				stamp(i, ev->name);
 		}
 	}
 }
@@ -241,6 +269,7 @@ lat(char *inbox, int fd, int64_t end)
 	long i;
 
 	iw = calloc((size_t)nfiles, sizeof *iw);
+	started = calloc((size_t)nfiles, sizeof *started);
 	until = now_ns() + 10 * SEC;
 	while (!iw_ready && pfd[1].fd >= 0 && now_ns() < until) {
 		poll(pfd + 1, 1, 100);
@@ -263,13 +292,14 @@ lat(char *inbox, int fd, int64_t end)
 	    i > WARMUP ? i - WARMUP : 0, ndups, iwdups);
 	report("LAT_OT", closed, seen, i);
 	report("LAT_IW", closed, iw, i);
+	report("LAT_START", closed, started, i);
 }
 
 int
 main(int argc, char **argv)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), dirs;
-	int64_t t0, end, last = 0, next = 0;
+	int64_t t0, end, last = 0, next = 0, *closed;
 	long i, rss = 0, hwm, whwm, nw = 0;
 	siginfo_t si = { 0 };
 	const char *tag;
@@ -279,6 +309,12 @@ main(int argc, char **argv)
 		errx(2, "usage: latency lat|tput|backlog INBOX OUTBOX N DIRS "
 		    "SECONDS [DAEMON...]");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("BENCH_SIZE") != NULL)
+		size = atol(getenv("BENCH_SIZE"));
+	if ((data = malloc((size_t)size + 1)) == NULL)
+		err(1, "malloc");
+	memset(data, 'i', (size_t)size);
+	outbox = argv[3];
 	tag = strcmp(argv[1], "tput") == 0 ? "TP" : "BL";
 	nfiles = atol(argv[4]) + (strcmp(argv[1], "lat") == 0 ? WARMUP : 0);
 	seen = calloc((size_t)nfiles, sizeof *seen);
@@ -292,8 +328,9 @@ main(int argc, char **argv)
 	}
 	sleep(1); /* a running daemon watches the new folders meanwhile */
 	t0 = now_ns();
+	closed = calloc((size_t)nfiles, sizeof *closed);
 	for (i = 0; i < nfiles; i++) {
-		put(argv[2], dirs, i);
+		closed[i] = put(argv[2], dirs, i);
 		if (i % 1024 == 0) /* keeps the watch's queue short */
 			outputs(fd);
 	}
@@ -320,6 +357,8 @@ main(int argc, char **argv)
 	printf("%s_E2E_S=%.3f\n%s_SEEN=%ld\n%s_DUPS=%ld\n%s_OVERFLOW=%ld\n",
 	    tag, (last > t0 ? last - t0 : 0) / 1e9, tag, nseen, tag, ndups, tag,
 	    overflowed);
+	if (pid == 0)
+		report("TP_OT", closed, seen, nfiles);
 	if (pid > 0) {
 		hwm = mem_kb(pid, "VmHWM", 0, NULL);
 		whwm = mem_kb(pid, "VmHWM", 1, &nw);
