@@ -46,7 +46,8 @@ once_commit_one(void *arg, const char *rel, const char *path, char **cause)
 	int rc;
 
 	xasprintf(&dest, "%s/%s", c->outdir, rel);
-	rc = sink_folder_put(c->outdir, dest, path, 1, NULL, NULL, cause);
+	rc = sink_folder_put(c->outdir, dest, path, SINK_PUT_LAST, NULL, NULL,
+	    cause);
 	if (rc == 0) {
 		printf("%s\n", dest);
 		c->outputs++;
@@ -127,7 +128,8 @@ once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 		    job->message);
 		rc = 1;
 	} else if (sink_folder_walk(job->outdir, once_commit_one, &c, &cause) !=
-	    0) {
+		0 ||
+	    sink_folder_sync(&cause) != 0) {
 		fprintf(stderr, "objtrigger: once: %s\n", cause);
 		free(cause);
 		rc = 1;

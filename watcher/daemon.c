@@ -48,14 +48,23 @@ daemon_write(void *arg)
 	return daemon_tx(arg);
 }
 
-/* Commits what the turn wrote. If the journal cannot take it, the events
- * are lost from memory but not from the folders: rescan them later. */
+/* Commits what the turn wrote, once the folders its outputs went to are
+ * synced. If the journal cannot take it, the events are lost from memory
+ * but not from the folders: rescan them later. */
 static void
 daemon_flush(struct daemon *d)
 {
 	int committed = 1;
+	char *cause;
 	size_t i;
 
+	/* Without the sync, a job recorded done could have lost its output
+	 * in a crash; with the turn uncommitted, its jobs run again at the
+	 * next start. */
+	if (sink_folder_sync(&cause) != 0)
+		fatal("%s: stopping, the jobs whose outputs it held run again "
+		      "at the next start",
+		    cause);
 	if (d->in_tx) {
 		d->in_tx = 0;
 		d->tx_writes = 0;

@@ -234,8 +234,9 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 		root = template_root(t->outputs[i].path);
 		scheduler_write(c->s);
 		rc = sink_folder_put(root, dest, path,
-		    scheduler_last_folder_output(t, i), scheduler_output_hook,
-		    c, cause);
+		    (scheduler_last_folder_output(t, i) ? SINK_PUT_LAST : 0) |
+			SINK_PUT_SYNCED,
+		    scheduler_output_hook, c, cause);
 		free(root);
 		free(dest);
 	}
@@ -531,6 +532,8 @@ scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
 	dj->job.nparams = t->cfg->nparams;
 	dj->job.inputs = dj->inputs;
 	dj->job.ninputs = dj->n;
+	for (i = 0; i < t->cfg->noutputs; i++)
+		dj->job.sync_outputs |= t->cfg->outputs[i].path != NULL;
 	scheduler_s3_request(s->cfg, t->cfg, dj->dir, &dj->job, &dj->extra);
 	dj->job.done = scheduler_job_done;
 	dj->job.started = scheduler_job_started;

@@ -9,6 +9,13 @@
  * hidden). Names under the destination's root come from readdir or from a
  * checked template, and are walked from the root's descriptor, following
  * no link: nothing escapes the root (beneath.c).
+ *
+ * The worker makes its outputs durable where they are (in parallel with
+ * the other workers and with the daemon), so that moving one costs the
+ * daemon a rename. The folders that received a file are synced once each
+ * by sink_folder_sync, which the daemon calls before the commit that
+ * records the jobs done: a turn's outputs cost one sync of each folder,
+ * not one per file.
  */
 
 #include <dirent.h>
@@ -22,6 +29,17 @@
 #include <unistd.h>
 
 #include "objtrigger.h"
+
+#define SINK_SYNCS_MAX 256 /* folders held for a sync at most */
+
+/* The folders written since the last sink_folder_sync, one descriptor
+ * each. */
+static struct sink_sync {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+} sink_syncs[SINK_SYNCS_MAX];
+static size_t sink_nsyncs;
 
 static int
 sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
@@ -71,6 +89,84 @@ sink_folder_walk(const char *dir, sink_walk_cb cb, void *arg, char **cause)
 {
 	*cause = NULL;
 	return sink_walk_dir(dir, "", cb, arg, cause);
+}
+
+static int
+sink_sync_one(void *arg, const char *rel, const char *path, char **cause)
+{
+	struct stat sb;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &sb) != 0 ||
+	    ((sb.st_mode & 07777) != 0644 && fchmod(fd, 0644) != 0) ||
+	    fsync(fd) != 0) {
+		xasprintf(cause, "making %s durable: %s", rel, strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Makes each regular file under dir durable, readable by all (0644): a
+ * job's outputs, in the worker, once its transform is done. Returns 0, or
+ * -1 with *cause. */
+int
+sink_folder_sync_outputs(const char *dir, char **cause)
+{
+	return sink_folder_walk(dir, sink_sync_one, NULL, cause);
+}
+
+/* Syncs the folders written since the last call, each once. Returns 0,
+ * or -1 with *cause if one failed (its files may be lost in a crash). */
+int
+sink_folder_sync(char **cause)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sink_nsyncs; i++) {
+		if (rc == 0 && fsync(sink_syncs[i].fd) != 0) {
+			xasprintf(cause, "syncing an output folder: %s",
+			    strerror(errno));
+			rc = -1;
+		}
+		close(sink_syncs[i].fd);
+	}
+	sink_nsyncs = 0;
+	return rc;
+}
+
+/* Takes the descriptor of a folder just written, to be synced by
+ * sink_folder_sync (at once if too many wait). Returns 0, or -1 with
+ * *cause. */
+static int
+sink_sync_later(int dirfd, char **cause)
+{
+	struct stat sb;
+	size_t i;
+
+	if (fstat(dirfd, &sb) != 0) {
+		xasprintf(cause, "an output folder: %s", strerror(errno));
+		close(dirfd);
+		return -1;
+	}
+	for (i = 0; i < sink_nsyncs; i++) {
+		if (sink_syncs[i].dev == sb.st_dev &&
+		    sink_syncs[i].ino == sb.st_ino) {
+			close(dirfd);
+			return 0;
+		}
+	}
+	if (sink_nsyncs == SINK_SYNCS_MAX && sink_folder_sync(cause) != 0) {
+		close(dirfd);
+		return -1;
+	}
+	sink_syncs[sink_nsyncs].dev = sb.st_dev;
+	sink_syncs[sink_nsyncs].ino = sb.st_ino;
+	sink_syncs[sink_nsyncs++].fd = dirfd;
+	return 0;
 }
 
 /* Makes dir and the folders above it (mkdir -p): the user's own path,
@@ -157,23 +253,25 @@ sink_temporary(int dirfd, char *tmp, size_t size)
 }
 
 /*
- * Moves the scratch file in to name in dirfd: made durable where it is,
- * passed to hook and renamed into place, so that nothing is copied and no
- * temporary name is left behind by a crash. Only a file that has no
- * other name and lives on dirfd's file system can be moved: else 1 is
+ * Moves the scratch file in to name in dirfd: made durable where it is
+ * (unless SINK_PUT_SYNCED says it is, as sink_folder_sync_outputs left
+ * it), passed to hook and renamed into place, so that nothing is copied
+ * and no temporary name is left behind by a crash. Only a file that has
+ * no other name and lives on dirfd's file system can be moved: else 1 is
  * returned, and the caller copies. Returns 0, or -1 with *cause.
  */
 static int
 sink_move(int dirfd, const char *name, const char *dest, const char *from,
-    int in, sink_hook_cb hook, void *arg, char **cause)
+    int in, int flags, sink_hook_cb hook, void *arg, char **cause)
 {
 	struct stat sb, dsb;
 
 	if (fstat(in, &sb) != 0 || sb.st_nlink != 1 ||
 	    fstat(dirfd, &dsb) != 0 || dsb.st_dev != sb.st_dev)
 		return 1;
-	if (((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) ||
-	    fsync(in) != 0 || fstat(in, &sb) != 0) {
+	if ((!(flags & SINK_PUT_SYNCED) || (sb.st_mode & 07777) != 0644) &&
+	    (((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) ||
+		fsync(in) != 0 || fstat(in, &sb) != 0)) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
 		return -1;
 	}
@@ -231,14 +329,15 @@ fail:
 
 /*
  * Writes the file at from to dest, a path below root: moved if it is the
- * last destination of from (see sink_move), else copied. The folders
- * below root are walked and made from root's descriptor and the file is
- * created and renamed relative to its folder's, so no folder swapped for
- * a link at any moment can take it outside root: such a folder fails the
- * output. Returns 0, or -1 with *cause.
+ * last destination of from (SINK_PUT_LAST; see sink_move), else copied.
+ * The folders below root are walked and made from root's descriptor and
+ * the file is created and renamed relative to its folder's, so no folder
+ * swapped for a link at any moment can take it outside root: such a
+ * folder fails the output. The file is durable, its name is not until
+ * sink_folder_sync. Returns 0, or -1 with *cause.
  */
 int
-sink_folder_put(const char *root, const char *dest, const char *from, int last,
+sink_folder_put(const char *root, const char *dest, const char *from, int flags,
     sink_hook_cb hook, void *arg, char **cause)
 {
 	const char *name;
@@ -251,17 +350,17 @@ sink_folder_put(const char *root, const char *dest, const char *from, int last,
 		close(dirfd);
 		return -1;
 	}
-	rc =
-	    last ? sink_move(dirfd, name, dest, from, in, hook, arg, cause) : 1;
+	rc = (flags & SINK_PUT_LAST) ?
+	    sink_move(dirfd, name, dest, from, in, flags, hook, arg, cause) :
+	    1;
 	if (rc == 1)
 		rc = sink_copy(dirfd, name, dest, in, hook, arg, cause);
-	if (rc == 0 && fsync(dirfd) != 0) {
-		xasprintf(cause, "%s: %s", dest, strerror(errno));
-		rc = -1;
-	}
 	close(in);
-	close(dirfd);
-	return rc;
+	if (rc != 0) {
+		close(dirfd);
+		return -1;
+	}
+	return sink_sync_later(dirfd, cause);
 }
 
 static int
