@@ -108,3 +108,69 @@ amqp_config() {
 </objtrigger>
 XML
 }
+
+# amqp_topic NAME: makes the RGW topic NAME pushing to the broker's
+# exchange "objtrigger" with NAME as the routing key, persistent (RGW
+# queues each event and sends it after answering the upload, again until
+# the broker confirms it) and acked by the broker; prints its ARN.
+amqp_topic() {
+	s3 sns create-topic --name "$1" --attributes "$(python3 -c '
+import json, sys
+print(json.dumps({"push-endpoint": sys.argv[1], "amqp-exchange": "objtrigger",
+                  "amqp-ack-level": "broker", "persistent": "true"}))' \
+	    "amqp://127.0.0.1:$RABBITMQ_PORT")" --query TopicArn --output text
+}
+
+# amqp_instance N FILE: the config FILE with its state, counting log and
+# daemon log of instance N ($T/stateN, $T/runsN.log), as ot-N.xml.
+amqp_instance() {
+	sed -e "s|$T/state|$T/state$1|" -e "s|$T/runs.log|$T/runs$1.log|" \
+	    "$2" >"$T/ot-$1.xml"
+}
+
+# amqp_start N: starts instance N (amqp_instance) in the background,
+# logging to $T/dN.log, and waits until it consumes its queue. Every
+# instance is killed when the case exits.
+amqp_start() {
+	_amqp_n=$(grep -c 'info: broker .*: connected to' "$T/d$1.log" 2>/dev/null)
+	"$OBJTRIGGER" run -c "$T/ot-$1.xml" >>"$T/d$1.log" 2>&1 &
+	eval "AMQP_PID$1=\$!"
+	AMQP_PIDS="${AMQP_PIDS:-} $!"
+	trap 'kill -9 $AMQP_PIDS 2>/dev/null; cleanup' EXIT
+	wait_until 60 _amqp_connected "$1" "${_amqp_n:-0}" ||
+	    { cat "$T/d$1.log"; fail "instance $1 did not connect"; }
+}
+_amqp_connected() {
+	[ "$(grep -c 'info: broker .*: connected to' "$T/d$1.log")" -gt "$2" ]
+}
+
+# amqp_kill N: SIGKILL to instance N.
+amqp_kill() {
+	eval "_amqp_p=\$AMQP_PID$1"
+	kill -9 "$_amqp_p"
+	wait "$_amqp_p" 2>/dev/null
+}
+
+# amqp_stop N: SIGTERM to instance N, which must exit 0 within 30 s.
+amqp_stop() {
+	eval "_amqp_p=\$AMQP_PID$1"
+	kill -TERM "$_amqp_p"
+	wait "$_amqp_p"
+	_amqp_st=$?
+	[ "$_amqp_st" = 0 ] ||
+	    { tail "$T/d$1.log"; fail "instance $1 exited $_amqp_st"; }
+}
+
+# amqp_bucket NAME: a fresh bucket NAME whose new objects RGW sends to the
+# broker through the topic named after the case (s3.tap made it, so RGW
+# holds its queue by now), routing key the case's name too.
+amqp_bucket() {
+	rgw_bucket "$1" &&
+	    s3_notify "$1" "arn:aws:sns:default::$AMQP_TOPIC"
+}
+
+# amqp_upload DIR BUCKET [PREFIX]: every file of DIR into BUCKET, 20 at once.
+amqp_upload() {
+	aws configure set default.s3.max_concurrent_requests 20
+	s3 s3 cp --recursive --quiet "$1" "s3://$2/${3:-}"
+}

@@ -239,3 +239,136 @@ out:
 	free(dead);
 	return rc;
 }
+
+/* Takes the next message of a queue, unacked, into *m: 1, 0 if the queue
+ * is empty, -1 with *cause. */
+static int
+bq_get(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue,
+    amqp_message_t *m, uint64_t *tag, char **cause)
+{
+	amqp_rpc_reply_t r;
+	char *what;
+	int rc = -1;
+
+	xasprintf(&what, "reading %s", queue);
+	r = amqp_basic_get(conn, ch, amqp_cstring_bytes(queue), 0);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+		*cause = broker_reply_text(conn, what);
+	else if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD)
+		rc = 0;
+	else {
+		*tag = ((amqp_basic_get_ok_t *)r.reply.decoded)->delivery_tag;
+		r = amqp_read_message(conn, ch, m, 0);
+		if (r.reply_type == AMQP_RESPONSE_NORMAL)
+			rc = 1;
+		else
+			*cause = broker_reply_text(conn, what);
+	}
+	free(what);
+	return rc;
+}
+
+/*
+ * Shows each message a queue holds (at most max) to cb, without taking
+ * it: they stay unacked until the connection closes, and go back then.
+ * Returns how many were shown, or -1 with *cause.
+ */
+long
+broker_queue_browse(amqp_connection_state_t conn, const char *queue,
+    uint32_t max, void (*cb)(void *, const amqp_message_t *), void *arg,
+    char **cause)
+{
+	amqp_message_t m;
+	uint64_t tag;
+	long n = 0;
+	int rc;
+
+	while ((uint32_t)n < max &&
+	    (rc = bq_get(conn, BQ_CHANNEL, queue, &m, &tag, cause)) > 0) {
+		cb(arg, &m);
+		amqp_destroy_message(&m);
+		n++;
+	}
+	return (uint32_t)n < max && rc < 0 ? -1 : n;
+}
+
+/* Waits for the broker's confirm of the last message published on ch:
+ * 0, or -1 with *cause (refused, or not routed). */
+static int
+bq_confirmed(amqp_connection_state_t conn, amqp_channel_t ch, const char *queue,
+    char **cause)
+{
+	amqp_frame_t f;
+	int returned = 0;
+
+	for (;;) {
+		if (amqp_simple_wait_frame(conn, &f) != AMQP_STATUS_OK) {
+			*cause =
+			    broker_reply_text(conn, "waiting for a confirm");
+			return -1;
+		}
+		if (f.channel != ch || f.frame_type != AMQP_FRAME_METHOD)
+			continue; /* a returned message's content */
+		if (f.payload.method.id == AMQP_BASIC_RETURN_METHOD)
+			returned = 1;
+		else if (f.payload.method.id == AMQP_BASIC_NACK_METHOD) {
+			xasprintf(cause, "%s did not take a message", queue);
+			return -1;
+		} else if (f.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+			if (!returned)
+				return 0;
+			xasprintf(cause, "no queue %s to take a message",
+			    queue);
+			return -1;
+		}
+	}
+}
+
+/*
+ * Moves at most max messages from one queue to another (through the
+ * default exchange), each acked in the first once the broker confirmed
+ * it in the second; their headers stay behind. Returns how many moved,
+ * or -1 with *cause.
+ */
+long
+broker_queue_move(amqp_connection_state_t conn, const char *from,
+    const char *to, uint32_t max, char **cause)
+{
+	amqp_basic_properties_t p;
+	amqp_message_t m;
+	uint64_t tag;
+	long n = 0;
+	int rc;
+
+	amqp_confirm_select(conn, BQ_CHANNEL);
+	if (broker_reply_ok(conn, "confirm mode", cause) != 0)
+		return -1;
+	while ((uint32_t)n < max &&
+	    (rc = bq_get(conn, BQ_CHANNEL, from, &m, &tag, cause)) > 0) {
+		memset(&p, 0, sizeof p);
+		p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+		p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+		if (m.properties._flags & AMQP_BASIC_CONTENT_TYPE_FLAG) {
+			p._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
+			p.content_type = m.properties.content_type;
+		}
+		rc = amqp_basic_publish(conn, BQ_CHANNEL, amqp_empty_bytes,
+		    amqp_cstring_bytes(to), 1, 0, &p, m.body);
+		amqp_destroy_message(&m);
+		if (rc != AMQP_STATUS_OK) {
+			xasprintf(cause, "publishing to %s: %s", to,
+			    amqp_error_string2(rc));
+			return -1;
+		}
+		if (bq_confirmed(conn, BQ_CHANNEL, to, cause) != 0)
+			return -1;
+		if ((rc = amqp_basic_ack(conn, BQ_CHANNEL, tag, 0)) !=
+		    AMQP_STATUS_OK) {
+			xasprintf(cause, "acking in %s: %s", from,
+			    amqp_error_string2(rc));
+			return -1;
+		}
+		n++;
+	}
+	return (uint32_t)n < max && rc < 0 ? -1 : n;
+}

@@ -88,5 +88,10 @@ int broker_queue_exists(amqp_connection_state_t, const char *queue,
 int broker_queue_declare(amqp_connection_state_t, const struct cfg_broker *,
     const struct cfg_watch *, int apply, broker_queue_report_cb, void *,
     char **cause);
+long broker_queue_browse(amqp_connection_state_t, const char *queue,
+    uint32_t max, void (*)(void *, const amqp_message_t *), void *,
+    char **cause);
+long broker_queue_move(amqp_connection_state_t, const char *from,
+    const char *to, uint32_t max, char **cause);
 
 #endif

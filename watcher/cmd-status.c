@@ -441,7 +441,7 @@ static int
 status_overview(struct journal *j, const struct cfg *cfg, const char *trigger,
     int json)
 {
-	json_t *all, *counts = json_object();
+	json_t *all, *queues, *counts = json_object();
 	int rc = 0;
 	char *sql;
 
@@ -477,10 +477,14 @@ status_overview(struct journal *j, const struct cfg *cfg, const char *trigger,
 		    status_jobs(j, sql, trigger, -1, 0, &rc));
 		free(sql);
 	}
+	if ((queues = queues_dead(cfg)) != NULL)
+		json_object_set_new(all, "queues", queues);
 	if (json)
 		status_dump(all);
 	else {
 		status_print_text(all);
+		if (queues != NULL)
+			queues_print(queues);
 		json_decref(all);
 	}
 	return rc == 0 ? 0 : 1;
@@ -610,9 +614,54 @@ status_dead_letters(int argc, char **argv, const char *command,
 	return missed > 0 ? 1 : 0;
 }
 
+/* "retry --watch NAME [-c FILE]": an amqp watch's dead letters, from
+ * its dead-letter queue back into its queue. */
+static int
+status_retry_watch(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "watch", required_argument, NULL, 'w' },
+		{ "config", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 }
+	};
+	const char *file = NULL, *watch = NULL;
+	struct cfg *cfg;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:w:", options, NULL)) != -1) {
+		if (ch == 'c')
+			file = optarg;
+		else if (ch == 'w')
+			watch = optarg;
+		else
+			break;
+	}
+	if (ch != -1 || watch == NULL || optind != argc) {
+		fprintf(stderr,
+		    "usage: objtrigger retry [-c FILE] --watch WATCH\n");
+		return 2;
+	}
+	cfg = cfg_load(file != NULL ? file : config_default_file());
+	if (cfg->nerrors > 0) {
+		cfg_print_errors(cfg, stderr);
+		cfg_free(cfg);
+		return 1;
+	}
+	rc = queues_retry(cfg, watch);
+	cfg_free(cfg);
+	return rc;
+}
+
 int
 cmd_retry(int argc, char **argv)
 {
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--watch") == 0 ||
+		    strncmp(argv[i], "--watch=", 8) == 0 ||
+		    strcmp(argv[i], "-w") == 0)
+			return status_retry_watch(argc, argv);
+	}
 	return status_dead_letters(argc, argv, "retry", journal_revive, 0,
 	    "back in line");
 }

@@ -67,6 +67,7 @@ daemon_synced(struct daemon *d)
 		    strerror(error));
 		d->failures++;
 	}
+	daemon_amqp_synced(d, gen, error);
 	for (i = 0; i < d->nsyncing; i++) {
 		if (d->syncing[i].sync <= gen)
 			daemon_answer(d, &d->syncing[i]);
@@ -117,14 +118,15 @@ daemon_metrics(struct daemon *d, struct http_request *r)
 	free(text);
 }
 
-/* GET /healthz: the journal takes writes, and workers can start. */
+/* GET /healthz: the journal takes writes, workers can start, and the
+ * brokers of amqp watches are there. */
 static void
 daemon_health(struct daemon *d, struct http_request *r)
 {
 	const char *broken = worker_pool_broken(d->pool);
-	char *why;
-
+	const char *down = daemon_amqp_down(d);
 	const char *failing = journal_failing(d->journal);
+	char *why;
 
 	/* The write lock taken and let go: unless the turn holds it. */
 	if (failing == NULL && !d->in_tx &&
@@ -134,6 +136,8 @@ daemon_health(struct daemon *d, struct http_request *r)
 		xasprintf(&why, "the journal cannot take writes: %s", failing);
 	else if (broken != NULL)
 		xasprintf(&why, "workers cannot start: %s", broken);
+	else if (down != NULL)
+		xasprintf(&why, "a broker is out of reach: %s", down);
 	else {
 		http_answer(r, 200, "text/plain", "ok\n", 3);
 		return;

@@ -81,6 +81,7 @@ daemon_flush(struct daemon *d)
 				    DAEMON_RETRY_MS);
 		}
 	}
+	daemon_amqp_committed(d, d->tx, committed);
 	d->tx++;
 	daemon_answer_waits(d, committed);
 }
@@ -229,7 +230,7 @@ daemon_setup(struct daemon *d, struct cfg *cfg, struct daemon_parts *p)
 {
 	struct worker_limits limits = config_worker_limits(cfg);
 	struct source_s3_hooks hooks = { daemon_emit_listed, daemon_page, d };
-	struct scheduler_hooks sched = { daemon_write, d };
+	struct scheduler_hooks sched = { daemon_write, daemon_amqp_ended, d };
 	const struct cfg_watch *w;
 	size_t i;
 
@@ -251,17 +252,19 @@ daemon_setup(struct daemon *d, struct cfg *cfg, struct daemon_parts *p)
 			d->polls[d->npolls++] = source_s3_new(w,
 			    cfg_find_store(cfg, w->store), d->journal, &hooks);
 	}
+	daemon_amqp_setup(d);
 	for (i = 0; i < d->nsources; i++) /* files that came while down */
 		source_folder_rescan(d->sources[i]);
 	daemon_flush(d);
 	if (d->http != NULL && !p->http_kept)
 		log_info("http: listening on %s%s", cfg->http.listen,
 		    cfg->http.cert_file != NULL ? " (TLS)" : "");
-	log_info("watching %zu folder%s, %zu bucket listing%s and %zu "
-		 "webhook%s with %zu trigger%s and %u worker%s",
+	log_info("watching %zu folder%s, %zu bucket listing%s, %zu "
+		 "webhook%s and %zu queue%s with %zu trigger%s and %u worker%s",
 	    d->nsources, d->nsources == 1 ? "" : "s", d->npolls,
 	    d->npolls == 1 ? "" : "s", d->nhooks, d->nhooks == 1 ? "" : "s",
-	    cfg->ntriggers, cfg->ntriggers == 1 ? "" : "s", cfg->workers.count,
+	    d->namqps, d->namqps == 1 ? "" : "s", cfg->ntriggers,
+	    cfg->ntriggers == 1 ? "" : "s", cfg->workers.count,
 	    cfg->workers.count == 1 ? "" : "s");
 }
 
@@ -290,6 +293,7 @@ daemon_teardown(struct daemon *d, int keep_http)
 	free(d->hooks);
 	d->hooks = NULL;
 	d->nhooks = 0;
+	daemon_amqp_teardown(d);
 	free(d->waits);
 	d->waits = NULL;
 	free(d->syncing);
@@ -372,6 +376,7 @@ daemon_signal(struct daemon *d)
 			    units_format_duration(d->cfg->workers.grace_ms,
 				grace, sizeof grace));
 			d->stopping = 1;
+			daemon_amqp_stop(d);
 			scheduler_hold(d->sched, 1);
 			d->stop_deadline = now_ms() + d->cfg->workers.grace_ms;
 			control_update("stopping");
@@ -426,7 +431,9 @@ static void
 daemon_turn(struct daemon *d)
 {
 	size_t n = 0, i, np, nfixed, npool = worker_pool_size(d->pool);
-	struct pollfd *pfd = xcalloc(4 + d->nsources + npool, sizeof *pfd);
+	struct pollfd *pfd =
+	    xcalloc(4 + d->nsources + npool + d->namqps, sizeof *pfd);
+	size_t npoolfd;
 	int wait = DAEMON_IDLE_MS, pool_wait, again;
 	int64_t due, now;
 
@@ -471,6 +478,8 @@ daemon_turn(struct daemon *d)
 	again |= scheduler_again(d->sched);
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
 	wait = daemon_min_wait(wait, pool_wait);
+	npoolfd = n;
+	n += daemon_amqp_fds(d, pfd + n, &wait);
 	wait = daemon_min_wait(wait, notify_wait());
 	if (d->stopping)
 		wait = daemon_min_wait(wait,
@@ -491,7 +500,8 @@ daemon_turn(struct daemon *d)
 	}
 	if (d->http != NULL)
 		http_run(d->http);
-	worker_pool_dispatch(d->pool, pfd + np, n - np);
+	worker_pool_dispatch(d->pool, pfd + np, npoolfd - np);
+	daemon_amqp_run(d);
 	daemon_flush(d); /* ends of jobs and webhooks' records: durable now */
 	for (i = 0; !d->stopping && d->next_cfg == NULL && i < d->npolls; i++)
 		source_s3_poll(d->polls[i]);

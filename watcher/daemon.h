@@ -26,6 +26,8 @@ struct daemon {
 	size_t npolls;
 	struct source_webhook **hooks;
 	size_t nhooks;
+	struct source_amqp **amqps;
+	size_t namqps;
 	struct http_server *http;
 	struct daemon_wait *waits; /* answered at the next commit */
 	size_t nwaits;
@@ -57,5 +59,18 @@ int daemon_same_http(const struct cfg_http *, const struct cfg_http *);
 void daemon_answer_waits(struct daemon *, int);
 void daemon_synced(struct daemon *);
 void daemon_drain_syncs(struct daemon *);
+
+/* daemon-amqp.c: the amqp watches, acked after the journal. */
+struct pollfd;
+void daemon_amqp_setup(struct daemon *);
+void daemon_amqp_teardown(struct daemon *);
+size_t daemon_amqp_fds(struct daemon *, struct pollfd *, int *);
+void daemon_amqp_run(struct daemon *);
+void daemon_amqp_ended(void *, int64_t, const char *, const char *, int,
+    const char *);
+void daemon_amqp_committed(struct daemon *, uint64_t, int);
+void daemon_amqp_synced(struct daemon *, uint64_t, int);
+void daemon_amqp_stop(struct daemon *);
+const char *daemon_amqp_down(const struct daemon *);
 
 #endif

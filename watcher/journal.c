@@ -120,6 +120,7 @@ enum journal_stmt {
 	J_SEQ_GET,
 	J_SEQ_PUT,
 	J_STATES,
+	J_FIND,
 	J_COUNT
 };
 
@@ -184,6 +185,10 @@ static const char *journal_sql[J_COUNT] = {
 		      "bucket = ? AND key = ?",
 	[J_SEQ_PUT] = "INSERT OR REPLACE INTO sequencers (watch, bucket, key, "
 		      "seq) VALUES (?, ?, ?, ?)",
+	[J_FIND] =
+	    "SELECT id, state FROM jobs WHERE trigger = ? AND folder = ? "
+	    "AND key = ? AND inode = ? AND size = ? AND mtime = ? AND "
+	    "etag = ? AND event = ?",
 	[J_STATES] = "SELECT state, count(*) FROM jobs WHERE state IN "
 		     "('pending', 'retry', 'dead') GROUP BY state",
 };
@@ -474,6 +479,35 @@ int64_t
 journal_added(const struct journal *j)
 {
 	return sqlite3_last_insert_rowid(j->db);
+}
+
+/* The job a trigger has for an event: its id and state ("pending",
+ * "running", "retry", "done", "skipped", "dead", ...); 1 found, 0 none,
+ * -1 on error. */
+int
+journal_find(struct journal *j, const struct journal_event *e,
+    const char *trigger, int64_t *id, char *state, size_t size)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_FIND);
+	int rc;
+
+	sqlite3_bind_text(s, 1, trigger, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, e->folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, e->inode);
+	sqlite3_bind_int64(s, 5, (int64_t)e->size);
+	sqlite3_bind_int64(s, 6, e->mtime);
+	sqlite3_bind_text(s, 7, e->etag != NULL ? e->etag : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, e->event, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		snprintf(state, size, "%s", sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return journal_fail_sql(j, "find");
+	return rc == SQLITE_ROW;
 }
 
 /* Puts the jobs that were running when the daemon stopped back in line. */

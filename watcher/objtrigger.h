@@ -272,6 +272,8 @@ int journal_pending(const struct journal *);
 int journal_add(struct journal *, const struct journal_event *,
     const char *trigger, int64_t now);
 int64_t journal_added(const struct journal *);
+int journal_find(struct journal *, const struct journal_event *,
+    const char *trigger, int64_t *id, char *state, size_t);
 int journal_requeue(struct journal *);
 int journal_runnable(struct journal *, const char *trigger, int64_t now,
     unsigned limit, struct journal_job **, size_t *);
@@ -553,6 +555,37 @@ int source_webhook_take(struct source_webhook *, struct http_request *,
     struct webhook_tally *);
 void source_webhook_answer(struct source_webhook *, struct http_request *,
     const struct webhook_tally *, int committed);
+int source_webhook_event(struct journal *, const struct cfg_watch *,
+    const struct s3_event *, struct journal_event *, char **id);
+
+/* source-amqp.c: the amqp watch: S3 event messages from a broker's queue,
+ * each acked once every job it started has ended and that end is on
+ * disk (the journal's commit, then its WAL's sync). */
+struct source_amqp;
+struct source_amqp_hooks {
+	/* Queues an event; the ids of its jobs not ended yet are added to
+	 * *ids; -1 if the journal failed. */
+	int (*emit)(void *, const struct journal_event *, int64_t **ids,
+	    size_t *n);
+	/* A journal write follows (or a commit is due): the number of the
+	 * transaction it goes in. */
+	uint64_t (*write)(void *);
+	void *arg;
+};
+struct source_amqp *source_amqp_new(const struct cfg *,
+    const struct cfg_watch *, struct journal *,
+    const struct source_amqp_hooks *);
+void source_amqp_free(struct source_amqp *);
+int source_amqp_fd(const struct source_amqp *);
+int source_amqp_wait(struct source_amqp *);
+void source_amqp_run(struct source_amqp *);
+void source_amqp_ended(struct source_amqp *, int64_t id, const char *trigger,
+    const char *result, int attempts, const char *error);
+void source_amqp_committed(struct source_amqp *, uint64_t tx, int committed,
+    struct syncer *);
+void source_amqp_synced(struct source_amqp *, uint64_t gen, int error);
+void source_amqp_stop(struct source_amqp *);
+const char *source_amqp_down(const struct source_amqp *);
 
 /* scheduler.c: events to jobs: matching, queues, retries, batches, and the
  * runs of jobs in workers, with their ends. Its journal writes go into the
@@ -560,6 +593,10 @@ void source_webhook_answer(struct source_webhook *, struct http_request *,
  * number (a commit that fails loses the runs its transaction started). */
 struct scheduler_hooks {
 	uint64_t (*write)(void *);
+	/* A job ended for good (done, skipped or dead: result), in the
+	 * transaction write returned; may be NULL. */
+	void (*ended)(void *, int64_t id, const char *trigger,
+	    const char *result, int attempts, const char *error);
 	void *arg;
 };
 struct scheduler;
@@ -567,6 +604,8 @@ struct scheduler *scheduler_new(const struct cfg *, struct journal *,
     struct worker_pool *, const char *jobs_dir, const struct scheduler_hooks *);
 void scheduler_free(struct scheduler *);
 int scheduler_queue(struct scheduler *, const struct journal_event *);
+int scheduler_queue_held(struct scheduler *, const struct journal_event *,
+    int64_t **ids, size_t *n);
 void scheduler_dispatch(struct scheduler *);
 void scheduler_hold(struct scheduler *, int);
 unsigned scheduler_runs(const struct scheduler *);
@@ -641,6 +680,10 @@ int status_dead_letters(int, char **, const char *,
     int (*)(struct journal *, const char *, int64_t, int64_t), int,
     const char *);
 int config_check(struct cfg *, struct worker_pool *);
+struct json_t;
+struct json_t *queues_dead(const struct cfg *);
+void queues_print(struct json_t *);
+int queues_retry(const struct cfg *, const char *watch);
 const char *config_default_file(void);
 struct worker_limits config_worker_limits(const struct cfg *);
 

@@ -105,11 +105,48 @@ scheduler_matches(const struct cfg_trigger *t, const struct journal_event *e)
 	return 0;
 }
 
-/* A job for each trigger an event matches. Returns 1 if it queued one
- * (or matched none), 0 if every job it matched was queued before (a
- * duplicate), -1 if the journal failed. */
-int
-scheduler_queue(struct scheduler *s, const struct journal_event *e)
+/* Says that a job ended for good, to whom asked (hooks.ended). */
+static void
+scheduler_ended(struct scheduler *s, int64_t id, const char *trigger,
+    const char *result, int attempts, const char *error)
+{
+	if (s->hooks.ended != NULL)
+		s->hooks.ended(s->hooks.arg, id, trigger, result, attempts,
+		    error);
+}
+
+/* The job a trigger has for an event, if it has not ended: into *ids.
+ * A dead one runs again (its event came again: sent back from a
+ * dead-letter queue). -1 if the journal failed. */
+static int
+scheduler_hold_job(struct scheduler *s, const struct journal_event *e,
+    const char *trigger, int64_t **ids, size_t *n)
+{
+	char state[16];
+	int64_t id;
+	int rc;
+
+	if ((rc = journal_find(s->journal, e, trigger, &id, state,
+		 sizeof state)) <= 0)
+		return rc;
+	if (strcmp(state, "dead") == 0) {
+		if (journal_revive(s->journal, trigger, id, wall_ms()) < 0)
+			return -1;
+		log_info("trigger %s: %s/%s: came again: runs again", trigger,
+		    e->folder, e->key);
+	} else if (strcmp(state, "pending") != 0 &&
+	    strcmp(state, "running") != 0 && strcmp(state, "retry") != 0)
+		return 0; /* it ended: done, skipped, forgotten */
+	*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+	(*ids)[(*n)++] = id;
+	return 0;
+}
+
+/* A job for each trigger an event matches; with ids, the ids of those
+ * that have not ended yet (new or known) go there. */
+static int
+scheduler_add(struct scheduler *s, const struct journal_event *e, int64_t **ids,
+    size_t *n)
 {
 	int rc, matched = 0, added = 0, failed = 0;
 	size_t i;
@@ -127,12 +164,35 @@ scheduler_queue(struct scheduler *s, const struct journal_event *e)
 			    "queued");
 		} else if (rc < 0)
 			failed = 1;
+		if (rc >= 0 && ids != NULL &&
+		    scheduler_hold_job(s, e, s->triggers[i].cfg->name, ids,
+			n) != 0)
+			failed = 1;
 	}
 	if (matched == 0)
 		log_debug("watch %s: %s matched no trigger", e->watch, e->key);
 	if (failed)
 		return -1;
 	return matched == 0 || added > 0;
+}
+
+/* A job for each trigger an event matches. Returns 1 if it queued one
+ * (or matched none), 0 if every job it matched was queued before (a
+ * duplicate), -1 if the journal failed. */
+int
+scheduler_queue(struct scheduler *s, const struct journal_event *e)
+{
+	return scheduler_add(s, e, NULL, NULL);
+}
+
+/* As scheduler_queue, for a source that must know when the event's jobs
+ * end (hooks.ended): the ids of those that have not ended yet, new or
+ * queued before, are added to *ids (n of them). */
+int
+scheduler_queue_held(struct scheduler *s, const struct journal_event *e,
+    int64_t **ids, size_t *n)
+{
+	return scheduler_add(s, e, ids, n);
 }
 
 /* The wait before attempt n + 1: exponential, with full jitter. */
@@ -380,6 +440,8 @@ scheduler_job_done(struct job *job)
 	for (i = 0; i < dj->n; i++) {
 		if ((skip = scheduler_skipped(&job->reply, i)) != NULL) {
 			journal_skip(s->journal, dj->ids[i], skip, now);
+			scheduler_ended(s, dj->ids[i], dj->trigger->cfg->name,
+			    "skipped", dj->attempts[i], skip);
 			log_job(LEVEL_INFO, dj->ids[i], dj->trigger->cfg->name,
 			    dj->inputs[i].key, "skipped", dj->attempts[i],
 			    now_ms() - dj->started, skip);
@@ -400,6 +462,9 @@ scheduler_job_done(struct job *job)
 			    job->message, now);
 			result = dead ? "dead" : "retry";
 		}
+		if (status == OT_OK || dead)
+			scheduler_ended(s, dj->ids[i], dj->trigger->cfg->name,
+			    result, dj->attempts[i], job->message);
 		log_job(dead            ? LEVEL_ERROR :
 			status == OT_OK ? LEVEL_INFO :
 					  LEVEL_WARN,
@@ -453,6 +518,8 @@ scheduler_take(struct scheduler *s, struct scheduler_run *dj,
 		scheduler_write(s);
 		s->again = 1; /* its room is free for the next one */
 		journal_skip(s->journal, jj->id, stale, wall_ms());
+		scheduler_ended(s, jj->id, dj->trigger->cfg->name, "skipped",
+		    (int)jj->attempts, stale);
 		log_job(LEVEL_INFO, jj->id, dj->trigger->cfg->name, jj->key,
 		    "skipped", (int)jj->attempts, 0, stale);
 		metrics_add(M_JOBS, 1, "trigger", dj->trigger->cfg->name,

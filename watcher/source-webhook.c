@@ -104,38 +104,62 @@ webhook_count(struct source_webhook *s, const char *outcome, size_t n)
 		    "outcome", outcome, NULL);
 }
 
+/*
+ * A decoded record as a journal event of watch w, checked against the
+ * newest sequencer seen for its key: JOURNAL_SEQ_NEW (newer, or none),
+ * JOURNAL_SEQ_SAME, JOURNAL_SEQ_STALE (older: it came late), or -1. *id
+ * is set to what the event's etag points to when the record has none
+ * (the caller frees it).
+ */
+int
+source_webhook_event(struct journal *journal, const struct cfg_watch *w,
+    const struct s3_event *ev, struct journal_event *e, char **id)
+{
+	int rc = JOURNAL_SEQ_NEW;
+
+	*id = NULL;
+	memset(e, 0, sizeof *e);
+	e->watch = w->name;
+	e->folder = ev->bucket;
+	e->key = ev->key;
+	e->event = ev->event;
+	e->size = ev->size;
+	e->etag = ev->etag;
+	if (*ev->sequencer != '\0')
+		rc = journal_sequencer(journal, w->name, ev->bucket, ev->key,
+		    ev->sequencer);
+	if (rc == JOURNAL_SEQ_STALE)
+		log_debug("watch %s: %s/%s: sequencer %s is older than one "
+			  "seen: stale, dropped",
+		    w->name, ev->bucket, ev->key, ev->sequencer);
+	/* AWS's removals have no ETag: their sequencer tells one from the
+	 * next, or every later one would be a duplicate. */
+	if (*ev->etag == '\0' && *ev->sequencer != '\0') {
+		xasprintf(id, "seq:%s", ev->sequencer);
+		e->etag = *id;
+	}
+	return rc;
+}
+
 /* Takes one decoded record; an outcome counter of the tally. */
 static void
 webhook_record(struct source_webhook *s, const struct s3_event *ev,
     struct webhook_tally *t)
 {
-	const struct cfg_watch *w = s->watch;
-	struct journal_event e = { w->name, ev->bucket, ev->key, ev->event, 0,
-		ev->size, 0, ev->etag };
-	char *id = NULL;
-	int rc = JOURNAL_SEQ_NEW;
+	struct journal_event e;
+	char *id;
+	int rc = source_webhook_event(s->journal, s->watch, ev, &e, &id);
 
-	if (*ev->sequencer != '\0')
-		rc = journal_sequencer(s->journal, w->name, ev->bucket, ev->key,
-		    ev->sequencer);
 	if (rc == JOURNAL_SEQ_STALE) {
 		t->stale++;
-		log_debug("watch %s: %s/%s: sequencer %s is older than one "
-			  "seen: stale, dropped",
-		    w->name, ev->bucket, ev->key, ev->sequencer);
+		free(id);
 		return;
 	}
-	if (rc == JOURNAL_SEQ_NEW) {
-		/* AWS's removals have no ETag: their sequencer tells one
-		 * from the next, or every later one would be a duplicate. */
-		if (*ev->etag == '\0' && *ev->sequencer != '\0') {
-			xasprintf(&id, "seq:%s", ev->sequencer);
-			e.etag = id;
-		}
+	if (rc == JOURNAL_SEQ_NEW)
 		rc = s->emit(s->arg, &e);
-		free(id);
-	} else if (rc == JOURNAL_SEQ_SAME)
+	else if (rc == JOURNAL_SEQ_SAME)
 		rc = 0;
+	free(id);
 	if (rc < 0)
 		t->failed = 1;
 	else if (rc == 0)

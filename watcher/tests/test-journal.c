@@ -486,6 +486,29 @@ test_objects(void **state)
 	assert_false(journal_is_s3_output(f->j, "other", "b", "k", "x"));
 }
 
+/* The job an event has for a trigger, and its state as it goes. */
+static void
+test_find(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_event e = { "w", "bucket", "k", "created", 0, 5, 0,
+		"etag1" };
+	char st[16];
+	int64_t id = 0;
+
+	assert_int_equal(journal_find(f->j, &e, "t", &id, st, sizeof st), 0);
+	assert_int_equal(journal_add(f->j, &e, "t", NOW), 1);
+	assert_int_equal(journal_find(f->j, &e, "t", &id, st, sizeof st), 1);
+	assert_string_equal(st, "pending");
+	assert_int_equal(journal_find(f->j, &e, "u", &id, st, sizeof st), 0);
+	assert_true(journal_start(f->j, id, NOW) > 0);
+	assert_int_equal(journal_done(f->j, id, NOW), 0);
+	assert_int_equal(journal_find(f->j, &e, "t", &id, st, sizeof st), 1);
+	assert_string_equal(st, "done");
+	e.etag = "etag2"; /* another version */
+	assert_int_equal(journal_find(f->j, &e, "t", &id, st, sizeof st), 0);
+}
+
 /* A journal of the last version (no ETag in a job's identity) opens, and
  * its jobs are kept. */
 static void
@@ -690,6 +713,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reads_release, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
