@@ -190,14 +190,14 @@ http_header_check(const char *h)
 	return NULL;
 }
 
-/* check() and init(): the values, together. */
+/* The values, together (init() reads the token itself). */
 static enum ot_status
-http_check(const struct ot_host *host, struct ot_context *ctx)
+http_values(const struct ot_host *host, struct ot_context *ctx)
 {
 	const struct http_vars v = { "k", "b", "t", "i", 1 };
 	const char *url = host->param(ctx, "url"), *why;
-	const char *name = host->param(ctx, "name"), *token;
-	char *expanded, secret[4096];
+	const char *name = host->param(ctx, "name");
+	char *expanded;
 	CURLU *u;
 	size_t i;
 	int bad;
@@ -232,12 +232,23 @@ http_check(const struct ot_host *host, struct ot_context *ctx)
 			return host->fail(ctx, OT_REJECT, "header=\"%s\": %s",
 			    host->param_at(ctx, "header", i), why);
 	}
-	token = host->param(ctx, "token-file");
-	if (token != NULL &&
-	    host->read_secret(ctx, token, secret, sizeof secret) != 0)
-		return OT_REJECT;
-	explicit_bzero(secret, sizeof secret);
 	return OT_OK;
+}
+
+/* check(): the values, and a token-file only its owner may read. */
+static enum ot_status
+http_check(const struct ot_host *host, struct ot_context *ctx)
+{
+	const char *token = host->param(ctx, "token-file");
+	enum ot_status status = http_values(host, ctx);
+	char secret[4096];
+	int rc;
+
+	if (status != OT_OK || token == NULL)
+		return status;
+	rc = host->read_secret(ctx, token, secret, sizeof secret);
+	explicit_bzero(secret, sizeof secret);
+	return rc == 0 ? OT_OK : OT_REJECT;
 }
 
 static void
@@ -256,12 +267,13 @@ static enum ot_status
 http_init(const struct ot_host *host, struct ot_context *ctx, void **state)
 {
 	const char *send = host->param(ctx, "send"), *v, *token;
+	enum ot_status status;
 	struct curl_slist *l;
 	struct http *h;
 	size_t i;
 
-	if (http_check(host, ctx) != OT_OK)
-		return OT_REJECT;
+	if ((status = http_values(host, ctx)) != OT_OK)
+		return status;
 	if (http_curl == NULL &&
 	    (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 		(http_curl = curl_easy_init()) == NULL))
