@@ -3,7 +3,7 @@
 #
 # Usage: http-function.py PORT-FILE LOG [CERT KEY]
 # Listens on 127.0.0.1 (a free port, written to PORT-FILE once it
-# listens) and writes one JSON line per request to LOG: its method, raw
+# listens; with CERT and KEY, PEM files, it speaks HTTPS) and writes one JSON line per request to LOG: its method, raw
 # path, headers, and its body's size and SHA-256 (and the body itself if
 # it is small text). The first part of the path says how to answer:
 #   /ok/...        200 with a JSON summary of the request
@@ -16,9 +16,10 @@
 #   /moved/...     302 to /ok/...;  /tls/... 302 to https://...
 #   /fast          200 with "ok", nothing logged (benchmarks)
 import hashlib
-import os
 import http.server
 import json
+import os
+import ssl
 import sys
 import threading
 import time
@@ -111,6 +112,10 @@ class Function(http.server.BaseHTTPRequestHandler):
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Function)
 server.daemon_threads = True
+if len(sys.argv) > 4:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 

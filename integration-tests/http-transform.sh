@@ -13,6 +13,18 @@ trap 'kill "$FUNCTION_PID" 2>/dev/null; cleanup' EXIT
 FUNCTION_PID=$!
 wait_until 30 test -s port || fail "the function did not start"
 F="http://127.0.0.1:$(cat port)"
+# The same function over TLS, with a certificate for 127.0.0.1.
+TLS_PID=
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem \
+	    2>openssl.log || fail "openssl: $(cat openssl.log)"
+	/usr/bin/python3 "$top_srcdir/integration-tests/http-function.py" \
+	    tls-port requests.log cert.pem key.pem 2>tls-function.log &
+	TLS_PID=$!
+	wait_until 30 test -s tls-port || fail "the TLS function did not start"
+fi
+trap 'kill "$FUNCTION_PID" $TLS_PID 2>/dev/null; cleanup' EXIT
 
 printf 's3cr3t-t0ken\n' >token
 chmod 600 token
@@ -55,6 +67,12 @@ XML
 	# fetch="no": the event alone can go, the object cannot.
 	trigger meta "$F/ok/meta" '<param name="send" value="event"/>' 4 2s 'fetch="no"'
 	trigger nofetch "$F/ok/nofetch" '' 4 2s 'fetch="no"'
+	if [ -n "$TLS_PID" ]; then
+		S="https://127.0.0.1:$(cat tls-port)"
+		trigger tlsok "$S/ok/{key}" '<param name="ca-file" value="'"$T"'/cert.pem"/>'
+		trigger tlsbad "$S/ok/{key}" '' 1
+		trigger tlsoff "$S/ok/{key}" '<param name="verify-tls" value="no"/>'
+	fi
 	trigger put "$F/ok/put" '<param name="send" value="none"/>
       <param name="method" value="PUT"/>
       <param name="header" value="X-Api-Key: abc"/>
@@ -100,7 +118,7 @@ start_daemon ot.xml
 mkdir inbox/sub
 for k in ok-plain.txt 'ok-sp ace%25?#..ü.txt' sub/ok-deep.json empty-1 \
     blank-1 missing-1 busy-1 flaky-1 hang-1 big-1 moved-1 follow-1 tls-1 \
-    event-1.txt put-1 meta-1.txt nofetch-1; do
+    event-1.txt put-1 meta-1.txt nofetch-1 ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
 	printf 'body of %s\n' "$k" >"inbox/$k.tmp"
 	mv "inbox/$k.tmp" "inbox/$k"
 done
@@ -111,7 +129,7 @@ ended() {
 }
 for k in ok-plain.txt 'ok-sp ace' sub/ok-deep.json empty-1 blank-1 \
     missing-1 busy-1 flaky-1 hang-1 big-1 moved-1 follow-1 tls-1 event-1 \
-    put-1 meta-1 nofetch-1; do
+    put-1 meta-1 nofetch-1 ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
 	wait_until 60 ended "$k" || { cat daemon.log; fail "$k did not end"; }
 done
 # A new version of a file is another event, with another id.
@@ -158,6 +176,16 @@ expect daemon.log "dead: trigger=moved key=moved-1 attempts=1"
 expect daemon.log "HTTP/1.1 302 Found: a redirect, not followed"
 expect daemon.log "dead: trigger=tls key=tls-1 attempts=1"
 expect daemon.log "done: trigger=meta key=meta-1.txt"
+# HTTPS: the server's certificate is checked, against ca-file if given.
+if [ -n "$TLS_PID" ]; then
+	expect daemon.log "done: trigger=tlsok key=tlsok-1"
+	expect out/tlsok/tlsok-1 '"path": "/ok/tlsok-1"'
+	expect daemon.log "dead: trigger=tlsbad key=tlsbad-1 attempts=1"
+	grep "trigger=tlsbad" daemon.log | grep -qi "certificate" ||
+	    fail "no word of the certificate"
+	expect daemon.log "done: trigger=tlsoff key=tlsoff-1"
+	grep "trigger=tlsbad" daemon.log | sed 's/.*error=/https without ca-file: /'
+fi
 expect daemon.log "dead: trigger=nofetch key=nofetch-1 attempts=1"
 expect daemon.log "send=object needs the object, which the trigger does not fetch"
 # The token went to the function and nowhere else.
