@@ -67,6 +67,8 @@ XML
 	# fetch="no": the event alone can go, the object cannot.
 	trigger meta "$F/ok/meta" '<param name="send" value="event"/>' 4 2s 'fetch="no"'
 	trigger nofetch "$F/ok/nofetch" '' 4 2s 'fetch="no"'
+	# A batch: one request, and one output, per input.
+	trigger batch "$F/ok/{key}" '' 4 2s 'batch-size="3" batch-window="5s"'
 	if [ -n "$TLS_PID" ]; then
 		S="https://127.0.0.1:$(cat tls-port)"
 		trigger tlsok "$S/ok/{key}" '<param name="ca-file" value="'"$T"'/cert.pem"/>'
@@ -118,7 +120,8 @@ start_daemon ot.xml
 mkdir inbox/sub
 for k in ok-plain.txt 'ok-sp ace%25?#..ü.txt' sub/ok-deep.json empty-1 \
     blank-1 missing-1 busy-1 flaky-1 hang-1 big-1 moved-1 follow-1 tls-1 \
-    event-1.txt put-1 meta-1.txt nofetch-1 ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
+    event-1.txt put-1 meta-1.txt nofetch-1 batch-1 batch-2 batch-3 \
+    ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
 	printf 'body of %s\n' "$k" >"inbox/$k.tmp"
 	mv "inbox/$k.tmp" "inbox/$k"
 done
@@ -129,7 +132,8 @@ ended() {
 }
 for k in ok-plain.txt 'ok-sp ace' sub/ok-deep.json empty-1 blank-1 \
     missing-1 busy-1 flaky-1 hang-1 big-1 moved-1 follow-1 tls-1 event-1 \
-    put-1 meta-1 nofetch-1 ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
+    put-1 meta-1 nofetch-1 batch-1 batch-2 batch-3 \
+    ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
 	wait_until 60 ended "$k" || { cat daemon.log; fail "$k did not end"; }
 done
 # A new version of a file is another event, with another id.
@@ -176,6 +180,9 @@ expect daemon.log "dead: trigger=moved key=moved-1 attempts=1"
 expect daemon.log "HTTP/1.1 302 Found: a redirect, not followed"
 expect daemon.log "dead: trigger=tls key=tls-1 attempts=1"
 expect daemon.log "done: trigger=meta key=meta-1.txt"
+for n in 1 2 3; do
+	expect out/batch/batch-$n '"path": "/ok/batch-'$n'"'
+done
 # HTTPS: the server's certificate is checked, against ca-file if given.
 if [ -n "$TLS_PID" ]; then
 	expect daemon.log "done: trigger=tlsok key=tlsok-1"
@@ -261,6 +268,12 @@ check(rec["eventName"] == "ObjectCreated:Put", rec)
 check(rec["s3"]["object"]["key"] == "event-1.txt", rec)
 check(rec["s3"]["object"]["size"] == len("body of event-1.txt\n"), rec)
 check(rec["s3"]["bucket"]["name"] == inbox, rec)
+for n in "123":
+    b = one("/ok/batch-" + n)
+    check(len(b) == 1 and b[0]["body"] == "body of batch-%s\n" % n and
+          b[0]["headers"]["ce-subject"] == "batch-" + n, "batch-" + n)
+check(len(set(one("/ok/batch-" + n)[0]["headers"]["ce-id"] for n in "123"))
+      == 3, "the inputs of a batch share an id")
 m = json.loads(one("/ok/meta")[0]["body"])
 check(m["data"]["s3"]["object"]["size"] == len("body of meta-1.txt\n"), m)
 check(len(one("/ok/meta")) == 1 and not any(q["path"] == "/ok/nofetch"

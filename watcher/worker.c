@@ -135,7 +135,8 @@ struct worker_job {
 	struct ot_job job;
 	struct ot_input *inputs;
 	struct worker_version *versions; /* one per input */
-	struct worker_origin *origins; /* one per input */
+	struct worker_origin *origins; /* one per input of the request */
+	size_t norigins;
 	struct ot_event *events; /* one per input left to run */
 	size_t nevents;
 	struct param_value *params;
@@ -208,6 +209,7 @@ worker_job_parse(const struct wire_msg *m, struct worker_job *wj)
 	}
 	for (i = 0; i < wj->job.count; i++)
 		wj->origins[i].key = wj->inputs[i].key;
+	wj->norigins = wj->job.count;
 	wj->job.inputs = wj->inputs;
 	wj->empty = wire_get(m, "fetch") != NULL &&
 	    strcmp(wire_get(m, "fetch"), "no") == 0;
@@ -240,8 +242,10 @@ worker_job_events(struct worker_job *wj, struct ot_context *ctx)
 	wj->events = xcalloc(wj->job.count, sizeof *wj->events);
 	for (k = 0; k < wj->job.count; k++) {
 		in = &wj->inputs[k];
-		while (wj->origins[i].key != in->key)
+		while (i < wj->norigins && wj->origins[i].key != in->key)
 			i++;
+		if (i == wj->norigins)
+			break; /* not the request's: no event */
 		v = &wj->versions[i];
 		if (v->given)
 			snprintf(version, sizeof version,
@@ -257,7 +261,7 @@ worker_job_events(struct worker_job *wj, struct ot_context *ctx)
 		worker_event_make(&wj->events[k], in, wj->origins[i].source,
 		    wj->origins[i].time_ms, version);
 	}
-	wj->nevents = wj->job.count;
+	wj->nevents = k;
 	ctx->events = wj->events;
 	ctx->nevents = wj->nevents;
 }
