@@ -21,7 +21,9 @@ run 2 "$OBJTRIGGER" help nope
 expect stderr "unknown command 'nope'"
 run 0 "$OBJTRIGGER" --version
 expect stdout "objtrigger "
-expect stdout "(plugin ABI 1.1)"
+abi=$(sed -n 's/^#define OT_ABI_M[AI][JN]OR //p' \
+    "$top_srcdir/transforms/objtrigger-transform.h" | paste -sd.)
+expect stdout "(plugin ABI $abi)"
 run 0 "$OBJTRIGGER" -V
 
 use_test_plugins
