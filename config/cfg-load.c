@@ -802,6 +802,42 @@ read_retry(struct cfg *cfg, struct cfg_trigger *t, xmlNode *n)
 		cfg_error(cfg, r.line, "<retry>: max-backoff is below backoff");
 }
 
+/* batch-every: day, hour, minute, or a duration that divides a day; the
+ * batch then takes the whole period (batch-size 100000 unless given). */
+static void
+read_batch_every(struct reader *r, struct cfg_trigger *t)
+{
+	static const struct {
+		const char *word;
+		uint64_t ms;
+	} words[] = { { "day", 86400000 }, { "hour", 3600000 },
+		{ "minute", 60000 }, { NULL, 0 } };
+	char *v = reader_text(r, "batch-every", 0), *cause = NULL;
+	size_t i;
+
+	for (i = 0; v != NULL && words[i].word != NULL; i++) {
+		if (strcmp(v, words[i].word) == 0)
+			t->batch_every_ms = words[i].ms;
+	}
+	if (v != NULL && t->batch_every_ms == 0 &&
+	    (units_parse_duration(v, &t->batch_every_ms, &cause) != 0 ||
+		t->batch_every_ms < 1000 || t->batch_every_ms % 1000 != 0 ||
+		86400000 % t->batch_every_ms != 0))
+		cfg_error(r->cfg, r->line,
+		    "<trigger batch-every=\"%s\">: not day, hour, minute or "
+		    "a duration of whole seconds that divides a day (such as "
+		    "15m)",
+		    v);
+	if (v != NULL && t->batch_window_ms != 0)
+		cfg_error(r->cfg, r->line,
+		    "<trigger>: batch-every and batch-window do not go "
+		    "together (a calendar batch waits for its period's end)");
+	if (t->batch_size == 0)
+		t->batch_size = t->batch_every_ms != 0 ? 100000 : 1;
+	free(cause);
+	free(v);
+}
+
 static void
 read_trigger(struct cfg *cfg, xmlNode *n)
 {
@@ -833,9 +869,9 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	reader_size(&r, "max-size", &t->max_size);
 	reader_count(&r, "concurrency", 1, 1024, &t->concurrency);
 	reader_bool(&r, "allow-loop", &t->allow_loop);
-	t->batch_size = 1;
 	reader_count(&r, "batch-size", 1, 100000, &t->batch_size);
 	reader_duration(&r, "batch-window", &t->batch_window_ms);
+	read_batch_every(&r, t);
 	reader_bool(&r, "fetch", &t->fetch);
 	reader_finish(&r);
 	if (t->max_size != 0 && t->max_size < t->min_size)

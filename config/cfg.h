@@ -123,6 +123,7 @@ struct cfg_trigger {
 	unsigned concurrency; /* default: the workers' count */
 	unsigned batch_size; /* inputs a job takes at most */
 	uint64_t batch_window_ms; /* how long a batch may wait to fill */
+	uint64_t batch_every_ms; /* calendar batches: the period; 0: none */
 	char *plugin;
 	unsigned plugin_line;
 	struct cfg_param *params;

@@ -70,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.name = *part[2] != '\0' ? part[2] : "n"; /* nor a name */
 	v.trigger = part[3];
 	v.when = 1700000000 + (time_t)(size % 400) * 86400 * 31;
+	v.period = NULL;
 
 	if (template_check(part[0], &cause) == 0) {
 		if ((out = template_expand(part[0], &v, &cause)) != NULL) {

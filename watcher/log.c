@@ -320,6 +320,57 @@ log_job(enum log_level level, int64_t id, const char *trigger, const char *key,
 	log_job_end(level, &l);
 }
 
+/* The one line a batch's run gets: how many jobs from which, how it
+ * ended, its calendar period (or NULL) and what it produced. */
+void
+log_batch(enum log_level level, int64_t first, size_t n, const char *trigger,
+    const char *result, const char *period, char *const *outputs,
+    size_t noutputs)
+{
+	json_t *obj, *list;
+	char *msg;
+	size_t len, i;
+	FILE *f;
+
+	if (level > log_threshold)
+		return;
+	if (log_json) {
+		obj = json_object();
+		list = json_array();
+		json_object_set_new(obj, "msg", json_string("batch ended"));
+		json_object_set_new(obj, "job", json_integer(first));
+		json_object_set_new(obj, "jobs", json_integer((json_int_t)n));
+		json_object_set_new(obj, "trigger", log_json_string(trigger));
+		json_object_set_new(obj, "result", json_string(result));
+		if (period != NULL)
+			json_object_set_new(obj, "period", json_string(period));
+		for (i = 0; i < noutputs; i++)
+			json_array_append_new(list,
+			    log_json_string(outputs[i]));
+		json_object_set_new(obj, "outputs", list);
+		log_emit_json(level, obj);
+		return;
+	}
+	if ((f = open_memstream(&msg, &len)) == NULL)
+		fatal("out of memory");
+	fprintf(f, "batch of %zu job%s from job %lld %s: trigger=", n,
+	    n == 1 ? "" : "s", (long long)first, result);
+	log_text_value(f, trigger);
+	if (period != NULL)
+		fprintf(f, " period=%s", period);
+	fputs(" outputs=", f);
+	for (i = 0; i < noutputs; i++) {
+		if (i > 0)
+			fputc(',', f);
+		log_text_value(f, outputs[i]);
+	}
+	if (noutputs == 0)
+		fputs("none", f);
+	fclose(f);
+	log_emit_text(level, msg);
+	free(msg);
+}
+
 /* Writes a line a plugin logged during a job (job: its id, or what the
  * worker does outside a job, such as "warm-up"; trigger may be NULL). A
  * job's id is a number in JSON, as in the lines of its end. */

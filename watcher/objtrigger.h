@@ -27,6 +27,9 @@ void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_batch(enum log_level, int64_t first, size_t n, const char *trigger,
+    const char *result, const char *period, char *const *outputs,
+    size_t noutputs);
 void log_job_note(enum log_level, int64_t id, const char *trigger,
     const char *folder, const char *key, const char *what);
 void log_write_job(enum log_level, const char *plugin, const char *job,
@@ -648,6 +651,8 @@ void notify_tick(struct journal *, unsigned running);
 uint64_t now_ms(void);
 uint64_t now_us(void);
 int64_t wall_ms(void);
+void clock_period(int64_t, uint64_t every_ms, int64_t *start, int64_t *end);
+const char *clock_period_name(int64_t start, uint64_t every_ms, char *, size_t);
 
 /* template.c: output names. */
 struct template_vars {
@@ -655,6 +660,7 @@ struct template_vars {
 	const char *name; /* the output's path in the job's output folder */
 	const char *trigger;
 	time_t when;
+	const char *period; /* a calendar batch's; NULL: when's local day */
 };
 int template_check(const char *, char **cause);
 char *template_root(const char *);

@@ -51,6 +51,9 @@ struct scheduler_run {
 	uint64_t tx; /* the journal transaction that started it */
 	int lost; /* that transaction failed: its ids are not its own */
 	int queued; /* sent behind a running job, not started yet */
+	char period[32]; /* a calendar batch's period; "" if none */
+	char **outputs; /* what it wrote, for a batch's line */
+	size_t noutputs;
 	struct scheduler_run *prev, *next; /* the running ones */
 };
 
@@ -268,6 +271,15 @@ scheduler_last_folder_output(const struct cfg_trigger *t, size_t i)
 	return 1;
 }
 
+/* Remembers an output a run wrote (ROOT/DEST), for its batch's line. */
+static void
+scheduler_wrote(struct scheduler_run *dj, const char *root, const char *dest)
+{
+	dj->outputs =
+	    xreallocarray(dj->outputs, dj->noutputs + 1, sizeof *dj->outputs);
+	xasprintf(&dj->outputs[dj->noutputs++], "%s/%s", root, dest);
+}
+
 /* Commits one output file to each of the trigger's outputs. */
 static int
 scheduler_output(void *arg, const char *rel, const char *path, char **cause)
@@ -275,7 +287,7 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 	struct scheduler_commit *c = arg;
 	const struct cfg_trigger *t = c->dj->trigger->cfg;
 	struct template_vars v = { c->dj->inputs[0].key, rel, t->name,
-		time(NULL) };
+		time(NULL), *c->dj->period != '\0' ? c->dj->period : NULL };
 	char *dest, *root, *why;
 	size_t i;
 	int rc = 0;
@@ -297,6 +309,8 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 		    (scheduler_last_folder_output(t, i) ? SINK_PUT_LAST : 0) |
 			SINK_PUT_SYNCED,
 		    scheduler_output_hook, c, cause);
+		if (rc == 0)
+			scheduler_wrote(c->dj, root, dest);
 		free(root);
 		free(dest);
 	}
@@ -323,6 +337,9 @@ scheduler_cleanup_job(struct scheduler_run *dj)
 		free(dj->inputs[i].etag);
 		free(dj->inputs[i].source);
 	}
+	for (i = 0; i < dj->noutputs; i++)
+		free(dj->outputs[i]);
+	free(dj->outputs);
 	free(dj->inputs);
 	free(dj->ids);
 	free(dj->attempts);
@@ -346,16 +363,22 @@ scheduler_skipped(const struct wire_msg *reply, size_t i)
 
 /* Remembers the objects the worker put, so that no watch takes them. */
 static void
-scheduler_record_puts(struct scheduler *s, const struct scheduler_run *dj)
+scheduler_record_puts(struct scheduler *s, struct scheduler_run *dj)
 {
 	const struct wire_msg *r = &dj->job.reply;
 	size_t k;
 
 	for (k = 0; k + 3 < r->nfields; k++) {
-		if (strcmp(r->fields[k].name, "put-store") == 0)
-			journal_add_s3_output(s->journal, r->fields[k].value,
-			    r->fields[k + 1].value, r->fields[k + 2].value,
-			    r->fields[k + 3].value, dj->ids[0]);
+		if (strcmp(r->fields[k].name, "put-store") != 0)
+			continue;
+		journal_add_s3_output(s->journal, r->fields[k].value,
+		    r->fields[k + 1].value, r->fields[k + 2].value,
+		    r->fields[k + 3].value, dj->ids[0]);
+		dj->outputs = xreallocarray(dj->outputs, dj->noutputs + 1,
+		    sizeof *dj->outputs);
+		xasprintf(&dj->outputs[dj->noutputs++], "s3://%s/%s/%s",
+		    r->fields[k].value, r->fields[k + 1].value,
+		    r->fields[k + 2].value);
 	}
 }
 
@@ -474,6 +497,12 @@ scheduler_job_done(struct job *job)
 		metrics_add(M_JOBS, 1, "trigger", dj->trigger->cfg->name,
 		    "result", result, NULL);
 	}
+	if (dj->trigger->cfg->batch_size > 1)
+		log_batch(status == OT_OK ? LEVEL_INFO : LEVEL_WARN, dj->ids[0],
+		    dj->n, dj->trigger->cfg->name,
+		    status == OT_OK ? "done" : "failed",
+		    *dj->period != '\0' ? dj->period : NULL, dj->outputs,
+		    dj->noutputs);
 	metrics_observe(M_JOB_SECONDS, (double)(now_ms() - dj->started) / 1000,
 	    "trigger", dj->trigger->cfg->name, NULL);
 	scheduler_s3_counts(&job->reply);
@@ -569,7 +598,7 @@ scheduler_job_started(struct job *job)
  * returns how many were taken or skipped. */
 static size_t
 scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
-    const struct journal_job *jobs, size_t n, int queue)
+    const struct journal_job *jobs, size_t n, int64_t period, int queue)
 {
 	struct scheduler_run *dj = xcalloc(1, sizeof *dj);
 	size_t i, progress = 0;
@@ -588,6 +617,9 @@ scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
 	}
 	dj->started = now_ms();
 	snprintf(dj->idbuf, sizeof dj->idbuf, "%" PRId64, dj->ids[0]);
+	if (t->cfg->batch_every_ms != 0)
+		clock_period_name(period, t->cfg->batch_every_ms, dj->period,
+		    sizeof dj->period);
 	if ((dj->dir = sink_folder_scratch(s->jobs_dir, &cause)) == NULL)
 		fatal("job %s: %s", dj->idbuf, cause);
 	xasprintf(&dj->job.outdir, "%s/out", dj->dir);
@@ -602,6 +634,8 @@ scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
 	for (i = 0; i < t->cfg->noutputs; i++)
 		dj->job.sync_outputs |= t->cfg->outputs[i].path != NULL;
 	scheduler_s3_request(s->cfg, t->cfg, dj->dir, &dj->job, &dj->extra);
+	if (*dj->period != '\0')
+		wire_add(&dj->extra, "period", "%s", dj->period);
 	dj->job.done = scheduler_job_done;
 	dj->job.started = scheduler_job_started;
 	dj->job.arg = dj;
@@ -627,31 +661,57 @@ scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
 	return progress;
 }
 
+/* A calendar batch: keeps of jobs those of the period of the oldest one
+ * (freeing the others), whose start goes to *start; returns its end,
+ * when the batch is due. */
+static int64_t
+scheduler_period(struct journal_job *jobs, size_t *n, uint64_t every_ms,
+    int64_t *start)
+{
+	int64_t oldest = jobs[0].created, end;
+	size_t k, kept = 0;
+
+	for (k = 1; k < *n; k++)
+		oldest = jobs[k].created < oldest ? jobs[k].created : oldest;
+	clock_period(oldest, every_ms, start, &end);
+	for (k = 0; k < *n; k++) {
+		if (jobs[k].created < end)
+			jobs[kept++] = jobs[k];
+		else
+			journal_job_free(&jobs[k]);
+	}
+	*n = kept;
+	return end;
+}
+
 /* Starts a trigger's next run if it is due: a single job, a full batch,
- * or a batch whose oldest input has waited batch-window; queued behind a
- * running one if queue is set. Returns 1 if it started one (or skipped
- * jobs), 0 if nothing is due now. */
+ * a batch whose oldest input has waited batch-window, or a calendar
+ * batch whose period has ended; queued behind a running one if queue is
+ * set. Returns 1 if it started one (or skipped jobs), 0 if nothing is due
+ * now. */
 static int
 scheduler_dispatch_one(struct scheduler *s, struct scheduler_trigger *t,
     int queue)
 {
 	const struct cfg_trigger *c = t->cfg;
 	struct journal_job *jobs;
-	int64_t now = wall_ms(), due = 0;
+	int64_t now = wall_ms(), due = 0, period = 0;
 	size_t k, n;
 	int started = 0;
 
 	if (journal_runnable(s->journal, c->name, now, c->batch_size, &jobs,
 		&n) != 0)
 		return 0;
-	if (n > 0 && c->batch_size > 1 && n < c->batch_size) {
+	if (n > 0 && c->batch_every_ms != 0)
+		due = scheduler_period(jobs, &n, c->batch_every_ms, &period);
+	else if (n > 0 && c->batch_size > 1 && n < c->batch_size) {
 		due = jobs[0].created;
 		for (k = 1; k < n; k++)
 			due = jobs[k].created < due ? jobs[k].created : due;
 		due += (int64_t)c->batch_window_ms;
 	}
 	if (n > 0 && due <= now)
-		started = scheduler_start(s, t, jobs, n, queue) > 0;
+		started = scheduler_start(s, t, jobs, n, period, queue) > 0;
 	else if (n > 0 && (s->batch_due == 0 || due < s->batch_due))
 		s->batch_due = due;
 	for (k = 0; k < n; k++)

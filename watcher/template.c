@@ -17,7 +17,7 @@
 #include "objtrigger.h"
 
 static const char *template_names[] = { "key", "dir", "name", "stem", "ext",
-	"trigger", "date", NULL };
+	"trigger", "date", "period", NULL };
 
 /* The index of the placeholder at s ("{name}..."), or -1; *len is its
  * length with the braces. */
@@ -84,7 +84,7 @@ template_check(const char *tmpl, char **cause)
 			xasprintf(cause,
 			    "unknown placeholder at \"%.20s\" in "
 			    "\"%s\" (known: {key} {dir} {name} {stem} {ext} "
-			    "{trigger} {date})",
+			    "{trigger} {date} {period})",
 			    p, tmpl);
 			return -1;
 		}
@@ -145,8 +145,14 @@ template_value(int which, const struct template_vars *v, char *buf, size_t size)
 								      "";
 	case 5:
 		return v->trigger;
-	default:
+	case 6:
 		gmtime_r(&v->when, &tm);
+		strftime(buf, size, "%Y-%m-%d", &tm);
+		return buf;
+	default:
+		if (v->period != NULL)
+			return v->period;
+		localtime_r(&v->when, &tm);
 		strftime(buf, size, "%Y-%m-%d", &tm);
 		return buf;
 	}

@@ -34,6 +34,7 @@ struct worker_s3 {
 	const char *max_input_limit; /* which limit it is */
 	struct worker_s3_output *outputs;
 	size_t noutputs;
+	const char *period; /* a calendar batch's, or NULL */
 };
 
 static const struct cfg_store *
@@ -71,6 +72,8 @@ worker_s3_parse(const struct wire_msg *m)
 			ws->max_input = strtoull(f->value, NULL, 10);
 		else if (strcmp(f->name, "max-input-limit") == 0)
 			ws->max_input_limit = f->value;
+		else if (strcmp(f->name, "period") == 0)
+			ws->period = f->value;
 		else if (strcmp(f->name, "output-store") == 0) {
 			ws->outputs = xreallocarray(ws->outputs,
 			    ws->noutputs + 1, sizeof *ws->outputs);
@@ -203,7 +206,8 @@ worker_s3_put_file(void *arg, const char *rel, const char *path, char **cause)
 {
 	struct worker_s3_walk *w = arg;
 	const struct ot_input *in = &w->job->inputs[0];
-	struct template_vars v = { in->key, rel, w->job->trigger, time(NULL) };
+	struct template_vars v = { in->key, rel, w->job->trigger, time(NULL),
+		w->ws->period };
 	/* A file has no ETag: the last field is then left out. */
 	struct s3_meta meta[] = { { "objtrigger-trigger", w->job->trigger },
 		{ "objtrigger-source-key", in->key },

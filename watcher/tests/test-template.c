@@ -53,7 +53,7 @@ static void
 assert_expand(const char *tmpl, const char *key, const char *name,
     const char *want)
 {
-	struct template_vars v = { key, name, "thumbs", TEST_WHEN };
+	struct template_vars v = { key, name, "thumbs", TEST_WHEN, NULL };
 	char *cause = NULL, *out;
 	int same;
 
@@ -74,7 +74,7 @@ static void
 assert_refused(const char *tmpl, const char *key, const char *name,
     const char *what)
 {
-	struct template_vars v = { key, name, "thumbs", TEST_WHEN };
+	struct template_vars v = { key, name, "thumbs", TEST_WHEN, NULL };
 	char *cause = NULL, *out;
 
 	out = template_expand(tmpl, &v, &cause);
@@ -134,6 +134,25 @@ test_placeholders(void **state)
 	assert_expand("./o/{date}", key, name, "./o/1971-01-01");
 	assert_expand("./o/{dir}/{stem}-small.{ext}", key, name,
 	    "./o/a/b/photo.256-small.webp");
+}
+
+/* {period}: a calendar batch's period, or else the local day. */
+static void
+test_period(void **state)
+{
+	struct template_vars v = { "k", "n", "t", TEST_WHEN, NULL };
+	char *out, *cause = NULL;
+
+	(void)state;
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	assert_non_null(out = template_expand("./o/{period}.zip", &v, &cause));
+	assert_string_equal(out, "./o/1970-12-31.zip");
+	free(out);
+	v.period = "2026-12-01";
+	assert_non_null(out = template_expand("./o/{period}.zip", &v, &cause));
+	assert_string_equal(out, "./o/2026-12-01.zip");
+	free(out);
 }
 
 static void
@@ -226,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_placeholders),
+		cmocka_unit_test(test_period),
 		cmocka_unit_test(test_roots),
 		cmocka_unit_test(test_empty_components),
 		cmocka_unit_test(test_stem_ext),
