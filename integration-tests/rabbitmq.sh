@@ -17,6 +17,8 @@
 #   rabbitmq_running       it is alive
 #   rabbitmqctl ARGS       rabbitmqctl on this broker
 #   rabbitmq_depth QUEUE   the messages QUEUE holds (ready and unacked)
+#   rabbitmq_unacked QUEUE the messages of QUEUE a consumer holds
+#   rabbitmq_publish KEY FILE  FILE to the exchange objtrigger, key KEY
 #
 # They return non-zero after a message on stderr; they never exit.
 
@@ -159,4 +161,18 @@ rabbitmq_restart() {
 # rabbitmq_depth QUEUE: messages in QUEUE, ready or unacked.
 rabbitmq_depth() {
 	rabbitmqctl list_queues name messages | awk -v q="$1" '$1 == q { print $2 }'
+}
+
+# rabbitmq_unacked QUEUE: the messages of QUEUE a consumer holds.
+rabbitmq_unacked() {
+	rabbitmqctl list_queues name messages_unacknowledged |
+	    awk -v q="$1" '$1 == q { print $2 }'
+}
+
+# rabbitmq_publish KEY FILE: publishes FILE's bytes to the exchange
+# "objtrigger" with routing key KEY, persistent.
+rabbitmq_publish() {
+	rabbitmqctl eval "rabbit_basic:publish(rabbit_misc:r(<<\"/\">>,
+	    exchange, <<\"objtrigger\">>), <<\"$1\">>, [{delivery_mode, 2}],
+	    base64:decode(<<\"$(base64 -w0 "$2")\">>))." >/dev/null
 }
