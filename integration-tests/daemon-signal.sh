@@ -71,7 +71,9 @@ config four
 echo 3 >inbox/slow
 wait_until 20 grep -qx slow started || fail "slow did not start"
 run 0 "$OBJTRIGGER" reload -c ot.xml
-expect stdout "info: the new config takes over when the 1 running job ends"
+# (a job may have been sent to the worker behind it, and counts too)
+grep -qE 'info: the new config takes over when the [12] running jobs? ends?$' \
+    "$T/stdout" || { cat "$T/stdout"; fail "the reload did not say it waits"; }
 expect stdout "info: reloaded ot.xml"
 test -e outbox/two-slow || fail "the reload did not wait for the running job"
 echo 0 >inbox/d
