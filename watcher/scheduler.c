@@ -271,13 +271,13 @@ scheduler_last_folder_output(const struct cfg_trigger *t, size_t i)
 	return 1;
 }
 
-/* Remembers an output a run wrote (ROOT/DEST), for its batch's line. */
+/* Remembers an output a run wrote (taking what), for its batch's line. */
 static void
-scheduler_wrote(struct scheduler_run *dj, const char *root, const char *dest)
+scheduler_wrote(struct scheduler_run *dj, char *what)
 {
 	dj->outputs =
 	    xreallocarray(dj->outputs, dj->noutputs + 1, sizeof *dj->outputs);
-	xasprintf(&dj->outputs[dj->noutputs++], "%s/%s", root, dest);
+	dj->outputs[dj->noutputs++] = what;
 }
 
 /* Commits one output file to each of the trigger's outputs. */
@@ -310,7 +310,7 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 			SINK_PUT_SYNCED,
 		    scheduler_output_hook, c, cause);
 		if (rc == 0)
-			scheduler_wrote(c->dj, root, dest);
+			scheduler_wrote(c->dj, xstrdup(dest));
 		free(root);
 		free(dest);
 	}
@@ -366,6 +366,7 @@ static void
 scheduler_record_puts(struct scheduler *s, struct scheduler_run *dj)
 {
 	const struct wire_msg *r = &dj->job.reply;
+	char *what;
 	size_t k;
 
 	for (k = 0; k + 3 < r->nfields; k++) {
@@ -374,11 +375,9 @@ scheduler_record_puts(struct scheduler *s, struct scheduler_run *dj)
 		journal_add_s3_output(s->journal, r->fields[k].value,
 		    r->fields[k + 1].value, r->fields[k + 2].value,
 		    r->fields[k + 3].value, dj->ids[0]);
-		dj->outputs = xreallocarray(dj->outputs, dj->noutputs + 1,
-		    sizeof *dj->outputs);
-		xasprintf(&dj->outputs[dj->noutputs++], "s3://%s/%s/%s",
-		    r->fields[k].value, r->fields[k + 1].value,
-		    r->fields[k + 2].value);
+		xasprintf(&what, "s3://%s/%s/%s", r->fields[k].value,
+		    r->fields[k + 1].value, r->fields[k + 2].value);
+		scheduler_wrote(dj, what);
 	}
 }
 

@@ -15,6 +15,14 @@
  * the daemon's stderr.
  * Exit 0 is success, 75 (EX_TEMPFAIL) asks for a retry, anything else
  * rejects the input; the start of its stderr is the error message.
+ *
+ * A batch (a trigger with batch-size or batch-every) is one run of the
+ * command: its inputs are the descriptors 3, 4, ..., an argument that is
+ * exactly {inputs} becomes one argument for each (/proc/self/fd/N), and
+ * the files $OBJTRIGGER_INPUTS (those paths, one a line) and
+ * $OBJTRIGGER_KEYS (the keys, each ended by a NUL: a key may hold a line
+ * break) list them; the other placeholders and variables are those of the
+ * first input.
  */
 
 #include <errno.h>
@@ -34,6 +42,7 @@
 #define EXEC_TEMPFAIL 75
 #define EXEC_INPUT_FD 3
 #define EXEC_INPUT "/proc/self/fd/3"
+#define EXEC_INPUTS "{inputs}"
 
 /* Environment variables passed through from the worker, if set. */
 static const char *exec_keep_env[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ",
@@ -93,6 +102,62 @@ exec_expand(const char *arg, const struct ot_job *job,
 	return b.data;
 }
 
+/* The command's arguments: each expanded for the first input, and one
+ * that is exactly {inputs} made one argument for each input. */
+static char **
+exec_argv(const struct ot_host *host, struct ot_context *ctx,
+    const struct ot_job *job)
+{
+	size_t argc = host->param_count(ctx, "arg"), i, k, n = 0;
+	char **argv = calloc(argc * job->count + 1, sizeof *argv);
+	const char *arg;
+
+	if (argv == NULL)
+		abort();
+	for (i = 0; i < argc; i++) {
+		arg = host->param_at(ctx, "arg", i);
+		if (strcmp(arg, EXEC_INPUTS) != 0) {
+			argv[n++] = exec_expand(arg, job, &job->inputs[0]);
+			continue;
+		}
+		for (k = 0; k < job->count; k++) {
+			if (asprintf(&argv[n++], "/proc/self/fd/%zu",
+				EXEC_INPUT_FD + k) < 0)
+				abort();
+		}
+	}
+	return argv;
+}
+
+/* Writes a batch's lists in its TMPDIR: the inputs' paths, one a line,
+ * and the keys, each ended by a NUL. 0, or -1 with errno. */
+static int
+exec_lists(const struct ot_job *job, char **inputs, char **keys)
+{
+	FILE *fi = NULL, *fk = NULL;
+	size_t k;
+	int rc = -1;
+
+	if (asprintf(inputs, "%s/inputs", job->tmpdir) < 0 ||
+	    asprintf(keys, "%s/keys", job->tmpdir) < 0)
+		abort();
+	if ((fi = fopen(*inputs, "wx")) == NULL ||
+	    (fk = fopen(*keys, "wx")) == NULL)
+		goto out;
+	for (k = 0; k < job->count; k++) {
+		fprintf(fi, "/proc/self/fd/%zu\n", EXEC_INPUT_FD + k);
+		fwrite(job->inputs[k].key, 1, strlen(job->inputs[k].key) + 1,
+		    fk);
+	}
+	rc = 0;
+out:
+	if (fi != NULL && fclose(fi) != 0)
+		rc = -1;
+	if (fk != NULL && fclose(fk) != 0)
+		rc = -1;
+	return rc;
+}
+
 static char *
 exec_env_var(const char *name, const char *value)
 {
@@ -106,8 +171,9 @@ exec_env_var(const char *name, const char *value)
 /* The command's environment: a few variables kept, the job's added. */
 static char **
 exec_environment(const struct ot_host *host, struct ot_context *ctx,
-    const struct ot_job *job, const struct ot_input *in)
+    const struct ot_job *job, const char *inputs, const char *keys)
 {
+	const struct ot_input *in = &job->inputs[0];
 	size_t nenv = host->param_count(ctx, "env"), n = 0, i;
 	char **env = calloc(nenv + 20, sizeof *env), size[32];
 	const char *v;
@@ -126,6 +192,12 @@ exec_environment(const struct ot_host *host, struct ot_context *ctx,
 	env[n++] = exec_env_var("TMPDIR", job->tmpdir);
 	if (in->etag != NULL)
 		env[n++] = exec_env_var("OBJTRIGGER_ETAG", in->etag);
+	if (inputs != NULL) {
+		snprintf(size, sizeof size, "%zu", job->count);
+		env[n++] = exec_env_var("OBJTRIGGER_COUNT", size);
+		env[n++] = exec_env_var("OBJTRIGGER_INPUTS", inputs);
+		env[n++] = exec_env_var("OBJTRIGGER_KEYS", keys);
+	}
 	/* The first of a name wins: the user's env overrides what is kept. */
 	for (i = 0; i < nenv; i++)
 		env[n++] = strdup(host->param_at(ctx, "env", i));
@@ -146,25 +218,42 @@ exec_free_vector(char **v)
 	free(v);
 }
 
-/* In the child: wires the descriptors, closes the others, sets the
- * limits and runs the command. */
+/* In the child: wires the descriptors (each first moved above those it
+ * goes to, which it may hold; moved has room for them), closes the
+ * others, sets the limits and runs the command. */
 static void
 exec_child(const struct ot_host *host, struct ot_context *ctx, char **argv,
-    char **env, const struct ot_job *job, const struct ot_input *in,
-    const int *out, const int *err)
+    char **env, const struct ot_job *job, int *moved, const int *out,
+    const int *err)
 {
-	if (lseek(in->fd, 0, SEEK_SET) != 0 || dup2(in->fd, 0) != 0 ||
-	    dup2(out[1], 1) != 1 || dup2(err[1], 2) != 2 ||
-	    dup2(0, EXEC_INPUT_FD) != EXEC_INPUT_FD ||
-	    chdir(job->outdir) != 0 ||
-	    host->child_setup(ctx, EXEC_INPUT_FD + 1) != 0) {
-		dprintf(err[1], "cannot prepare the command: %s",
-		    strerror(errno));
-		_exit(127);
+	int keep = EXEC_INPUT_FD + (int)job->count, fd = 0;
+	size_t k;
+
+	moved[0] = fcntl(out[1], F_DUPFD, keep);
+	moved[1] = fcntl(err[1], F_DUPFD, keep);
+	for (k = 0; k < job->count && moved[0] >= 0 && moved[1] >= 0; k++) {
+		if ((fd = fcntl(job->inputs[k].fd, F_DUPFD, keep)) < 0 ||
+		    lseek(fd, 0, SEEK_SET) != 0)
+			break;
+		moved[2 + k] = fd;
 	}
+	if (moved[0] < 0 || moved[1] < 0 || k < job->count ||
+	    dup2(moved[0], 1) != 1 || dup2(moved[1], 2) != 2)
+		goto fail;
+	for (k = 0; k < job->count; k++) {
+		if (dup2(moved[2 + k], EXEC_INPUT_FD + (int)k) < 0)
+			goto fail;
+	}
+	if (dup2(EXEC_INPUT_FD, 0) != 0 || chdir(job->outdir) != 0 ||
+	    host->child_setup(ctx, keep) != 0)
+		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	execvpe(argv[0], argv, env);
 	fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
+fail:
+	dprintf(moved[1] >= 0 ? moved[1] : err[1],
+	    "cannot prepare the command: %s", strerror(errno));
 	_exit(127);
 }
 
@@ -267,24 +356,33 @@ exec_status(const struct ot_host *host, struct ot_context *ctx, const char *cmd,
 	    cmd, WTERMSIG(status), strsignal(WTERMSIG(status)), sep, err);
 }
 
+/* Runs the command once, on the job's input, or on all the inputs of a
+ * batch. */
 static enum ot_status
 exec_one(const struct ot_host *host, struct ot_context *ctx,
-    const struct ot_job *job, const struct ot_input *in)
+    const struct ot_job *job)
 {
-	size_t argc = host->param_count(ctx, "arg"), i;
-	size_t limit = host->param_size(ctx, "stderr-limit");
-	char **argv = calloc(argc + 1, sizeof *argv), **env;
+	size_t limit = host->param_size(ctx, "stderr-limit"), i;
+	char **argv = exec_argv(host, ctx, job), **env;
+	char *inputs = NULL, *keys = NULL;
+	int *moved = calloc(job->count + 2, sizeof *moved);
 	struct exec_stream out = { -1, limit, { NULL, 0, 0 } };
 	struct exec_stream err = { -1, limit, { NULL, 0, 0 } };
 	int outfd[2] = { -1, -1 }, errfd[2] = { -1, -1 }, status;
 	enum ot_status st;
 	pid_t pid = -1;
 
-	if (argv == NULL)
+	if (moved == NULL)
 		abort();
-	for (i = 0; i < argc; i++)
-		argv[i] = exec_expand(host->param_at(ctx, "arg", i), job, in);
-	env = exec_environment(host, ctx, job, in);
+	if (job->count > 1 && exec_lists(job, &inputs, &keys) != 0) {
+		st = host->fail(ctx, OT_RETRY,
+		    "cannot list the inputs in %s: %s", job->tmpdir,
+		    strerror(errno));
+		if ((env = calloc(1, sizeof *env)) == NULL)
+			abort();
+		goto out;
+	}
+	env = exec_environment(host, ctx, job, inputs, keys);
 	exec_buf_add(&out.text, "", 0);
 	exec_buf_add(&err.text, "", 0);
 	if (pipe2(outfd, O_CLOEXEC) != 0 || pipe2(errfd, O_CLOEXEC) != 0 ||
@@ -300,7 +398,7 @@ exec_one(const struct ot_host *host, struct ot_context *ctx,
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(host, ctx, argv, env, job, in, outfd, errfd);
+		exec_child(host, ctx, argv, env, job, moved, outfd, errfd);
 	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(outfd[1]);
 	close(errfd[1]);
@@ -320,6 +418,9 @@ exec_one(const struct ot_host *host, struct ot_context *ctx,
 out:
 	free(out.text.data);
 	free(err.text.data);
+	free(inputs);
+	free(keys);
+	free(moved);
 	exec_free_vector(argv);
 	exec_free_vector(env);
 	return st;
@@ -329,7 +430,6 @@ static enum ot_status
 exec_run(void *state, const struct ot_host *host, struct ot_context *ctx,
     const struct ot_job *job)
 {
-	enum ot_status status = OT_OK;
 	const char *e;
 	size_t i;
 
@@ -341,15 +441,14 @@ exec_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 			    "NAME=VALUE",
 			    e);
 	}
-	for (i = 0; i < job->count && status == OT_OK; i++)
-		status = exec_one(host, ctx, job, &job->inputs[i]);
-	return status;
+	return exec_one(host, ctx, job);
 }
 
 static const struct ot_param exec_params[] = {
 	{ "arg", OT_PARAM_STRING, OT_PARAM_REQUIRED | OT_PARAM_REPEAT, NULL,
 	    "the command, then one argument each; {input}, {outdir}, {key} "
-	    "and {name} are replaced",
+	    "and {name} are replaced; an argument {inputs} becomes one for "
+	    "each input of a batch",
 	    NULL, 0, 0 },
 	{ "env", OT_PARAM_STRING, OT_PARAM_REPEAT, NULL,
 	    "NAME=VALUE added to the command's environment", NULL, 0, 0 },
@@ -363,7 +462,8 @@ static const struct ot_transform exec_transform = {
 	OT_TRANSFORM_HEADER,
 	.name = "exec",
 	.version = PACKAGE_VERSION,
-	.summary = "runs a command (no shell) on each input",
+	.summary = "runs a command (no shell) on each input, or once on a "
+		   "batch",
 	.params = exec_params,
 	.run = exec_run,
 };
