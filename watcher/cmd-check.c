@@ -422,7 +422,19 @@ check_connect(const struct cfg *cfg)
 		for (k = 0; k < n && strcmp(b[k].store, cfg->stores[i].name);
 		     k++)
 			;
-		if (k == n)
+		if (k < n)
+			continue;
+		for (k = 0; k < cfg->nwatches; k++) {
+			if (cfg->watches[k].store != NULL &&
+			    strcmp(cfg->watches[k].store,
+				cfg->stores[i].name) == 0)
+				break;
+		}
+		if (k < cfg->nwatches)
+			printf("store %s: no bucket to list: watch %s takes "
+			       "events of any bucket\n",
+			    cfg->stores[i].name, cfg->watches[k].name);
+		else
 			printf("store %s: no watch or output uses it: not "
 			       "tried\n",
 			    cfg->stores[i].name);

@@ -1,7 +1,8 @@
 # amqp-dup.sh - the same event published twice runs one job and makes one
 # output (the second message is acked: the journal knows the job ended);
 # an event naming a version the object no longer has, or an object gone,
-# is skipped, not run on the newer bytes.
+# is skipped, not run on the newer bytes. A queue deleted under the
+# consumer is declared again.
 [ -n "${RABBITMQ_URL:-}" ] || skip "no RabbitMQ broker"
 . "$top_srcdir/integration-tests/s3lib.sh"
 
@@ -62,5 +63,20 @@ wait_until 60 acked || fail "not acked"
 [ "$(grep -cxF two runs1.log)$(grep -cxF three runs1.log)" = 00 ] ||
     fail "ran on a version the event did not name"
 [ "$(rabbitmq_depth dup.dead)" = 0 ] || fail "dead letters"
+
+# The queue deleted under the consumer: the broker cancels it
+# (consumer_cancel_notify), and the instance connects again, declares
+# the queue again and goes on.
+run 0 rabbitmqctl delete_queue dup
+again() {
+	[ "$(grep -c 'info: broker mq: connected to' d1.log)" -ge 2 ]
+}
+wait_until 60 again || { tail d1.log; fail "no new connection"; }
+expect d1.log "broker mq: the broker cancelled the consumer"
+echo four >four
+run 0 s3 s3 cp --quiet four s3://dup/four
+event four "$(etag four)" 5
+run 0 rabbitmq_publish "$AMQP_TOPIC" four.json
+wait_until 60 has_files out 2 || { tail d1.log; fail "nothing done after the queue came back"; }
 amqp_stop 1
 exit 0
