@@ -841,6 +841,7 @@ read_batch_every(struct reader *r, struct cfg_trigger *t)
 static void
 read_trigger(struct cfg *cfg, xmlNode *n)
 {
+	static const char *const existing[] = { "skip", "run", NULL };
 	struct cfg_trigger *t;
 	struct reader r;
 	char *match;
@@ -873,6 +874,9 @@ read_trigger(struct cfg *cfg, xmlNode *n)
 	reader_duration(&r, "batch-window", &t->batch_window_ms);
 	read_batch_every(&r, t);
 	reader_bool(&r, "fetch", &t->fetch);
+	t->run_existing = reader_choice(&r, "existing", existing, 2);
+	if (t->run_existing == 2) /* the watch's start= says, or skip */
+		t->run_existing = -1;
 	reader_finish(&r);
 	if (t->max_size != 0 && t->max_size < t->min_size)
 		cfg_error(cfg, r.line, "<trigger>: max-size is below min-size");
@@ -962,6 +966,7 @@ check_webhook(struct cfg *cfg, size_t i)
 static void
 check_references(struct cfg *cfg)
 {
+	const struct cfg_watch *w;
 	struct cfg_trigger *t;
 	size_t i, k;
 
@@ -976,7 +981,10 @@ check_references(struct cfg *cfg)
 	CHECK_UNIQUE(cfg, cfg->triggers, cfg->ntriggers, "trigger");
 	for (i = 0; i < cfg->ntriggers; i++) {
 		t = &cfg->triggers[i];
-		if (t->watch != NULL && cfg_find_watch(cfg, t->watch) == NULL)
+		w = t->watch != NULL ? cfg_find_watch(cfg, t->watch) : NULL;
+		if (t->run_existing < 0)
+			t->run_existing = w != NULL && w->start_beginning;
+		if (t->watch != NULL && w == NULL)
 			cfg_error(cfg, t->line,
 			    "<trigger name=\"%s\">: no "
 			    "<watch> is named '%s'",

@@ -134,6 +134,10 @@ struct cfg_trigger {
 	int allow_loop; /* outputs may land where the watch looks */
 	int fetch; /* the input's bytes are given (the default); if not, the
 		      transform gets the event and an empty file */
+	/* existing="run": objects there before the trigger's first scan of
+	 * its watch run; "skip" (the default, or the s3-poll watch's
+	 * start=) records them as skipped, for a backfill to run. */
+	int run_existing;
 	unsigned line;
 };
 

@@ -63,7 +63,8 @@ for f in tar.gz tar.zst tar.xz tar zip 7z; do
 <objtrigger>
   <state path="$T/state"/>
   <watch name="in" type="folder" path="$T/tree" recursive="yes"/>
-  <trigger name="all" watch="in" batch-size="500" batch-window="1s">
+  <trigger name="all" watch="in" batch-size="500" batch-window="1s"
+      existing="run">
     <transform plugin="archive">
       <param name="format" value="$f"/>
       <param name="name" value="tree.{format}"/>

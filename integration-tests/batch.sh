@@ -11,7 +11,8 @@ cat >ot.xml <<XML
 <objtrigger>
   <state path="$T/state"/>
   <watch name="in" type="folder" path="$T/inbox"/>
-  <trigger name="pack" watch="in" batch-size="1000" batch-window="2s">
+  <trigger name="pack" watch="in" batch-size="1000" batch-window="2s"
+      existing="run">
     <transform plugin="archive">
       <param name="format" value="tar"/>
       <param name="name" value="{trigger}-{job}.{format}"/>

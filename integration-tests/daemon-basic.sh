@@ -5,7 +5,7 @@
 
 use_test_plugins
 mkdir inbox
-counting_config ot.xml
+counting_config ot.xml "" 'existing="run"'
 echo "from before" >inbox/old.txt
 touch -d '1 minute ago' inbox/old.txt
 start_daemon ot.xml

@@ -8,7 +8,7 @@
 
 use_test_plugins
 mkdir -p inbox
-counting_config ot.xml
+counting_config ot.xml "" 'existing="run"'
 workers=2
 total=2000
 # 64 KiB files, so that a partial output would show.

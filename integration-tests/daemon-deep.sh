@@ -7,7 +7,7 @@
 DEPTH=${DEPTH:-200} # levels; the daemon may open 64 files
 use_test_plugins
 mkdir inbox
-counting_config ot.xml
+counting_config ot.xml "" 'existing="run"'
 
 # DEPTH levels, each a folder "d"; files at a few levels and at the bottom.
 p=inbox

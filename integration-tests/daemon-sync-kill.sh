@@ -16,7 +16,7 @@ esac
 
 use_test_plugins
 mkdir -p inbox outbox
-counting_config ot.xml
+counting_config ot.xml "" 'existing="run"'
 total=300
 i=0
 while [ $i -lt $total ]; do

@@ -117,12 +117,15 @@ daemon_emit(void *arg, const struct journal_event *e, const char *path,
     const struct stat *sb)
 {
 	struct daemon *d = arg;
+	struct journal_event found = *e;
 
 	if (journal_is_output(d->journal, path, sb)) {
 		log_debug("%s: written by objtrigger: skipped", path);
 		return;
 	}
-	daemon_count_event(e, daemon_queue(d, e));
+	if (d->scanning)
+		found.existing = JOURNAL_EXISTING_SCAN;
+	daemon_count_event(e, daemon_queue(d, &found));
 }
 
 /* A bucket watch (a listing or a notification) found an object, or
@@ -147,6 +150,15 @@ static void
 daemon_emit_listed(void *arg, const struct journal_event *e)
 {
 	daemon_count_event(e, daemon_emit_object(arg, e));
+}
+
+/* A bucket watch's first listing for its new triggers ended. */
+static void
+daemon_listed(void *arg, const char *watch)
+{
+	struct daemon *d = arg;
+
+	scheduler_scanned(d->sched, watch, 1);
 }
 
 /* A bucket watch's page is done: make it durable, and go on. */
@@ -229,7 +241,8 @@ static void
 daemon_setup(struct daemon *d, struct cfg *cfg, struct daemon_parts *p)
 {
 	struct worker_limits limits = config_worker_limits(cfg);
-	struct source_s3_hooks hooks = { daemon_emit_listed, daemon_page, d };
+	struct source_s3_hooks hooks = { daemon_emit_listed, daemon_page,
+		daemon_listed, d };
 	struct scheduler_hooks sched = { daemon_write, daemon_amqp_ended, d };
 	const struct cfg_watch *w;
 	size_t i;
@@ -250,11 +263,20 @@ daemon_setup(struct daemon *d, struct cfg *cfg, struct daemon_parts *p)
 			    d->journal, daemon_emit_object, d);
 		if (w->interval_ms != 0) /* a poll, or a reconciliation */
 			d->polls[d->npolls++] = source_s3_new(w,
-			    cfg_find_store(cfg, w->store), d->journal, &hooks);
+			    cfg_find_store(cfg, w->store), d->journal, &hooks,
+			    scheduler_fresh(d->sched, w->name) > 0);
 	}
 	daemon_amqp_setup(d);
+	d->scanning = 1;
 	for (i = 0; i < d->nsources; i++) /* files that came while down */
 		source_folder_rescan(d->sources[i]);
+	d->scanning = 0;
+	for (i = 0; i < cfg->nwatches; i++) {
+		w = &cfg->watches[i];
+		if (w->type == CFG_WATCH_FOLDER || w->interval_ms == 0)
+			scheduler_scanned(d->sched, w->name,
+			    w->type == CFG_WATCH_FOLDER);
+	}
 	daemon_flush(d);
 	if (d->http != NULL && !p->http_kept)
 		log_info("http: listening on %s%s", cfg->http.listen,

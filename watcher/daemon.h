@@ -39,6 +39,7 @@ struct daemon {
 	uint64_t depth, depth_at; /* jobs waiting, as of depth_at */
 	char *jobs_dir;
 	int sigfd;
+	int scanning; /* the folders' first scan of a config is under way */
 
 	int in_tx;
 	unsigned tx_writes;

@@ -38,6 +38,7 @@ static const char journal_schema[] =
     " next_at INTEGER NOT NULL DEFAULT 0,"
     " error TEXT,"
     " created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    " backfill INTEGER," /* the backfill that queued it, if one did */
     " UNIQUE (trigger, folder, key, inode, size, mtime, etag, event));"
     "CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (trigger, next_at, id)"
     " WHERE state IN ('pending', 'retry');"
@@ -77,7 +78,31 @@ static const char journal_schema[] =
     " watch TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,"
     " seq TEXT NOT NULL,"
     " PRIMARY KEY (watch, bucket, key)) WITHOUT ROWID;"
-    "PRAGMA user_version = 1;";
+    /* Triggers that had their first scan of their watch's place: what
+     * a scan finds is new to the others (existing="run" or "skip"). */
+    "CREATE TABLE IF NOT EXISTS triggers ("
+    " name TEXT PRIMARY KEY, place TEXT NOT NULL, since INTEGER NOT NULL);"
+    /* Backfills and how far they went, for status and --cancel. */
+    "CREATE TABLE IF NOT EXISTS backfills ("
+    " id INTEGER PRIMARY KEY, trigger TEXT NOT NULL, pid INTEGER NOT NULL,"
+    " state TEXT NOT NULL," /* listing, queued, cancelled, failed */
+    " seen INTEGER NOT NULL DEFAULT 0, queued INTEGER NOT NULL DEFAULT 0,"
+    " already INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+    " cancel INTEGER NOT NULL DEFAULT 0,"
+    " started INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS jobs_backfill ON jobs (backfill, state)"
+    " WHERE backfill IS NOT NULL;"
+    "PRAGMA user_version = 2;";
+
+/* A journal of version 1 gets the backfill column; its triggers that ran
+ * had their first scan (anywhere: place ""). */
+static const char journal_migrate_1[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE jobs ADD COLUMN backfill INTEGER;";
+static const char journal_migrate_triggers[] =
+    "INSERT OR IGNORE INTO triggers (name, place, since)"
+    " SELECT trigger, '', min(created) FROM jobs GROUP BY trigger;"
+    "COMMIT;";
 
 /* A journal from before objects (user_version 0) gets the etag column in
  * its jobs' identity: the table is copied, since SQLite cannot change a
@@ -91,8 +116,7 @@ static const char journal_migrate_0_copy[] =
     " event, state, attempts, tries, next_at, error, created, updated)"
     " SELECT id, trigger, watch, folder, key, inode, size, mtime, event,"
     " state, attempts, tries, next_at, error, created, updated FROM jobs_0;"
-    "DROP TABLE jobs_0;"
-    "COMMIT;";
+    "DROP TABLE jobs_0;";
 
 enum journal_stmt {
 	J_ADD,
@@ -121,13 +145,15 @@ enum journal_stmt {
 	J_SEQ_PUT,
 	J_STATES,
 	J_FIND,
+	J_TRIGGER_GET,
+	J_TRIGGER_PUT,
 	J_COUNT
 };
 
 static const char *journal_sql[J_COUNT] = {
 	[J_ADD] = "INSERT OR IGNORE INTO jobs (trigger, watch, folder, key, "
-		  "inode, size, mtime, event, created, updated, etag) "
-		  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		  "inode, size, mtime, event, created, updated, etag, state, "
+		  "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[J_RUNNABLE] =
 	    "SELECT id, watch, folder, key, size, event, attempts, inode, "
 	    "mtime, created, etag "
@@ -191,6 +217,9 @@ static const char *journal_sql[J_COUNT] = {
 	    "etag = ? AND event = ?",
 	[J_STATES] = "SELECT state, count(*) FROM jobs WHERE state IN "
 		     "('pending', 'retry', 'dead') GROUP BY state",
+	[J_TRIGGER_GET] = "SELECT place FROM triggers WHERE name = ?",
+	[J_TRIGGER_PUT] = "INSERT OR REPLACE INTO triggers (name, place, "
+			  "since) VALUES (?, ?, ?)",
 };
 
 /*
@@ -272,12 +301,16 @@ journal_migrate(struct journal *j, char **err)
 		old = sqlite3_column_int(s, 1);
 	}
 	sqlite3_finalize(s);
-	if (version > 0 || !old)
+	if (version > 1 || !old)
 		return 0;
-	if (sqlite3_exec(j->db, journal_migrate_0, NULL, NULL, err) !=
-		SQLITE_OK ||
+	if (sqlite3_exec(j->db,
+		version == 0 ? journal_migrate_0 : journal_migrate_1, NULL,
+		NULL, err) != SQLITE_OK ||
 	    sqlite3_exec(j->db, journal_schema, NULL, NULL, err) != SQLITE_OK ||
-	    sqlite3_exec(j->db, journal_migrate_0_copy, NULL, NULL, err) !=
+	    (version == 0 &&
+		sqlite3_exec(j->db, journal_migrate_0_copy, NULL, NULL, err) !=
+		    SQLITE_OK) ||
+	    sqlite3_exec(j->db, journal_migrate_triggers, NULL, NULL, err) !=
 		SQLITE_OK) {
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -450,10 +483,11 @@ journal_path(const struct journal *j)
 	return j->path;
 }
 
-/* Records a job for an event; 1 if new, 0 if it was known, -1 on error. */
+/* Records a job for an event; 1 if new, 0 if it was known, -1 on error.
+ * With a reason, the job is recorded as skipped, not run. */
 int
 journal_add(struct journal *j, const struct journal_event *e,
-    const char *trigger, int64_t now)
+    const char *trigger, const char *skipped, int64_t now)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_ADD);
 
@@ -469,6 +503,9 @@ journal_add(struct journal *j, const struct journal_event *e,
 	sqlite3_bind_int64(s, 10, now);
 	sqlite3_bind_text(s, 11, e->etag != NULL ? e->etag : "", -1,
 	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, skipped != NULL ? "skipped" : "pending", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, skipped, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "add");
 	return sqlite3_changes(j->db) > 0;
@@ -1048,4 +1085,39 @@ journal_counts(struct journal *j, uint64_t *waiting, uint64_t *dead)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : journal_fail_sql(j, "counts");
+}
+
+/* Whether a trigger had its first scan of place (a scan of an objtrigger
+ * from before this question counts for any place): 1, 0, or -1. */
+int
+journal_trigger_known(struct journal *j, const char *name, const char *place)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_TRIGGER_GET);
+	const char *had;
+	int rc, known = 0;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		had = (const char *)sqlite3_column_text(s, 0);
+		known = *had == '\0' || strcmp(had, place) == 0;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return journal_fail_sql(j, "trigger");
+	return known;
+}
+
+/* Records that a trigger had its first scan of place. */
+int
+journal_trigger_scanned(struct journal *j, const char *name, const char *place,
+    int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_TRIGGER_PUT);
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, place, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "trigger");
+	return 0;
 }

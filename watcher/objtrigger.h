@@ -256,7 +256,14 @@ struct journal_event {
 	uint64_t size;
 	int64_t mtime; /* nanoseconds; 0 for an object */
 	const char *etag; /* an object's; NULL for a file */
+	/* Found where it was by a scan (JOURNAL_EXISTING_SCAN: a trigger
+	 * that had its first scan takes it as an event) or by a listing
+	 * that saw it unchanged (JOURNAL_EXISTING_LISTED: it does not);
+	 * a trigger that did not does what its existing= says. */
+	int existing;
 };
+#define JOURNAL_EXISTING_SCAN 1
+#define JOURNAL_EXISTING_LISTED 2
 struct journal_job {
 	int64_t id;
 	char *trigger, *watch, *folder, *key, *event, *etag;
@@ -273,7 +280,7 @@ int journal_commit(struct journal *);
 const char *journal_path(const struct journal *);
 int journal_pending(const struct journal *);
 int journal_add(struct journal *, const struct journal_event *,
-    const char *trigger, int64_t now);
+    const char *trigger, const char *skipped, int64_t now);
 int64_t journal_added(const struct journal *);
 int journal_find(struct journal *, const struct journal_event *,
     const char *trigger, int64_t *id, char *state, size_t);
@@ -318,6 +325,9 @@ const char *journal_failing(const struct journal *);
 int journal_query(struct journal *, const char *, const char *, int64_t,
     void (*)(void *, struct sqlite3_stmt *), void *);
 int64_t stat_mtime_ns(const struct stat *);
+int journal_trigger_known(struct journal *, const char *, const char *place);
+int journal_trigger_scanned(struct journal *, const char *, const char *place,
+    int64_t now);
 
 /* source-folder.c: the folder watch. */
 struct cfg_watch;
@@ -477,10 +487,12 @@ struct source_s3;
 struct source_s3_hooks {
 	void (*emit)(void *, const struct journal_event *);
 	void (*page)(void *); /* commit what the journal got so far */
+	void (*listed)(void *, const char *watch); /* a full listing ended */
 	void *arg;
 };
 struct source_s3 *source_s3_new(const struct cfg_watch *,
-    const struct cfg_store *, struct journal *, const struct source_s3_hooks *);
+    const struct cfg_store *, struct journal *, const struct source_s3_hooks *,
+    int full);
 void source_s3_free(struct source_s3 *);
 int source_s3_wait(const struct source_s3 *);
 void source_s3_poll(struct source_s3 *);
@@ -609,6 +621,12 @@ void scheduler_free(struct scheduler *);
 int scheduler_queue(struct scheduler *, const struct journal_event *);
 int scheduler_queue_held(struct scheduler *, const struct journal_event *,
     int64_t **ids, size_t *n);
+struct cfg_trigger;
+struct cfg_watch;
+int scheduler_match(const struct cfg_trigger *, const struct journal_event *);
+char *scheduler_place(const struct cfg_watch *);
+unsigned scheduler_fresh(const struct scheduler *, const char *watch);
+void scheduler_scanned(struct scheduler *, const char *watch, int listed);
 void scheduler_dispatch(struct scheduler *);
 void scheduler_hold(struct scheduler *, int);
 unsigned scheduler_runs(const struct scheduler *);

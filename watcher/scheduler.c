@@ -29,6 +29,9 @@
 struct scheduler_trigger {
 	const struct cfg_trigger *cfg;
 	const struct cfg_watch *watch;
+	char *place; /* the watch's, as the journal's triggers keep it */
+	int fresh; /* its first scan of the place has not ended */
+	uint64_t existing; /* objects that scan found, queued or skipped */
 	struct param_value *params;
 	unsigned running;
 	unsigned ended; /* runs that ended */
@@ -82,8 +85,10 @@ scheduler_write(struct scheduler *s)
 	return s->hooks.write(s->hooks.arg);
 }
 
-static int
-scheduler_matches(const struct cfg_trigger *t, const struct journal_event *e)
+/* Whether an event is for a trigger: its watch, events, size and
+ * globs. */
+int
+scheduler_match(const struct cfg_trigger *t, const struct journal_event *e)
 {
 	const char *slash = strrchr(e->key, '/');
 	const char *name = slash != NULL ? slash + 1 : e->key;
@@ -146,30 +151,40 @@ scheduler_hold_job(struct scheduler *s, const struct journal_event *e,
 }
 
 /* A job for each trigger an event matches; with ids, the ids of those
- * that have not ended yet (new or known) go there. */
+ * that have not ended yet (new or known) go there. An object a scan
+ * found where it was is, for a trigger whose first scan this is, queued
+ * or recorded as skipped as its existing= says. */
 static int
 scheduler_add(struct scheduler *s, const struct journal_event *e, int64_t **ids,
     size_t *n)
 {
+	struct scheduler_trigger *t;
+	const char *skip;
 	int rc, matched = 0, added = 0, failed = 0;
 	size_t i;
 
 	for (i = 0; i < s->ntriggers; i++) {
-		if (!scheduler_matches(s->triggers[i].cfg, e))
+		t = &s->triggers[i];
+		if (!scheduler_match(t->cfg, e))
 			continue;
+		if (e->existing == JOURNAL_EXISTING_LISTED && !t->fresh)
+			continue; /* unchanged since its last listing */
+		skip = e->existing && t->fresh && !t->cfg->run_existing ?
+		    "there before the trigger's first scan (existing=skip)" :
+		    NULL;
 		scheduler_write(s);
 		matched++;
-		if ((rc = journal_add(s->journal, e, s->triggers[i].cfg->name,
+		if ((rc = journal_add(s->journal, e, t->cfg->name, skip,
 			 wall_ms())) == 1) {
 			added++;
+			t->existing += e->existing && t->fresh;
 			log_job_note(LEVEL_DEBUG, journal_added(s->journal),
-			    s->triggers[i].cfg->name, e->folder, e->key,
-			    "queued");
+			    t->cfg->name, e->folder, e->key,
+			    skip != NULL ? "skipped" : "queued");
 		} else if (rc < 0)
 			failed = 1;
 		if (rc >= 0 && ids != NULL &&
-		    scheduler_hold_job(s, e, s->triggers[i].cfg->name, ids,
-			n) != 0)
+		    scheduler_hold_job(s, e, t->cfg->name, ids, n) != 0)
 			failed = 1;
 	}
 	if (matched == 0)
@@ -774,6 +789,71 @@ scheduler_warm(struct scheduler *s)
 	free(w);
 }
 
+/* Where a watch looks, as the journal keeps it for its triggers: a
+ * trigger whose watch looks elsewhere has its first scan again. */
+char *
+scheduler_place(const struct cfg_watch *w)
+{
+	char *place;
+
+	if (w->type == CFG_WATCH_FOLDER)
+		xasprintf(&place, "folder %s", w->path);
+	else
+		xasprintf(&place, "bucket %s/%s/%s", w->store,
+		    w->bucket != NULL ? w->bucket : "*", w->prefix);
+	return place;
+}
+
+/* How many triggers of a watch have not had their first scan. */
+unsigned
+scheduler_fresh(const struct scheduler *s, const char *watch)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < s->ntriggers; i++)
+		n += s->triggers[i].fresh &&
+		    strcmp(s->triggers[i].cfg->watch, watch) == 0;
+	return n;
+}
+
+/* A watch's first scan of its place ended (listed 0: it has none, as a
+ * webhook): its new triggers record it, and say what they did with the
+ * objects it found. */
+void
+scheduler_scanned(struct scheduler *s, const char *watch, int listed)
+{
+	struct scheduler_trigger *t;
+	size_t i;
+
+	for (i = 0; i < s->ntriggers; i++) {
+		t = &s->triggers[i];
+		if (!t->fresh || strcmp(t->cfg->watch, watch) != 0)
+			continue;
+		scheduler_write(s);
+		if (journal_trigger_scanned(s->journal, t->cfg->name, t->place,
+			wall_ms()) != 0)
+			continue;
+		t->fresh = 0;
+		if (!listed)
+			log_info("trigger %s: watch %s has no listing: objects "
+				 "already in its bucket are not run "
+				 "(objtrigger backfill %s runs them)",
+			    t->cfg->name, watch, t->cfg->name);
+		else if (t->cfg->run_existing)
+			log_info("trigger %s: %" PRIu64 " object%s already in "
+				 "watch %s queued (existing=run)",
+			    t->cfg->name, t->existing,
+			    t->existing == 1 ? "" : "s", watch);
+		else
+			log_info("trigger %s: %" PRIu64 " object%s already in "
+				 "watch %s skipped (existing=skip; objtrigger "
+				 "backfill %s runs them)",
+			    t->cfg->name, t->existing,
+			    t->existing == 1 ? "" : "s", watch, t->cfg->name);
+	}
+}
+
 struct scheduler *
 scheduler_new(const struct cfg *cfg, struct journal *journal,
     struct worker_pool *pool, const char *jobs_dir,
@@ -794,6 +874,9 @@ scheduler_new(const struct cfg *cfg, struct journal *journal,
 		t = &s->triggers[i];
 		t->cfg = &cfg->triggers[i];
 		t->watch = cfg_find_watch(cfg, t->cfg->watch);
+		t->place = scheduler_place(t->watch);
+		t->fresh =
+		    journal_trigger_known(journal, t->cfg->name, t->place) == 0;
 		t->params = xcalloc(t->cfg->nparams, sizeof *t->params);
 		for (k = 0; k < t->cfg->nparams; k++) {
 			t->params[k].name = t->cfg->params[k].name;
@@ -812,8 +895,10 @@ scheduler_free(struct scheduler *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->ntriggers; i++)
+	for (i = 0; i < s->ntriggers; i++) {
 		free(s->triggers[i].params);
+		free(s->triggers[i].place);
+	}
 	free(s->triggers);
 	free(s);
 }

@@ -26,6 +26,7 @@ struct source_s3 {
 	char *where; /* the place listed: store, bucket, prefix */
 	uint64_t due; /* now_ms() of the next cycle */
 	int failing; /* the last cycle failed */
+	int full; /* objects listed unchanged go out too, for new triggers */
 
 	/* The cycle under way. */
 	int64_t cycle;
@@ -35,7 +36,7 @@ struct source_s3 {
 
 struct source_s3 *
 source_s3_new(const struct cfg_watch *w, const struct cfg_store *store,
-    struct journal *journal, const struct source_s3_hooks *hooks)
+    struct journal *journal, const struct source_s3_hooks *hooks, int full)
 {
 	struct source_s3 *s = xcalloc(1, sizeof *s);
 
@@ -43,6 +44,7 @@ source_s3_new(const struct cfg_watch *w, const struct cfg_store *store,
 	s->store = store;
 	s->journal = journal;
 	s->hooks = *hooks;
+	s->full = full;
 	xasprintf(&s->where, "%s/%s/%s", store->name, w->bucket, w->prefix);
 	s->due = now_ms(); /* once at start-up */
 	return s;
@@ -68,10 +70,10 @@ source_s3_wait(const struct source_s3 *s)
 
 static void
 source_s3_event(struct source_s3 *s, const char *event, const char *key,
-    const char *etag, uint64_t size)
+    const char *etag, uint64_t size, int existing)
 {
 	struct journal_event e = { s->watch->name, s->watch->bucket, key, event,
-		0, size, 0, etag };
+		0, size, 0, etag, existing };
 
 	s->hooks.emit(s->hooks.arg, &e);
 }
@@ -87,10 +89,12 @@ source_s3_object(void *arg, const struct s3_object *o)
 	    o->size, s->cycle);
 	if (rc < 0)
 		return -1;
-	if (rc == 1 && (s->listed || s->watch->start_beginning)) {
+	if (rc == 1 && s->listed) {
 		s->changed++;
-		source_s3_event(s, "created", o->key, o->etag, o->size);
-	}
+		source_s3_event(s, "created", o->key, o->etag, o->size, 0);
+	} else if (!s->listed || s->full)
+		source_s3_event(s, "created", o->key, o->etag, o->size,
+		    JOURNAL_EXISTING_LISTED);
 	return 0;
 }
 
@@ -100,7 +104,7 @@ source_s3_gone(void *arg, const char *key, const char *etag, uint64_t size)
 	struct source_s3 *s = arg;
 
 	s->changed++;
-	source_s3_event(s, "removed", key, etag, size);
+	source_s3_event(s, "removed", key, etag, size, 0);
 }
 
 /* Logs a failed cycle: at error level when the watch starts failing, at
@@ -162,6 +166,9 @@ source_s3_poll(struct source_s3 *s)
 		journal_unlisted(s->journal, w->name, s->cycle, source_s3_gone,
 		    s);
 	journal_listing_end(s->journal, w->name, s->where, s->cycle);
+	if (s->full || !s->listed)
+		s->hooks.listed(s->hooks.arg, w->name);
+	s->full = 0;
 	s->hooks.page(s->hooks.arg);
 	if (s->failing)
 		log_info("watch %s: listing works again", w->name);
@@ -171,7 +178,5 @@ source_s3_poll(struct source_s3 *s)
 		  "ms late%s",
 	    w->name, s->cycle, s->objects, s->changed, requests,
 	    requests == 1 ? "" : "s", took, lag,
-	    s->listed || w->start_beginning ?
-		"" :
-		" (recorded, not run: start=now)");
+	    s->listed ? "" : " (the first: for new triggers)");
 }

@@ -239,6 +239,43 @@ test_no_dtd(void **state)
 	cfg_free(cfg);
 }
 
+/* existing= defaults to skip, or to what an s3-poll watch's start=
+ * says; a word other than skip or run is an error. */
+static void
+test_existing(void **state)
+{
+	struct cfg *cfg = load(
+	    "<objtrigger>\n"
+	    "  <store name=\"s\" endpoint=\"http://127.0.0.1:1\" "
+	    "access-key-env=\"HOME\" secret-key-env=\"HOME\"/>\n"
+	    "  <watch name=\"in\" type=\"folder\" path=\"/in\"/>\n"
+	    "  <watch name=\"b\" type=\"s3-poll\" store=\"s\" bucket=\"b\" "
+	    "start=\"beginning\"/>\n"
+	    "  <trigger name=\"t\" watch=\"in\"><transform plugin=\"copy\"/>"
+	    "</trigger>\n"
+	    "  <trigger name=\"u\" watch=\"in\" existing=\"run\">"
+	    "<transform plugin=\"copy\"/></trigger>\n"
+	    "  <trigger name=\"v\" watch=\"b\"><transform plugin=\"copy\"/>"
+	    "</trigger>\n"
+	    "  <trigger name=\"w\" watch=\"b\" existing=\"skip\">"
+	    "<transform plugin=\"copy\"/></trigger>\n"
+	    "</objtrigger>\n");
+
+	assert_clean(cfg);
+	assert_int_equal(cfg->triggers[0].run_existing, 0);
+	assert_int_equal(cfg->triggers[1].run_existing, 1);
+	assert_int_equal(cfg->triggers[2].run_existing, 1);
+	assert_int_equal(cfg->triggers[3].run_existing, 0);
+	cfg_free(cfg);
+	cfg = load("<objtrigger>\n"
+		   "  <watch name=\"in\" type=\"folder\" path=\"/in\"/>\n"
+		   "  <trigger name=\"t\" watch=\"in\" existing=\"all\">"
+		   "<transform plugin=\"copy\"/></trigger>\n"
+		   "</objtrigger>\n");
+	assert_error(cfg, 3, "expected skip or run");
+	cfg_free(cfg);
+}
+
 static void
 test_bad_values(void **state)
 {
@@ -566,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_not_xml),
 		cmocka_unit_test(test_wrong_root),
 		cmocka_unit_test(test_no_dtd),
+		cmocka_unit_test(test_existing),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_webhook_good),
 		cmocka_unit_test(test_http_defaults),

@@ -65,9 +65,9 @@ add_version(struct journal *j, const char *trigger, const char *key,
     int64_t inode, uint64_t size, int64_t mtime)
 {
 	struct journal_event e = { "drop", "/srv/drop", key, "created", inode,
-		size, mtime, NULL };
+		size, mtime, NULL, 0 };
 
-	return journal_add(j, &e, trigger, NOW);
+	return journal_add(j, &e, trigger, NULL, NOW);
 }
 
 /* Adds a new job for key, in a transaction. */
@@ -473,12 +473,12 @@ test_objects(void **state)
 {
 	struct fixture *f = *state;
 	struct journal_event e = { "w", "bucket", "k", "created", 0, 5, 0,
-		"etag1" };
+		"etag1", 0 };
 
-	assert_int_equal(journal_add(f->j, &e, "t", NOW), 1);
-	assert_int_equal(journal_add(f->j, &e, "t", NOW), 0);
+	assert_int_equal(journal_add(f->j, &e, "t", NULL, NOW), 1);
+	assert_int_equal(journal_add(f->j, &e, "t", NULL, NOW), 0);
 	e.etag = "etag2";
-	assert_int_equal(journal_add(f->j, &e, "t", NOW), 1);
+	assert_int_equal(journal_add(f->j, &e, "t", NULL, NOW), 1);
 	assert_int_equal(journal_add_s3_output(f->j, "rgw", "b", "k", "x", 1),
 	    0);
 	assert_true(journal_is_s3_output(f->j, "rgw", "b", "k", "x"));
@@ -492,12 +492,12 @@ test_find(void **state)
 {
 	struct fixture *f = *state;
 	struct journal_event e = { "w", "bucket", "k", "created", 0, 5, 0,
-		"etag1" };
+		"etag1", 0 };
 	char st[16];
 	int64_t id = 0;
 
 	assert_int_equal(journal_find(f->j, &e, "t", &id, st, sizeof st), 0);
-	assert_int_equal(journal_add(f->j, &e, "t", NOW), 1);
+	assert_int_equal(journal_add(f->j, &e, "t", NULL, NOW), 1);
 	assert_int_equal(journal_find(f->j, &e, "t", &id, st, sizeof st), 1);
 	assert_string_equal(st, "pending");
 	assert_int_equal(journal_find(f->j, &e, "u", &id, st, sizeof st), 0);
@@ -547,6 +547,60 @@ test_migrate(void **state)
 	assert_non_null(f->j);
 	assert_int_equal(add_version(f->j, "t", "old", 1, 1, 1), 0);
 	assert_int_equal(add_version(f->j, "t", "new", 1, 1, 1), 1);
+	/* A trigger that ran had its first scan, wherever its watch looks. */
+	assert_int_equal(journal_trigger_known(f->j, "t", "folder /x"), 1);
+	assert_int_equal(journal_trigger_known(f->j, "u", "folder /x"), 0);
+}
+
+/* A journal of version 1 (before backfills) gets their column, and its
+ * triggers that ran count as scanned. */
+static void
+test_migrate_1(void **state)
+{
+	struct fixture *f = *state;
+	char *path, *cause = NULL;
+	sqlite3 *db;
+
+	assert_int_equal(add_version(f->j, "t", "old", 1, 1, 1), 1);
+	journal_close(f->j);
+	xasprintf(&path, "%s/journal.db", f->state);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "DROP INDEX jobs_backfill;"
+			     "ALTER TABLE jobs DROP COLUMN backfill;"
+			     "DROP TABLE triggers; DROP TABLE backfills;"
+			     "PRAGMA user_version = 1;",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	f->j = journal_open(f->state, &cause);
+	assert_non_null(f->j);
+	assert_int_equal(add_version(f->j, "t", "old", 1, 1, 1), 0);
+	assert_int_equal(add_version(f->j, "t", "new", 1, 1, 1), 1);
+	assert_int_equal(journal_trigger_known(f->j, "t", "folder /x"), 1);
+}
+
+/* A trigger's first scan is kept with its place: elsewhere, it is new. A
+ * job recorded as skipped is known, and does not run. */
+static void
+test_triggers(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	struct journal_event e = { "drop", "/srv/drop", "a", "created", 1, 1,
+		1, NULL, JOURNAL_EXISTING_SCAN };
+	struct journal_job *jobs;
+	size_t n;
+
+	assert_int_equal(journal_trigger_known(j, "t", "folder /a"), 0);
+	assert_int_equal(journal_trigger_scanned(j, "t", "folder /a", NOW), 0);
+	assert_int_equal(journal_trigger_known(j, "t", "folder /a"), 1);
+	assert_int_equal(journal_trigger_known(j, "t", "folder /b"), 0);
+	assert_int_equal(journal_add(j, &e, "t", "existing", NOW), 1);
+	assert_int_equal(journal_add(j, &e, "t", NULL, NOW), 0);
+	assert_int_equal(journal_runnable(j, "t", NOW, 10, &jobs, &n), 0);
+	assert_int_equal(n, 0);
+	free(jobs);
 }
 
 /* Forgotten dead letters leave the count, stay out of retry's reach
@@ -719,6 +773,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_indexes, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_1, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
