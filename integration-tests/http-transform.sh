@@ -99,6 +99,7 @@ chmod 644 open-token
 	trigger f "$F/" '<param name="token-file" value="'"$T"'/open-token"/>'
 	trigger g "$F/" '<param name="name" value="{key}"/>'
 	trigger h "$F/" '<param name="send" value="all"/>'
+	trigger i "http://user:pa55@127.0.0.1/"
 	echo "</objtrigger>"
 } >bad.xml
 run 1 "$OBJTRIGGER" check -c bad.xml
@@ -110,7 +111,8 @@ expect stderr 'header="ce-id: 1": ce- headers are the event'"'"'s attributes'
 expect stderr "open-token can be read by others than its owner: chmod 600"
 expect stderr 'name="{key}": unknown placeholder at "{key}"'
 expect stderr "send"
-expect stderr 'bad.xml: 8 errors'
+expect stderr 'no user or password in the URL'
+expect stderr 'bad.xml: 9 errors'
 if grep -qF s3cr3t-t0ken stderr; then
 	fail "check showed the token"
 fi

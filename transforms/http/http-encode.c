@@ -47,7 +47,8 @@ http_encode_value(FILE *f, const char *s, size_t len)
 }
 
 /* Why a URL template cannot be used, or NULL: http or https only, and a
- * host (and port) written out, without placeholders. */
+ * host (and port) written out, without placeholders, nor a user and
+ * password, which the URL in every message would show. */
 const char *
 http_url_check(const char *tmpl)
 {
@@ -65,6 +66,9 @@ http_url_check(const char *tmpl)
 	if (memchr(tmpl + skip, '{', host) != NULL ||
 	    memchr(tmpl + skip, '}', host) != NULL)
 		return "placeholders may only be in the URL's path and query";
+	if (memchr(tmpl + skip, '@', host) != NULL)
+		return "no user or password in the URL, which messages show: "
+		       "token-file sends a token";
 	if (strcspn(tmpl, " \t\r\n") != strlen(tmpl))
 		return "the URL has blanks in it (write them as %20)";
 	return NULL;

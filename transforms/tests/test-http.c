@@ -76,6 +76,8 @@ test_check(void **state)
 	assert_non_null(http_url_check("http://h{key}/x"));
 	assert_non_null(http_url_check("http://h:{size}/x"));
 	assert_non_null(http_url_check("http://h/a b"));
+	assert_non_null(http_url_check("http://u:secret@h/x"));
+	assert_null(http_url_check("http://h/x?mail=a@b"));
 }
 
 /* Header values: the HTTP binding's own example, and what must go. */
