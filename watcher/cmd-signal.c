@@ -141,7 +141,7 @@ signal_send(struct signal_target *t)
 		held = signal_held(t->lockfd);
 		rc = -1;
 		if (control_read(t->state, &r) == 0) {
-			if (r.started >= t->sent) {
+			if (r.pid == t->pid && r.started >= t->sent) {
 				taken = 1;
 				signal_show(t, &r);
 				rc = signal_outcome(t, &r, held);

@@ -9,18 +9,20 @@
  * the daemon writes each reload and stop into STATE/control, replaced
  * whole each time it changes (a temporary file renamed over it):
  *
- *	OP STARTED RESULT
+ *	OP PID STARTED RESULT
  *	LEVEL MESSAGE
  *	...
  *
- * OP is reload or stop; STARTED when the daemon took the signal, in
+ * OP is reload or stop; PID the daemon's; STARTED when it took the signal, in
  * microseconds of CLOCK_MONOTONIC, which every process of the machine
  * reads alike; RESULT pending, waiting (for running jobs to end),
  * applied or failed for a reload, stopping or stopped for a stop; then
  * every message the daemon logged meanwhile (not the lines of jobs),
  * escaped as in the log. A command notes the clock before it signals and
  * waits for a record that started after: the daemon read the config after
- * the command's signal, however signals coalesced.
+ * the command's signal, however signals coalesced. The pid tells a
+ * record of an earlier daemon, from before a reboot, which restarted
+ * the clock.
  */
 
 #include <errno.h>
@@ -66,8 +68,8 @@ control_write(const char *result)
 	char *tmp, *text;
 	int fd, len, ok;
 
-	len = xasprintf(&text, "%s %" PRIu64 " %s\n%s", control.op,
-	    control.started, result,
+	len = xasprintf(&text, "%s %ld %" PRIu64 " %s\n%s", control.op,
+	    (long)getpid(), control.started, result,
 	    control.lines != NULL ? control.lines : "");
 	xasprintf(&tmp, "%s.tmp", control.path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -150,8 +152,8 @@ control_read(const char *state, struct control_record *r)
 	fclose(f);
 	memset(r, 0, sizeof *r);
 	if (n <= 0 || (nl = strchr(text, '\n')) == NULL ||
-	    sscanf(text, "%15s %" SCNu64 " %15s", r->op, &r->started,
-		r->result) != 3) {
+	    sscanf(text, "%15s %ld %" SCNu64 " %15s", r->op, &r->pid,
+		&r->started, r->result) != 4) {
 		free(text);
 		return -1;
 	}

@@ -648,6 +648,7 @@ long daemon_lock_owner(int fd);
 /* control.c: what became of a reload or a stop, in STATE/control. */
 struct control_record {
 	char op[16]; /* reload, stop */
+	long pid; /* the daemon's */
 	uint64_t started; /* when the daemon took the signal (now_us) */
 	char result[16];
 	char *lines; /* "LEVEL MESSAGE\n" each */
