@@ -98,7 +98,7 @@ void
 notify_tick(struct journal *journal, unsigned running)
 {
 	uint64_t now = now_ms(), waiting, dead;
-	char status[sizeof notify.status + 8];
+	char status[sizeof notify.status], msg[sizeof status + 8];
 
 	if (notify.ping_ms != 0 && now - notify.pinged >= notify.ping_ms) {
 		notify_send("WATCHDOG=1");
@@ -112,12 +112,12 @@ notify_tick(struct journal *journal, unsigned running)
 	if (journal_counts(journal, &waiting, &dead) != 0)
 		return;
 	snprintf(status, sizeof status,
-	    "STATUS=%" PRIu64 " job%s waiting, %u running, %" PRIu64
-	    " dead letter%s",
+	    "%" PRIu64 " job%s waiting, %u running, %" PRIu64 " dead letter%s",
 	    waiting, waiting == 1 ? "" : "s", running, dead,
 	    dead == 1 ? "" : "s");
-	if (strcmp(status + 7, notify.status) == 0)
+	if (strcmp(status, notify.status) == 0)
 		return;
-	snprintf(notify.status, sizeof notify.status, "%s", status + 7);
-	notify_send(status);
+	memcpy(notify.status, status, sizeof status);
+	snprintf(msg, sizeof msg, "STATUS=%s", status);
+	notify_send(msg);
 }
