@@ -5,7 +5,7 @@
 OT_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
  libxml2-dev libcmocka-dev libs3-dev libarchive-dev libvips-dev
  libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
- librabbitmq-dev libsystemd-dev"
+ librabbitmq-dev libsystemd-dev libssl-dev"
 # A Ceph RADOS Gateway on loopback and the S3 clients the S3 tests use.
 OT_RGW_PACKAGES="ceph-mon ceph-osd radosgw ceph-common uuid-runtime coreutils
  curl awscli s3cmd"

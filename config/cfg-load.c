@@ -425,6 +425,7 @@ read_watch_s3_poll(struct reader *r, struct cfg_watch *w)
 	if (w->interval_ms < 100)
 		cfg_error(r->cfg, r->line, "<watch interval>: at least 100ms");
 	w->start_beginning = reader_choice(r, "start", starts, 0) == 1;
+	w->publish = reader_text(r, "publish", 0);
 }
 
 static void
@@ -453,6 +454,7 @@ read_watch_s3_webhook(struct reader *r, struct cfg_watch *w)
 		    "<watch reconcile>: needs the bucket to list: add "
 		    "bucket=\"...\"");
 	reader_bool(r, "sns-confirm", &w->sns_confirm);
+	w->publish = reader_text(r, "publish", 0);
 	w->max_pending = 100000;
 	reader_count(r, "max-pending", 1, 1000000000, &w->max_pending);
 }
@@ -928,6 +930,28 @@ check_store(struct cfg *cfg, const char *name, unsigned line)
 		cfg_error(cfg, line, "no <store> is named '%s'", name);
 }
 
+/* A watch that publishes needs its broker, and runs no trigger. */
+static void
+check_publish(struct cfg *cfg, const struct cfg_watch *w)
+{
+	size_t i;
+
+	if (w->publish == NULL)
+		return;
+	if (cfg_find_broker(cfg, w->publish) == NULL)
+		cfg_error(cfg, w->line, "no <broker> is named '%s'",
+		    w->publish);
+	for (i = 0; i < cfg->ntriggers; i++) {
+		if (cfg->triggers[i].watch != NULL &&
+		    strcmp(cfg->triggers[i].watch, w->name) == 0)
+			cfg_error(cfg, cfg->triggers[i].line,
+			    "<trigger name=\"%s\">: watch %s publishes its "
+			    "events to broker %s and runs no trigger: give the "
+			    "trigger a watch of type amqp that takes them",
+			    cfg->triggers[i].name, w->name, w->publish);
+	}
+}
+
 /* An amqp watch needs its broker. */
 static void
 check_amqp(struct cfg *cfg, const struct cfg_watch *w)
@@ -977,6 +1001,7 @@ check_references(struct cfg *cfg)
 		check_store(cfg, cfg->watches[i].store, cfg->watches[i].line);
 		check_webhook(cfg, i);
 		check_amqp(cfg, &cfg->watches[i]);
+		check_publish(cfg, &cfg->watches[i]);
 	}
 	CHECK_UNIQUE(cfg, cfg->triggers, cfg->ntriggers, "trigger");
 	for (i = 0; i < cfg->ntriggers; i++) {

@@ -182,6 +182,7 @@ cfg_free(struct cfg *cfg)
 		free(cfg->watches[i].broker);
 		free(cfg->watches[i].queue);
 		cfg_free_words(cfg->watches[i].bind);
+		free(cfg->watches[i].publish);
 	}
 	free(cfg->watches);
 	free(cfg->http.listen);

@@ -87,6 +87,9 @@ struct cfg_watch {
 	char *token; /* the bearer token, read from token-file; may be NULL */
 	int sns_confirm; /* confirm SNS subscriptions */
 	unsigned max_pending; /* the queue's high mark: above it, 503 */
+	/* s3-poll and s3-webhook: the broker its events are published to
+	 * instead of running triggers; NULL: none */
+	char *publish;
 	/* amqp */
 	char *broker, *queue;
 	char **bind; /* routing keys; NULL-terminated */

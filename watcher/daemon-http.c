@@ -85,12 +85,17 @@ daemon_drain_syncs(struct daemon *d)
 	daemon_synced(d);
 }
 
-/* The queue's depth (jobs waiting), at most DAEMON_DEPTH_MS old. */
+/* The queue's depth of a webhook: the messages in its broker's outbox
+ * if it publishes, else the jobs waiting, at most DAEMON_DEPTH_MS old. */
 static uint64_t
-daemon_depth(struct daemon *d)
+daemon_depth(struct daemon *d, const struct cfg_watch *w)
 {
-	uint64_t now = now_ms(), dead;
+	uint64_t now = now_ms(), dead, n = 0;
 
+	if (w->publish != NULL) {
+		journal_outbox_count(d->journal, w->publish, &n);
+		return n;
+	}
 	if (d->depth_at == 0 || now - d->depth_at >= DAEMON_DEPTH_MS) {
 		if (journal_counts(d->journal, &d->depth, &dead) == 0)
 			d->depth_at = now;
@@ -118,8 +123,32 @@ daemon_metrics(struct daemon *d, struct http_request *r)
 	free(text);
 }
 
-/* GET /healthz: the journal takes writes, workers can start, and the
- * brokers of amqp watches are there. */
+/* Why a broker published to is down (allocated), or NULL. */
+static char *
+daemon_publishers_down(struct daemon *d)
+{
+	const char *name, *down;
+	uint64_t waiting = 0;
+	char *why;
+	size_t i;
+
+	for (i = 0; i < d->npublishers; i++) {
+		if ((down = sink_broker_down_why(d->publishers[i])) == NULL)
+			continue;
+		name = sink_broker_name(d->publishers[i]);
+		journal_outbox_count(d->journal, name, &waiting);
+		xasprintf(&why,
+		    "broker %s, published to, is down: %s (%llu event%s wait "
+		    "in the outbox)",
+		    name, down, (unsigned long long)waiting,
+		    waiting == 1 ? "" : "s");
+		return why;
+	}
+	return NULL;
+}
+
+/* GET /healthz: the journal takes writes, workers can start, the
+ * brokers of amqp watches are there, and those published to are up. */
 static void
 daemon_health(struct daemon *d, struct http_request *r)
 {
@@ -138,7 +167,7 @@ daemon_health(struct daemon *d, struct http_request *r)
 		xasprintf(&why, "workers cannot start: %s", broken);
 	else if (down != NULL)
 		xasprintf(&why, "a broker is out of reach: %s", down);
-	else {
+	else if ((why = daemon_publishers_down(d)) == NULL) {
 		http_answer(r, 200, "text/plain", "ok\n", 3);
 		return;
 	}
@@ -196,7 +225,8 @@ daemon_http_end(void *arg, struct http_request *r)
 
 	if (hook == NULL) /* answered in begin */
 		return;
-	if (daemon_depth(d) >= source_webhook_watch(hook)->max_pending) {
+	if (daemon_depth(d, source_webhook_watch(hook)) >=
+	    source_webhook_watch(hook)->max_pending) {
 		http_header_add(r, "Retry-After", "5");
 		http_answer_error(r, 503,
 		    "the queue is over its high mark (max-pending): send "

@@ -86,12 +86,34 @@ daemon_flush(struct daemon *d)
 	daemon_answer_waits(d, committed);
 }
 
-/* Queues an event's jobs (scheduler_queue), committing the transaction
- * when it grows too big. */
-static int
-daemon_queue(struct daemon *d, const struct journal_event *e)
+/* The publisher of a broker. */
+static struct sink_broker *
+daemon_publisher(struct daemon *d, const char *broker)
 {
-	int rc = scheduler_queue(d->sched, e);
+	size_t i;
+
+	for (i = 0; i < d->npublishers; i++) {
+		if (strcmp(sink_broker_name(d->publishers[i]), broker) == 0)
+			return d->publishers[i];
+	}
+	return NULL;
+}
+
+/* Queues an event's jobs (scheduler_queue), or its message if its watch
+ * publishes (w; NULL for a folder), committing the transaction when it
+ * grows too big. */
+static int
+daemon_queue(struct daemon *d, const struct journal_event *e,
+    const struct cfg_watch *w)
+{
+	int rc;
+
+	if (w != NULL && w->publish != NULL) {
+		rc = sink_broker_queue(d->journal, w, e, wall_ms());
+		if (rc == 1)
+			sink_broker_kick(daemon_publisher(d, w->publish));
+	} else
+		rc = scheduler_queue(d->sched, e);
 
 	if (d->tx_writes >= DAEMON_TX_MAX) {
 		daemon_flush(d);
@@ -125,7 +147,7 @@ daemon_emit(void *arg, const struct journal_event *e, const char *path,
 	}
 	if (d->scanning)
 		found.existing = JOURNAL_EXISTING_SCAN;
-	daemon_count_event(e, daemon_queue(d, &found));
+	daemon_count_event(e, daemon_queue(d, &found, NULL));
 }
 
 /* A bucket watch (a listing or a notification) found an object, or
@@ -143,7 +165,7 @@ daemon_emit_object(void *arg, const struct journal_event *e)
 		    e->key);
 		return 1;
 	}
-	return daemon_queue(d, e);
+	return daemon_queue(d, e, w);
 }
 
 static void
@@ -235,6 +257,27 @@ daemon_parts_make(struct daemon *d, const struct cfg *cfg,
 	return 0;
 }
 
+/* A publisher for a broker that watches publish to. */
+static void
+daemon_setup_publisher(struct daemon *d, const struct cfg_broker *b)
+{
+	struct sink_broker_hooks hooks = { daemon_write, d };
+	size_t i;
+
+	for (i = 0; i < d->cfg->nwatches; i++) {
+		if (d->cfg->watches[i].publish != NULL &&
+		    strcmp(d->cfg->watches[i].publish, b->name) == 0)
+			break;
+	}
+	if (i == d->cfg->nwatches)
+		return;
+	d->publishers[d->npublishers++] =
+	    sink_broker_new(b, d->journal, &hooks);
+	log_info("broker %s: watches publish their events to exchange %s at "
+		 "%s",
+	    b->name, b->exchange, b->url);
+}
+
 /* Builds the scheduler, the workers and the sources of a config, with
  * the parts made for it. */
 static void
@@ -267,6 +310,9 @@ daemon_setup(struct daemon *d, struct cfg *cfg, struct daemon_parts *p)
 			    scheduler_fresh(d->sched, w->name) > 0);
 	}
 	daemon_amqp_setup(d);
+	d->publishers = xcalloc(cfg->nbrokers, sizeof *d->publishers);
+	for (i = 0; i < cfg->nbrokers; i++)
+		daemon_setup_publisher(d, &cfg->brokers[i]);
 	d->scanning = 1;
 	for (i = 0; i < d->nsources; i++) /* files that came while down */
 		source_folder_rescan(d->sources[i]);
@@ -306,6 +352,11 @@ daemon_teardown(struct daemon *d, int keep_http)
 	free(d->polls);
 	d->polls = NULL;
 	d->npolls = 0;
+	for (i = 0; i < d->npublishers; i++)
+		sink_broker_free(d->publishers[i]);
+	free(d->publishers);
+	d->publishers = NULL;
+	d->npublishers = 0;
 	daemon_drain_syncs(d); /* nothing left uncommitted: flushed */
 	if (!keep_http)
 		http_free(d->http);
@@ -454,7 +505,8 @@ daemon_turn(struct daemon *d)
 {
 	size_t n = 0, i, np, nfixed, npool = worker_pool_size(d->pool);
 	struct pollfd *pfd =
-	    xcalloc(4 + d->nsources + npool + d->namqps, sizeof *pfd);
+	    xcalloc(4 + d->nsources + npool + d->namqps + d->npublishers,
+		sizeof *pfd);
 	size_t npoolfd;
 	int wait = DAEMON_IDLE_MS, pool_wait, again;
 	int64_t due, now;
@@ -467,6 +519,13 @@ daemon_turn(struct daemon *d)
 		pfd[n].fd = http_fd(d->http);
 		pfd[n++].events = POLLIN;
 		wait = daemon_min_wait(wait, http_wait(d->http));
+	}
+	for (i = 0; i < d->npublishers;
+	     i++) { /* -1 while down: poll skips it */
+		pfd[n].fd = sink_broker_fd(d->publishers[i]);
+		pfd[n++].events = POLLIN;
+		wait =
+		    daemon_min_wait(wait, sink_broker_wait(d->publishers[i]));
 	}
 	nfixed = np = n;
 	if (!d->stopping && d->next_cfg == NULL) {
@@ -528,6 +587,10 @@ daemon_turn(struct daemon *d)
 	for (i = 0; !d->stopping && d->next_cfg == NULL && i < d->npolls; i++)
 		source_s3_poll(d->polls[i]);
 	daemon_flush(d);
+	/* Confirms, then what the turn's commit made durable is sent: its
+	 * marks are committed with the next turn's writes. */
+	for (i = 0; i < d->npublishers; i++)
+		sink_broker_run(d->publishers[i]);
 	if (d->http != NULL) /* send the answers of the commit */
 		http_run(d->http);
 	notify_tick(d->journal, scheduler_runs(d->sched));

@@ -28,6 +28,8 @@ struct daemon {
 	size_t nhooks;
 	struct source_amqp **amqps;
 	size_t namqps;
+	struct sink_broker **publishers; /* one per broker published to */
+	size_t npublishers;
 	struct http_server *http;
 	struct daemon_wait *waits; /* answered at the next commit */
 	size_t nwaits;

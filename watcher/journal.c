@@ -92,7 +92,20 @@ static const char journal_schema[] =
     " started INTEGER NOT NULL, updated INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS jobs_backfill ON jobs (backfill, state)"
     " WHERE backfill IS NOT NULL;"
-    "PRAGMA user_version = 2;";
+    /* Version 3 (an older journal gets it as it is opened): the events
+     * of watches that publish to a broker, each kept until the broker
+     * confirms it. next_at: when it may be sent
+     * (again); OUTBOX_IN_FLIGHT while it is sent and not confirmed. */
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " id INTEGER PRIMARY KEY, broker TEXT NOT NULL, watch TEXT NOT NULL,"
+    " message_id TEXT NOT NULL, body BLOB NOT NULL,"
+    " created INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+    " UNIQUE (broker, message_id));"
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (broker, next_at, id);"
+    "PRAGMA user_version = 3;";
+
+/* An outbox row's next_at while it is sent and not confirmed. */
+#define OUTBOX_IN_FLIGHT INT64_MAX
 
 /* A journal of version 1 gets the backfill column; its triggers that ran
  * had their first scan (anywhere: place ""). */
@@ -147,6 +160,13 @@ enum journal_stmt {
 	J_FIND,
 	J_TRIGGER_GET,
 	J_TRIGGER_PUT,
+	J_OUTBOX_ADD,
+	J_OUTBOX_DUE,
+	J_OUTBOX_SET,
+	J_OUTBOX_DELETE,
+	J_OUTBOX_RESET,
+	J_OUTBOX_COUNT,
+	J_OUTBOX_NEXT,
 	J_COUNT
 };
 
@@ -220,6 +240,19 @@ static const char *journal_sql[J_COUNT] = {
 	[J_TRIGGER_GET] = "SELECT place FROM triggers WHERE name = ?",
 	[J_TRIGGER_PUT] = "INSERT OR REPLACE INTO triggers (name, place, "
 			  "since) VALUES (?, ?, ?)",
+	[J_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (broker, watch, "
+			 "message_id, body, created, next_at) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[J_OUTBOX_DUE] = "SELECT id, watch, message_id, body, created "
+			 "FROM outbox WHERE broker = ? AND next_at <= ? "
+			 "ORDER BY next_at, id LIMIT ?",
+	[J_OUTBOX_SET] = "UPDATE outbox SET next_at = ? WHERE id = ?",
+	[J_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?",
+	[J_OUTBOX_RESET] = "UPDATE outbox SET next_at = ?1 WHERE broker = ?2 "
+			   "AND next_at = ?3",
+	[J_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE broker = ?",
+	[J_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE broker = ?1 "
+			  "AND next_at > ?2 AND next_at < ?3",
 };
 
 /*
@@ -1120,4 +1153,139 @@ journal_trigger_scanned(struct journal *j, const char *name, const char *place,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "trigger");
 	return 0;
+}
+/* Puts an event's message into the outbox of a broker; 1 if new, 0 if
+ * a message of that id waits there already, -1 on error. */
+int
+journal_outbox_add(struct journal *j, const char *broker, const char *watch,
+    const char *message_id, const char *body, size_t len, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_ADD);
+
+	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "outbox");
+	return sqlite3_changes(j->db) > 0;
+}
+
+/* Up to limit messages of a broker that may be sent at now, oldest
+ * first, each marked in flight; *out is allocated. */
+int
+journal_outbox_take(struct journal *j, const char *broker, int64_t now,
+    unsigned limit, struct journal_message **out, size_t *n)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_DUE);
+	struct journal_message *m;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, (int)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		m = &(*out)[(*n)++];
+		m->id = sqlite3_column_int64(s, 0);
+		m->watch = journal_column(s, 1);
+		m->message_id = journal_column(s, 2);
+		m->len = (size_t)sqlite3_column_bytes(s, 3);
+		m->body = xmalloc(m->len + 1);
+		if (m->len > 0)
+			memcpy(m->body, sqlite3_column_blob(s, 3), m->len);
+		m->body[m->len] = '\0';
+		m->created = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return journal_fail_sql(j, "outbox");
+	for (i = 0; i < *n; i++) {
+		if (journal_outbox_later(j, (*out)[i].id, OUTBOX_IN_FLIGHT) !=
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+journal_message_free(struct journal_message *m)
+{
+	free(m->watch);
+	free(m->message_id);
+	free(m->body);
+}
+
+/* A message is to be sent again at at (a nack, a return). */
+int
+journal_outbox_later(struct journal *j, int64_t id, int64_t at)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_SET);
+
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_int64(s, 2, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "outbox");
+	return 0;
+}
+
+/* The broker confirmed a message: it leaves the outbox. */
+int
+journal_outbox_confirmed(struct journal *j, int64_t id)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_DELETE);
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "outbox");
+	return 0;
+}
+
+/* The messages of a broker that were in flight (a connection that went
+ * away, a daemon that stopped) may be sent again at at. */
+int
+journal_outbox_reset(struct journal *j, const char *broker, int64_t at)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_RESET);
+
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_text(s, 2, broker, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, OUTBOX_IN_FLIGHT);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "outbox");
+	return 0;
+}
+
+/* When the next message put off is due (after now), 0 if none is. */
+int64_t
+journal_outbox_next(struct journal *j, const char *broker, int64_t now)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_NEXT);
+	int64_t next = 0;
+
+	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, OUTBOX_IN_FLIGHT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		next = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return next;
+}
+
+/* How many messages wait in a broker's outbox (in flight included). */
+int
+journal_outbox_count(struct journal *j, const char *broker, uint64_t *n)
+{
+	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_COUNT);
+	int rc;
+
+	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : journal_fail_sql(j, "outbox");
 }

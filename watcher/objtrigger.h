@@ -261,6 +261,8 @@ struct journal_event {
 	 * that saw it unchanged (JOURNAL_EXISTING_LISTED: it does not);
 	 * a trigger that did not does what its existing= says. */
 	int existing;
+	const char *sequencer; /* a notification's, comparable with strcmp;
+				  NULL if none */
 };
 #define JOURNAL_EXISTING_SCAN 1
 #define JOURNAL_EXISTING_LISTED 2
@@ -321,6 +323,25 @@ int journal_forget(struct journal *, const char *trigger, int64_t id,
 int journal_sequencer(struct journal *, const char *watch, const char *bucket,
     const char *key, const char *seq);
 int journal_counts(struct journal *, uint64_t *waiting, uint64_t *dead);
+/* A message in a broker's outbox. */
+struct journal_message {
+	int64_t id;
+	char *watch; /* its routing key */
+	char *message_id;
+	char *body; /* len bytes, then a NUL */
+	size_t len;
+	int64_t created; /* ms since the epoch */
+};
+int journal_outbox_add(struct journal *, const char *broker, const char *watch,
+    const char *message_id, const char *body, size_t, int64_t now);
+int journal_outbox_take(struct journal *, const char *broker, int64_t now,
+    unsigned limit, struct journal_message **, size_t *);
+void journal_message_free(struct journal_message *);
+int journal_outbox_later(struct journal *, int64_t id, int64_t at);
+int journal_outbox_confirmed(struct journal *, int64_t id);
+int journal_outbox_reset(struct journal *, const char *broker, int64_t at);
+int64_t journal_outbox_next(struct journal *, const char *broker, int64_t now);
+int journal_outbox_count(struct journal *, const char *broker, uint64_t *);
 const char *journal_failing(const struct journal *);
 int journal_query(struct journal *, const char *, const char *, int64_t,
     void (*)(void *, struct sqlite3_stmt *), void *);
@@ -476,6 +497,15 @@ void s3_events_clear(struct s3_events *evs);
 int s3_event_confine(const struct s3_event *, const char *bucket,
     const char *prefix, char **why);
 int s3_event_sns_url_ok(const char *url);
+char *s3_event_time(int64_t ms);
+char *s3_event_record(const char *source, const char *name, const char *time,
+    const char *bucket, const char *key, uint64_t size, const char *etag,
+    const char *sequencer);
+/* An event as a notification body (allocated, *len bytes) in the AWS
+ * shape: {"Records":[one record]}, which s3_events_decode reads back to
+ * the same event; when is its time, ms since the epoch. NULL if a text
+ * of it is not UTF-8. */
+char *s3_event_encode(const struct journal_event *, int64_t when, size_t *len);
 void s3_events_init(void);
 
 typedef void (*s3_count_cb)(void *, const char *store, uint64_t requests,
@@ -496,6 +526,25 @@ struct source_s3 *source_s3_new(const struct cfg_watch *,
 void source_s3_free(struct source_s3 *);
 int source_s3_wait(const struct source_s3 *);
 void source_s3_poll(struct source_s3 *);
+
+/* sink-broker.c: the outbox of a broker, published with confirms. */
+struct cfg_broker;
+struct sink_broker;
+struct sink_broker_hooks {
+	uint64_t (*write)(void *); /* a journal write follows */
+	void *arg;
+};
+int sink_broker_queue(struct journal *, const struct cfg_watch *,
+    const struct journal_event *, int64_t now);
+struct sink_broker *sink_broker_new(const struct cfg_broker *, struct journal *,
+    const struct sink_broker_hooks *);
+void sink_broker_free(struct sink_broker *);
+const char *sink_broker_name(const struct sink_broker *);
+const char *sink_broker_down_why(const struct sink_broker *);
+void sink_broker_kick(struct sink_broker *);
+int sink_broker_fd(const struct sink_broker *);
+int sink_broker_wait(struct sink_broker *);
+void sink_broker_run(struct sink_broker *);
 
 /* metrics.c: the daemon's counters, for /metrics. Labels are given as
  * name, value pairs ended by NULL. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -623,4 +624,76 @@ s3_event_sns_url_ok(const char *url)
 			return 1;
 	}
 	return 0;
+}
+
+/* A time as S3 records write it (allocated): RFC 3339 in UTC, with ms. */
+char *
+s3_event_time(int64_t ms)
+{
+	char buf[64], *s;
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000);
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	xasprintf(&s, "%s.%03dZ", buf, (int)(ms % 1000));
+	return s;
+}
+
+/*
+ * One S3 event record, as JSON text (allocated): the shape AWS, MinIO and
+ * Ceph RGW send, the key percent-encoded as AWS does. etag and sequencer
+ * may be NULL. NULL if a text is not UTF-8 (no store gives such a bucket
+ * or ETag: they come from XML or JSON).
+ */
+char *
+s3_event_record(const char *source, const char *name, const char *time,
+    const char *bucket, const char *key, uint64_t size, const char *etag,
+    const char *sequencer)
+{
+	char *encoded = s3_encode(key, S3_ENCODE_SLASH), *arn, *s;
+	json_t *object, *record;
+
+	xasprintf(&arn, "arn:aws:s3:::%s", bucket);
+	object =
+	    json_pack("{s:s, s:I}", "key", encoded, "size", (json_int_t)size);
+	if (etag != NULL)
+		json_object_set_new(object, "eTag", json_string(etag));
+	if (sequencer != NULL)
+		json_object_set_new(object, "sequencer",
+		    json_string(sequencer));
+	record = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:{s:s, s:s}, s:o}}",
+	    "eventVersion", "2.1", "eventSource", source, "eventTime", time,
+	    "eventName", name, "s3", "s3SchemaVersion", "1.0", "bucket", "name",
+	    bucket, "arn", arn, "object", object);
+	s = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
+	json_decref(record);
+	free(arn);
+	free(encoded);
+	return s;
+}
+
+char *
+s3_event_encode(const struct journal_event *e, int64_t when, size_t *len)
+{
+	const char *etag = e->etag != NULL ? e->etag : "";
+	char *time = s3_event_time(when), *record, *body = NULL;
+	int n;
+
+	/* "seq:..." stands for an ETag that a removal lacked. */
+	if (strncmp(etag, "seq:", 4) == 0)
+		etag = "";
+	record = s3_event_record("aws:s3",
+	    strcmp(e->event, "removed") == 0 ? "ObjectRemoved:Delete" :
+					       "ObjectCreated:Put",
+	    time, e->folder, e->key, e->size, etag,
+	    e->sequencer != NULL && *e->sequencer != '\0' ? e->sequencer :
+							    NULL);
+	if (record != NULL) {
+		n = xasprintf(&body, "{\"Records\":[%s]}", record);
+		*len = (size_t)n;
+	}
+	free(record);
+	free(time);
+	return body;
 }

@@ -304,6 +304,7 @@ folder_emit(struct source_folder *src, const char *rel, const char *path,
 {
 	struct journal_event e;
 
+	memset(&e, 0, sizeof e); /* existing and sequencer: none */
 	e.watch = src->name;
 	e.folder = src->root;
 	e.key = rel;

@@ -73,7 +73,7 @@ source_s3_event(struct source_s3 *s, const char *event, const char *key,
     const char *etag, uint64_t size, int existing)
 {
 	struct journal_event e = { s->watch->name, s->watch->bucket, key, event,
-		0, size, 0, etag, existing };
+		0, size, 0, etag, existing, NULL };
 
 	s->hooks.emit(s->hooks.arg, &e);
 }

@@ -126,6 +126,8 @@ source_webhook_event(struct journal *journal, const struct cfg_watch *w,
 	e->size = ev->size;
 	e->etag = ev->etag;
 	if (*ev->sequencer != '\0')
+		e->sequencer = ev->sequencer;
+	if (*ev->sequencer != '\0')
 		rc = journal_sequencer(journal, w->name, ev->bucket, ev->key,
 		    ev->sequencer);
 	if (rc == JOURNAL_SEQ_STALE)

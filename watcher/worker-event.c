@@ -14,8 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "objtrigger.h"
 
 /* FNV-1a, 64 bits, over a string and its NUL. */
@@ -30,39 +28,13 @@ worker_event_hash(uint64_t h, const char *s)
 }
 
 static char *
-worker_event_time(int64_t ms)
-{
-	char buf[64], *s;
-	struct tm tm;
-	time_t t = (time_t)(ms / 1000);
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	xasprintf(&s, "%s.%03dZ", buf, (int)(ms % 1000));
-	return s;
-}
-
-static char *
 worker_event_record(const struct ot_input *in, const struct ot_event *ev,
     int folder)
 {
-	char *key = s3_encode(in->key, S3_ENCODE_SLASH), *arn, *s;
-	json_t *object, *record;
+	char *s = s3_event_record(folder ? "objtrigger:folder" :
+					   "objtrigger:s3",
+	    ev->name, ev->time, in->bucket, in->key, in->size, in->etag, NULL);
 
-	xasprintf(&arn, "arn:aws:s3:::%s", in->bucket);
-	object =
-	    json_pack("{s:s, s:I}", "key", key, "size", (json_int_t)in->size);
-	if (in->etag != NULL)
-		json_object_set_new(object, "eTag", json_string(in->etag));
-	record = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:{s:s, s:s}, s:o}}",
-	    "eventVersion", "2.1", "eventSource",
-	    folder ? "objtrigger:folder" : "objtrigger:s3", "eventTime",
-	    ev->time, "eventName", ev->name, "s3", "s3SchemaVersion", "1.0",
-	    "bucket", "name", in->bucket, "arn", arn, "object", object);
-	s = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
-	json_decref(record);
-	free(arn);
-	free(key);
 	return s != NULL ? s : xstrdup("{}");
 }
 
@@ -100,7 +72,7 @@ worker_event_make(struct ot_event *ev, const struct ot_input *in,
 	ev->id = s;
 	ev->name = strcmp(in->event, "removed") == 0 ? "ObjectRemoved:Delete" :
 						       "ObjectCreated:Put";
-	ev->time = worker_event_time(time_ms);
+	ev->time = s3_event_time(time_ms);
 	ev->record = worker_event_record(in, ev, folder);
 	ev->content_type = s3_content_type(in->key);
 }

@@ -592,6 +592,45 @@ test_unreadable(void **state)
 	cfg_free(cfg);
 }
 
+/* A bucket watch that publishes: its broker must exist, and no trigger
+ * may name it (it would never run). */
+static void
+test_publish(void **state)
+{
+	const struct cfg_watch *w;
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load("<objtrigger>\n" TEST_STORE
+		   "  <broker name=\"mq\" url=\"amqp://h\" exchange=\"x\"/>\n"
+		   "  <watch name=\"p\" type=\"s3-poll\" store=\"rgw\""
+		   " bucket=\"b\" publish=\"mq\"/>\n"
+		   "</objtrigger>\n");
+	assert_clean(cfg);
+	w = cfg_find_watch(cfg, "p");
+	assert_string_equal(w->publish, "mq");
+	cfg_free(cfg);
+
+	cfg = load("<objtrigger>\n" TEST_STORE
+		   "  <http listen=\"127.0.0.1:9464\"/>\n"
+		   "  <broker name=\"mq\" url=\"amqp://h\" exchange=\"x\"/>\n"
+		   "  <watch name=\"p\" type=\"s3-poll\" store=\"rgw\""
+		   " bucket=\"b\" publish=\"nope\"/>\n"
+		   "  <watch name=\"h\" type=\"s3-webhook\" path=\"/h\""
+		   " store=\"rgw\" publish=\"mq\"/>\n"
+		   "  <trigger name=\"t\" watch=\"h\"><transform plugin=\"copy\"/>"
+		   "<output path=\"/tmp/out/{key}\"/></trigger>\n"
+		   "  <watch name=\"f\" type=\"folder\" path=\"/tmp\""
+		   " publish=\"mq\"/>\n"
+		   "</objtrigger>\n");
+	assert_error(cfg, 5, "no <broker> is named 'nope'");
+	assert_error(cfg, 7,
+	    "<trigger name=\"t\">: watch h publishes its events to broker mq "
+	    "and runs no trigger");
+	assert_error(cfg, 8, "<watch> has no attribute 'publish'");
+	cfg_free(cfg);
+}
+
 int
 main(void)
 {
@@ -612,6 +651,7 @@ main(void)
 		cmocka_unit_test(test_webhook_errors),
 		cmocka_unit_test(test_amqp_good),
 		cmocka_unit_test(test_amqp_errors),
+		cmocka_unit_test(test_publish),
 		cmocka_unit_test(test_unreadable),
 	};
 

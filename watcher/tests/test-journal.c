@@ -65,7 +65,7 @@ add_version(struct journal *j, const char *trigger, const char *key,
     int64_t inode, uint64_t size, int64_t mtime)
 {
 	struct journal_event e = { "drop", "/srv/drop", key, "created", inode,
-		size, mtime, NULL, 0 };
+		size, mtime, NULL, 0, NULL };
 
 	return journal_add(j, &e, trigger, NULL, NOW);
 }
@@ -473,7 +473,7 @@ test_objects(void **state)
 {
 	struct fixture *f = *state;
 	struct journal_event e = { "w", "bucket", "k", "created", 0, 5, 0,
-		"etag1", 0 };
+		"etag1", 0, NULL };
 
 	assert_int_equal(journal_add(f->j, &e, "t", NULL, NOW), 1);
 	assert_int_equal(journal_add(f->j, &e, "t", NULL, NOW), 0);
@@ -492,7 +492,7 @@ test_find(void **state)
 {
 	struct fixture *f = *state;
 	struct journal_event e = { "w", "bucket", "k", "created", 0, 5, 0,
-		"etag1", 0 };
+		"etag1", 0, NULL };
 	char st[16];
 	int64_t id = 0;
 
@@ -588,7 +588,7 @@ test_triggers(void **state)
 {
 	struct journal *j = ((struct fixture *)*state)->j;
 	struct journal_event e = { "drop", "/srv/drop", "a", "created", 1, 1,
-		1, NULL, JOURNAL_EXISTING_SCAN };
+		1, NULL, JOURNAL_EXISTING_SCAN, NULL };
 	struct journal_job *jobs;
 	size_t n;
 
@@ -742,6 +742,95 @@ test_reads_release(void **state)
 	add(f->j, "t", "c");
 }
 
+/* The outbox: a message waits until confirmed, once per id; what is
+ * taken is in flight and not taken again until put back (a nack, a lost
+ * connection, a restart). */
+static void
+test_outbox(void **state)
+{
+	struct journal *j = ((struct fixture *)*state)->j;
+	struct journal_message *m;
+	size_t n, i;
+	uint64_t count;
+
+	assert_int_equal(journal_begin(j), 0);
+	assert_int_equal(journal_outbox_add(j, "mq", "w", "id1", "{1}", 3, NOW),
+	    1);
+	assert_int_equal(journal_outbox_add(j, "mq", "w", "id1", "{1}", 3, NOW),
+	    0);
+	assert_int_equal(journal_outbox_add(j, "mq", "v", "id2", "{2}", 3,
+			     NOW + 1),
+	    1);
+	assert_int_equal(journal_outbox_add(j, "other", "w", "id1", "{1}", 3,
+			     NOW),
+	    1);
+	assert_int_equal(journal_commit(j), 0);
+	assert_int_equal(journal_outbox_count(j, "mq", &count), 0);
+	assert_int_equal(count, 2);
+
+	assert_int_equal(journal_outbox_take(j, "mq", NOW, 10, &m, &n), 0);
+	assert_int_equal(n, 1); /* id2 is not due yet */
+	assert_string_equal(m[0].message_id, "id1");
+	assert_string_equal(m[0].watch, "w");
+	assert_int_equal(m[0].len, 3);
+	assert_string_equal(m[0].body, "{1}");
+	assert_int_equal(m[0].created, NOW);
+	assert_int_equal(journal_outbox_later(j, m[0].id, NOW + 5000), 0);
+	journal_message_free(&m[0]);
+	free(m);
+	assert_int_equal(journal_outbox_take(j, "mq", NOW + 10, 10, &m, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].message_id, "id2");
+	journal_message_free(&m[0]);
+	free(m);
+	/* In flight: not taken again, until reset. */
+	assert_int_equal(journal_outbox_take(j, "mq", NOW + 10, 10, &m, &n), 0);
+	assert_int_equal(n, 0);
+	free(m);
+	assert_int_equal(journal_outbox_reset(j, "mq", NOW), 0);
+	assert_int_equal(journal_outbox_take(j, "mq", NOW + 6000, 10, &m, &n),
+	    0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(journal_outbox_confirmed(j, m[i].id), 0);
+		journal_message_free(&m[i]);
+	}
+	free(m);
+	assert_int_equal(journal_outbox_count(j, "mq", &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(journal_outbox_count(j, "other", &count), 0);
+	assert_int_equal(count, 1);
+}
+
+/* A journal of version 2 gets the outbox when opened, and keeps its
+ * rows. */
+static void
+test_upgrade_outbox(void **state)
+{
+	struct fixture *f = *state;
+	char *path, *cause = NULL;
+	uint64_t count;
+	sqlite3 *db;
+
+	add(f->j, "t", "a");
+	journal_close(f->j);
+	xasprintf(&path, "%s/journal.db", f->state);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+			     "DROP TABLE outbox; PRAGMA user_version = 2;",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	assert_non_null(f->j = journal_open(f->state, &cause));
+	assert_int_equal(add_version(f->j, "t", "a", 1, 10, 100), 0);
+	assert_int_equal(journal_outbox_add(f->j, "mq", "w", "id", "{}", 2,
+			     NOW),
+	    1);
+	assert_int_equal(journal_outbox_count(f->j, "mq", &count), 0);
+	assert_int_equal(count, 1);
+}
+
 int
 main(void)
 {
@@ -776,6 +865,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_triggers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_outbox, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -879,12 +879,53 @@ test_json_budget(void **state)
 	free(body);
 }
 
+/* What a publishing watch sends decodes back to its event, whatever
+ * bytes the key holds. */
+static void
+test_encode_round_trip(void **state)
+{
+	static const char *const keys[] = { "a b+c%2F/d.jpg", "é/ü 1.txt",
+		"\x01\xff\x80 raw", "./../x", "~-_.", NULL };
+	struct journal_event e = { "w", "photos", NULL, "created", 0, 12345, 0,
+		"0123abcd", 0, "00000000000000000000000000ABCDEF" };
+	struct s3_events evs;
+	size_t i, len;
+	char *body;
+
+	(void)state;
+	for (i = 0; keys[i] != NULL; i++) {
+		e.key = keys[i];
+		e.event = i % 2 == 0 ? "created" : "removed";
+		body = s3_event_encode(&e, 1700000000123LL, &len);
+		assert_non_null(body);
+		assert_int_equal(strlen(body), len);
+		decode(body, len, &evs);
+		assert_int_equal(evs.n, 1);
+		check_event(&evs.records[0], "photos", keys[i], e.event,
+		    "0123abcd", 12345);
+		assert_string_equal(evs.records[0].sequencer, e.sequencer);
+		s3_events_clear(&evs);
+		free(body);
+	}
+	/* No sequencer, and the stand-in of a removal's missing ETag. */
+	e.key = "k";
+	e.sequencer = NULL;
+	e.etag = "seq:00000000000000000000000000000001";
+	body = s3_event_encode(&e, 0, &len);
+	decode(body, len, &evs);
+	check_event(&evs.records[0], "photos", "k", e.event, "", 12345);
+	assert_string_equal(evs.records[0].sequencer, "");
+	s3_events_clear(&evs);
+	free(body);
+}
+
 int
 main(void)
 {
 	s3_events_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aws_put),
+		cmocka_unit_test(test_encode_round_trip),
 		cmocka_unit_test(test_aws_test_event),
 		cmocka_unit_test(test_minio_put),
 		cmocka_unit_test(test_ceph_raw_key),
