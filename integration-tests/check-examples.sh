@@ -14,6 +14,9 @@ chmod 600 webhook.token
 # The http example's, ./function.token.
 printf 'example-token\n' >function.token
 chmod 600 function.token
+# The scale-out example's broker login, ./mq.cred.
+printf 'user = example\npassword = example\n' >mq.cred
+chmod 600 mq.cred
 for f in "$top_srcdir"/config/examples/*.xml; do
 	mkdir -p inbox
 	run 0 "$OBJTRIGGER" check -c "$f"

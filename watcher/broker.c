@@ -526,5 +526,7 @@ broker_run(struct broker *b)
 			free(text);
 			return;
 		}
+		if (b->conn == NULL) /* a hook found the connection broken */
+			return;
 	}
 }
