@@ -31,7 +31,7 @@ struct signal_target {
 
 /* Whether a daemon holds the state folder's lock: a shared lock that
  * can be had is let go at once. */
-static int
+int
 signal_held(int fd)
 {
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {

@@ -1,8 +1,10 @@
 /* cmd-status.c - "objtrigger status" and "objtrigger retry": the journal,
  * read and mended from the command line while the daemon runs. */
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +249,75 @@ status_jobs(struct journal *j, const char *where, const char *trigger,
 	return sl.list;
 }
 
+/* A backfill under way: listing, or with jobs that wait. */
+static void
+status_backfill_row(void *arg, sqlite3_stmt *s)
+{
+	pid_t pid = (pid_t)sqlite3_column_int64(s, 7);
+	const char *state = status_text(s, 2);
+
+	if (strcmp(state, "listing") == 0 && kill(pid, 0) != 0 &&
+	    errno == ESRCH)
+		state = "stopped"; /* its process is gone */
+	json_array_append_new(arg,
+	    json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+		(json_int_t)sqlite3_column_int64(s, 0), "trigger",
+		status_text(s, 1), "state", state, "seen",
+		(json_int_t)sqlite3_column_int64(s, 3), "queued",
+		(json_int_t)sqlite3_column_int64(s, 4), "already",
+		(json_int_t)sqlite3_column_int64(s, 5), "skipped",
+		(json_int_t)sqlite3_column_int64(s, 6), "ended",
+		(json_int_t)sqlite3_column_int64(s, 8), "waiting",
+		(json_int_t)sqlite3_column_int64(s, 9)));
+}
+
+/* The backfills under way (of trigger, if not NULL), as a list. */
+static json_t *
+status_backfills(struct journal *j, const char *trigger, int *rc)
+{
+	json_t *list = json_array();
+
+	*rc |= journal_query(j,
+	    "SELECT * FROM (SELECT id, trigger, state, seen, queued, already, "
+	    "skipped, pid, (SELECT count(*) FROM jobs WHERE backfill = b.id "
+	    "AND state IN ('done', 'dead', 'skipped', 'forgotten')), "
+	    "(SELECT count(*) FROM jobs WHERE backfill = b.id AND state IN "
+	    "('pending', 'running', 'retry')) AS waiting FROM backfills b "
+	    "WHERE state IN ('listing', 'queued') AND (?1 IS NULL OR "
+	    "trigger = ?1)) WHERE state = 'listing' OR waiting > 0 ORDER BY id",
+	    trigger, -1, status_backfill_row, list);
+	return list;
+}
+
+static void
+status_print_backfills(json_t *list)
+{
+	json_t *b;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		return;
+	printf("\nbackfills (objtrigger backfill --cancel TRIGGER stops "
+	       "one):\n");
+	json_array_foreach(list, i, b)
+	{
+		printf("  %s: %s, %" JSON_INTEGER_FORMAT
+		       " seen, %" JSON_INTEGER_FORMAT
+		       " queued, %" JSON_INTEGER_FORMAT
+		       " already run or queued, %" JSON_INTEGER_FORMAT
+		       " skipped; %" JSON_INTEGER_FORMAT
+		       " of %" JSON_INTEGER_FORMAT " jobs ended\n",
+		    json_string_value(json_object_get(b, "trigger")),
+		    json_string_value(json_object_get(b, "state")),
+		    json_integer_value(json_object_get(b, "seen")),
+		    json_integer_value(json_object_get(b, "queued")),
+		    json_integer_value(json_object_get(b, "already")),
+		    json_integer_value(json_object_get(b, "skipped")),
+		    json_integer_value(json_object_get(b, "ended")),
+		    json_integer_value(json_object_get(b, "queued")));
+	}
+}
+
 static void
 status_print_attempts(json_t *job)
 {
@@ -477,12 +548,15 @@ status_overview(struct journal *j, const struct cfg *cfg, const char *trigger,
 		    status_jobs(j, sql, trigger, -1, 0, &rc));
 		free(sql);
 	}
+	json_object_set_new(all, "backfills",
+	    status_backfills(j, trigger, &rc));
 	if ((queues = queues_dead(cfg)) != NULL)
 		json_object_set_new(all, "queues", queues);
 	if (json)
 		status_dump(all);
 	else {
 		status_print_text(all);
+		status_print_backfills(json_object_get(all, "backfills"));
 		if (queues != NULL)
 			queues_print(queues);
 		json_decref(all);

@@ -171,9 +171,17 @@ enum journal_stmt {
 };
 
 static const char *journal_sql[J_COUNT] = {
-	[J_ADD] = "INSERT OR IGNORE INTO jobs (trigger, watch, folder, key, "
-		  "inode, size, mtime, event, created, updated, etag, state, "
-		  "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	/* An event (not a scan) revives a job skipped as existing: the
+	 * object came after all (an upload during the first listing). */
+	[J_ADD] =
+	    "INSERT INTO jobs (trigger, watch, folder, key, inode, size, "
+	    "mtime, event, created, updated, etag, state, error) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (trigger, folder, key, inode, size, mtime, etag, "
+	    "event) DO UPDATE SET state = 'pending', error = NULL, "
+	    "attempts = 0, next_at = 0, updated = excluded.updated "
+	    "WHERE ?14 AND excluded.state = 'pending' AND "
+	    "jobs.state = 'skipped' AND jobs.error = ?15",
 	[J_RUNNABLE] =
 	    "SELECT id, watch, folder, key, size, event, attempts, inode, "
 	    "mtime, created, etag "
@@ -516,8 +524,8 @@ journal_path(const struct journal *j)
 	return j->path;
 }
 
-/* Records a job for an event; 1 if new, 0 if it was known, -1 on error.
- * With a reason, the job is recorded as skipped, not run. */
+/* Records a job for an event; 1 if new (or revived), 0 if it was known,
+ * -1 on error. With a reason, the job is recorded as skipped, not run. */
 int
 journal_add(struct journal *j, const struct journal_event *e,
     const char *trigger, const char *skipped, int64_t now)
@@ -539,6 +547,8 @@ journal_add(struct journal *j, const struct journal_event *e,
 	sqlite3_bind_text(s, 12, skipped != NULL ? "skipped" : "pending", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(s, 13, skipped, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 14, e->existing == 0);
+	sqlite3_bind_text(s, 15, JOURNAL_SKIPPED_EXISTING, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "add");
 	return sqlite3_changes(j->db) > 0;
@@ -1288,4 +1298,18 @@ journal_outbox_count(struct journal *j, const char *broker, uint64_t *n)
 		*n = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : journal_fail_sql(j, "outbox");
+}
+
+/* The SQLite handle, for journal-backfill.c. */
+struct sqlite3 *
+journal_db(struct journal *j)
+{
+	return j->db;
+}
+
+/* Reports a failed SQLite call of journal-backfill.c; -1. */
+int
+journal_fail(struct journal *j, const char *what)
+{
+	return journal_fail_sql(j, what);
 }

@@ -26,6 +26,10 @@ static const struct command {
 	{ "reload", cmd_reload, "reload [-c FILE]" },
 	{ "stop", cmd_stop, "stop [-c FILE]" },
 	{ "forget", cmd_forget, "forget [-c FILE] ID... | --trigger T" },
+	{ "backfill", cmd_backfill,
+	    "backfill [-c FILE] [--prefix P] [--since TIME] [--until TIME] "
+	    "[--match GLOB] [--dry-run] [--rerun] [--wait] [--quiet] "
+	    "TRIGGER | --cancel TRIGGER" },
 	{ "plugins", cmd_plugins, "plugins" },
 	{ "once", cmd_once,
 	    "once [-t TIMEOUT] [-m MEMORY] [-C CPU] "

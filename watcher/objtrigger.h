@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -266,6 +267,9 @@ struct journal_event {
 };
 #define JOURNAL_EXISTING_SCAN 1
 #define JOURNAL_EXISTING_LISTED 2
+/* Why a job of an object there before its trigger was skipped. */
+#define JOURNAL_SKIPPED_EXISTING \
+	"there before the trigger's first scan (existing=skip)"
 struct journal_job {
 	int64_t id;
 	char *trigger, *watch, *folder, *key, *event, *etag;
@@ -349,6 +353,35 @@ int64_t stat_mtime_ns(const struct stat *);
 int journal_trigger_known(struct journal *, const char *, const char *place);
 int journal_trigger_scanned(struct journal *, const char *, const char *place,
     int64_t now);
+struct sqlite3;
+struct sqlite3 *journal_db(struct journal *);
+int journal_fail(struct journal *, const char *what);
+
+/* journal-backfill.c: backfills' jobs and progress in the journal. */
+#define BACKFILL_QUEUED 2
+#define BACKFILL_WAITING 1
+#define BACKFILL_DONE 0
+struct backfill_counts {
+	uint64_t seen; /* objects listed */
+	uint64_t queued; /* jobs queued */
+	uint64_t already; /* objects that ran, or wait, already */
+	uint64_t skipped; /* objects not for the trigger, or outputs */
+};
+struct backfill_jobs {
+	uint64_t waiting, done, dead, skipped;
+};
+struct journal_backfill;
+struct journal_backfill *journal_backfill_new(struct journal *,
+    const char *trigger, int rerun, int dry, int64_t now);
+void journal_backfill_free(struct journal_backfill *);
+int64_t journal_backfill_id(const struct journal_backfill *);
+int journal_backfill_add(struct journal_backfill *,
+    const struct journal_event *, const char *trigger, int64_t now);
+int journal_backfill_progress(struct journal_backfill *, const char *state,
+    const struct backfill_counts *, int64_t now);
+int journal_backfill_jobs(struct journal_backfill *, struct backfill_jobs *);
+int journal_backfill_cancelled(struct journal_backfill *);
+int journal_backfill_cancel(struct journal *, const char *trigger, int64_t now);
 
 /* source-folder.c: the folder watch. */
 struct cfg_watch;
@@ -358,6 +391,8 @@ typedef void (*source_emit_cb)(void *, const struct journal_event *,
 struct source_folder *source_folder_new(const struct cfg_watch *,
     source_emit_cb, void *, char **cause);
 void source_folder_free(struct source_folder *);
+int source_folder_walk(const struct cfg_watch *, source_emit_cb, void *,
+    char **cause);
 int source_folder_fd(const struct source_folder *);
 int source_folder_read(struct source_folder *);
 void source_folder_rescan(struct source_folder *);
@@ -379,6 +414,7 @@ struct s3_object {
 	char *key;
 	char *etag; /* without its quotes */
 	uint64_t size;
+	int64_t mtime; /* LastModified in a listing, ms; 0 if unknown */
 	char *made_by; /* x-amz-meta-objtrigger-trigger, or NULL */
 };
 struct s3_meta {
@@ -736,6 +772,18 @@ char *template_expand(const char *, const struct template_vars *, char **cause);
 char *template_expand_key(const char *, const struct template_vars *,
     char **cause);
 
+/* progress.c: a command's progress, as a bar on a terminal or lines. */
+enum progress_mode { PROGRESS_BAR, PROGRESS_LINES, PROGRESS_QUIET };
+struct progress;
+struct progress *progress_new(FILE *, int quiet);
+enum progress_mode progress_mode(const struct progress *);
+int progress_due(const struct progress *, int force);
+void progress_show(struct progress *, int force, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *progress_bar(uint64_t done, uint64_t total, char *, size_t width);
+const char *progress_eta(uint64_t seconds, char *, size_t);
+void progress_free(struct progress *);
+
 /* objtrigger.c: the command line. */
 const char *plugins_dir(void);
 struct worker_pool *pool_for_commands(const struct worker_limits *);
@@ -753,6 +801,8 @@ int cmd_forget(int, char **);
 int status_dead_letters(int, char **, const char *,
     int (*)(struct journal *, const char *, int64_t, int64_t), int,
     const char *);
+int cmd_backfill(int, char **);
+int signal_held(int lockfd);
 int config_check(struct cfg *, struct worker_pool *);
 struct json_t;
 struct json_t *queues_dead(const struct cfg *);

@@ -199,6 +199,23 @@ s3_xml_child(xmlNode *parent, const char *name)
 	return NULL;
 }
 
+/* A time child of an XML node (ISO 8601, UTC), in ms since the epoch;
+ * 0 if it has none or it does not read. */
+static int64_t
+s3_xml_time(xmlNode *parent, const char *name)
+{
+	char *text = s3_xml_child(parent, name), *end;
+	struct tm tm;
+	int64_t ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (text != NULL &&
+	    (end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm)) != NULL)
+		ms = (int64_t)timegm(&tm) * 1000;
+	free(text);
+	return ms;
+}
+
 /* The ETag child of an XML node, without its quotes, or NULL. */
 static char *
 s3_xml_etag(xmlNode *parent)
@@ -437,6 +454,7 @@ s3_curl_list_page(const struct cfg_store *store, const char *bucket,
 		size = s3_xml_child(c, "Size");
 		o.size = size != NULL ? strtoull(size, NULL, 10) : 0;
 		free(size);
+		o.mtime = s3_xml_time(c, "LastModified");
 		if (o.key != NULL && o.etag != NULL)
 			rc = cb(arg, &o);
 	}

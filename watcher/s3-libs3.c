@@ -156,6 +156,7 @@ s3_libs3_list_cb(int truncated, const char *next, int n,
 		o.key = (char *)contents[i].key;
 		o.etag = s3_unquote(etag, strlen(etag));
 		o.size = contents[i].size;
+		o.mtime = contents[i].lastModified * 1000;
 		o.made_by = NULL;
 		c->cb_rc = c->cb(c->arg, &o);
 		free(o.etag);

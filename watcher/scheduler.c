@@ -170,7 +170,7 @@ scheduler_add(struct scheduler *s, const struct journal_event *e, int64_t **ids,
 		if (e->existing == JOURNAL_EXISTING_LISTED && !t->fresh)
 			continue; /* unchanged since its last listing */
 		skip = e->existing && t->fresh && !t->cfg->run_existing ?
-		    "there before the trigger's first scan (existing=skip)" :
+		    JOURNAL_SKIPPED_EXISTING :
 		    NULL;
 		scheduler_write(s);
 		matched++;

@@ -42,6 +42,7 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,7 +573,7 @@ folder_scan_open(struct source_folder *src, char *rel)
 	}
 	if (*rel == '\0' && src->missing)
 		folder_found(src);
-	if ((*rel == '\0' || src->recursive) &&
+	if (src->fd >= 0 && (*rel == '\0' || src->recursive) &&
 	    folder_add_watch(src, rel) != 0 && *rel == '\0')
 		source_folder_plan_rescan(src, FOLDER_RETRY_MS);
 	if ((src->dir = fdopendir(fd)) == NULL) {
@@ -726,6 +727,36 @@ source_folder_new(const struct cfg_watch *w, source_emit_cb emit, void *arg,
 	return src;
 }
 
+/* Walks a folder watch's tree once, as its scans do but without
+ * watching it, handing each file to emit once it has not changed for the
+ * watch's settle time (or, found fresh, for a second). */
+int
+source_folder_walk(const struct cfg_watch *w, source_emit_cb emit, void *arg,
+    char **cause)
+{
+	struct source_folder *src;
+	int ms;
+
+	if ((src = source_folder_new(w, emit, arg, cause)) == NULL)
+		return -1;
+	close(src->fd);
+	src->fd = -1;
+	folder_scan_start(src);
+	for (;;) {
+		ms = source_folder_tick(src);
+		if (src->rescan_at != 0) { /* a folder that went: not again */
+			src->rescan_at = 0;
+			continue;
+		}
+		if (ms < 0)
+			break;
+		if (ms > 0)
+			poll(NULL, 0, ms);
+	}
+	source_folder_free(src);
+	return 0;
+}
+
 void
 source_folder_free(struct source_folder *src)
 {
@@ -734,7 +765,8 @@ source_folder_free(struct source_folder *src)
 
 	if (src == NULL)
 		return;
-	close(src->fd);
+	if (src->fd >= 0)
+		close(src->fd);
 	for (i = 0; i < src->nwatches; i++)
 		free(src->watches[i].rel);
 	free(src->watches);

@@ -582,7 +582,8 @@ test_migrate_1(void **state)
 }
 
 /* A trigger's first scan is kept with its place: elsewhere, it is new. A
- * job recorded as skipped is known, and does not run. */
+ * job recorded as skipped is known to scans, and does not run; an event
+ * for it runs it. */
 static void
 test_triggers(void **state)
 {
@@ -596,10 +597,18 @@ test_triggers(void **state)
 	assert_int_equal(journal_trigger_scanned(j, "t", "folder /a", NOW), 0);
 	assert_int_equal(journal_trigger_known(j, "t", "folder /a"), 1);
 	assert_int_equal(journal_trigger_known(j, "t", "folder /b"), 0);
-	assert_int_equal(journal_add(j, &e, "t", "existing", NOW), 1);
+	assert_int_equal(journal_add(j, &e, "t", JOURNAL_SKIPPED_EXISTING, NOW),
+	    1);
 	assert_int_equal(journal_add(j, &e, "t", NULL, NOW), 0);
 	assert_int_equal(journal_runnable(j, "t", NOW, 10, &jobs, &n), 0);
 	assert_int_equal(n, 0);
+	free(jobs);
+	/* An event for it (not a scan): it came after all, and runs. */
+	e.existing = 0;
+	assert_int_equal(journal_add(j, &e, "t", NULL, NOW), 1);
+	assert_int_equal(journal_runnable(j, "t", NOW, 10, &jobs, &n), 0);
+	assert_int_equal(n, 1);
+	journal_job_free(&jobs[0]);
 	free(jobs);
 }
 
