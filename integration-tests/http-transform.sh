@@ -37,7 +37,7 @@ trigger() {
   <trigger name="$1" watch="in" match="$1-*" ${6:-}>
     <transform plugin="http">
       <param name="url" value="$2"/>
-      <param name="timeout" value="${5:-2s}"/>
+      <param name="timeout" value="${5:-30s}"/>
       <param name="max-response" value="1MiB"/>
       ${3:-}
     </transform>
@@ -50,7 +50,7 @@ XML
 	echo "<objtrigger>"
 	echo "  <state path=\"$T/state\"/>"
 	# A job may not take 48 MiB of memory: a 100 MiB object is streamed.
-	echo "  <workers count=\"2\" timeout=\"20s\" memory=\"48MiB\"/>"
+	echo "  <workers count=\"2\" timeout=\"60s\" memory=\"48MiB\"/>"
 	echo "  <watch name=\"in\" type=\"folder\" path=\"$T/inbox\" recursive=\"yes\"/>"
 	trigger ok "$F/ok/{key}?name={name}&amp;dir={dir}"
 	trigger empty "$F/empty/{key}"
@@ -65,10 +65,10 @@ XML
 	trigger tls "$F/tls/{key}" '<param name="follow" value="yes"/>'
 	trigger event "$F/ok/event" '<param name="send" value="event"/>'
 	# fetch="no": the event alone can go, the object cannot.
-	trigger meta "$F/ok/meta" '<param name="send" value="event"/>' 4 2s 'fetch="no"'
-	trigger nofetch "$F/ok/nofetch" '' 4 2s 'fetch="no"'
+	trigger meta "$F/ok/meta" '<param name="send" value="event"/>' 4 "" 'fetch="no"'
+	trigger nofetch "$F/ok/nofetch" '' 4 "" 'fetch="no"'
 	# A batch: one request, and one output, per input.
-	trigger batch "$F/ok/{key}" '' 4 2s 'batch-size="3" batch-window="5s"'
+	trigger batch "$F/ok/{key}" '' 4 "" 'batch-size="3" batch-window="5s"'
 	if [ -n "$TLS_PID" ]; then
 		S="https://127.0.0.1:$(cat tls-port)"
 		trigger tlsok "$S/ok/{key}" '<param name="ca-file" value="'"$T"'/cert.pem"/>'
@@ -136,13 +136,13 @@ for k in ok-plain.txt 'ok-sp ace' sub/ok-deep.json empty-1 blank-1 \
     missing-1 busy-1 flaky-1 hang-1 big-1 moved-1 follow-1 tls-1 event-1 \
     put-1 meta-1 nofetch-1 batch-1 batch-2 batch-3 \
     ${TLS_PID:+tlsok-1 tlsbad-1 tlsoff-1}; do
-	wait_until 60 ended "$k" || { cat daemon.log; fail "$k did not end"; }
+	wait_until 180 ended "$k" || { cat daemon.log; fail "$k did not end"; }
 done
 # A new version of a file is another event, with another id.
 printf 'body of ok-plain.txt\n' >inbox/ok-plain.txt.tmp
 touch -d '1 hour ago' inbox/ok-plain.txt.tmp
 mv inbox/ok-plain.txt.tmp inbox/ok-plain.txt
-wait_until 60 logged 2 "done: trigger=ok key=ok-plain.txt" ||
+wait_until 180 logged 2 "done: trigger=ok key=ok-plain.txt" ||
     fail "the new version was not sent"
 no_sanitizer_report
 
@@ -297,15 +297,15 @@ head -c 104857600 /dev/urandom >big.bin
 {
 	echo "<objtrigger>"
 	echo "  <state path=\"$T/state2\"/>"
-	echo "  <workers count=\"1\" timeout=\"60s\" memory=\"48MiB\"/>"
+	echo "  <workers count=\"1\" timeout=\"300s\" memory=\"48MiB\"/>"
 	echo "  <watch name=\"in\" type=\"folder\" path=\"$T/inbox2\"/>"
-	trigger large "$F/ok/{key}" "" 1 50s
+	trigger large "$F/ok/{key}" "" 1 240s
 	echo "</objtrigger>"
 } >large.xml
 mkdir inbox2
 start_daemon large.xml
 mv big.bin inbox2/large-1.bin
-wait_until 90 ended large-1 || { cat daemon.log; fail "large-1 did not end"; }
+wait_until 300 ended large-1 || { cat daemon.log; fail "large-1 did not end"; }
 expect daemon.log "done: trigger=large key=large-1.bin"
 expect out/large/large-1.bin '"bytes": 104857600'
 expect out/large/large-1.bin "$(sha256sum inbox2/large-1.bin | cut -c1-64)"
