@@ -504,9 +504,9 @@ static void
 daemon_turn(struct daemon *d)
 {
 	size_t n = 0, i, np, nfixed, npool = worker_pool_size(d->pool);
-	struct pollfd *pfd =
-	    xcalloc(4 + d->nsources + npool + d->namqps + d->npublishers,
-		sizeof *pfd);
+	struct pollfd *pfd = xcalloc(4 + d->nsources + npool + d->namqps +
+		d->npublishers + d->npolls,
+	    sizeof *pfd);
 	size_t npoolfd;
 	int wait = DAEMON_IDLE_MS, pool_wait, again;
 	int64_t due, now;
@@ -561,6 +561,10 @@ daemon_turn(struct daemon *d)
 	wait = daemon_min_wait(wait, pool_wait);
 	npoolfd = n;
 	n += daemon_amqp_fds(d, pfd + n, &wait);
+	for (i = 0; !d->stopping && d->next_cfg == NULL && i < d->npolls; i++) {
+		if ((pfd[n].fd = source_s3_fd(d->polls[i])) >= 0)
+			pfd[n++].events = POLLIN; /* a page came */
+	}
 	wait = daemon_min_wait(wait, notify_wait());
 	if (d->stopping)
 		wait = daemon_min_wait(wait,

@@ -561,6 +561,7 @@ struct source_s3 *source_s3_new(const struct cfg_watch *,
     int full);
 void source_s3_free(struct source_s3 *);
 int source_s3_wait(const struct source_s3 *);
+int source_s3_fd(const struct source_s3 *);
 void source_s3_poll(struct source_s3 *);
 
 /* sink-broker.c: the outbox of a broker, published with confirms. */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,18 +244,21 @@ s3_path_missing(const struct cfg_store *store, const char *bucket,
 	return 0;
 }
 
-/* Requests made and failed per store since the last s3_counts_take. */
+/* Requests made and failed per store since the last s3_counts_take;
+ * the daemon's listings count them in their thread. */
 static struct {
 	char *store;
 	uint64_t requests, errors;
 } * s3_counts;
 static size_t s3_ncounts;
+static pthread_mutex_t s3_counts_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 s3_count(const struct cfg_store *store, int rc)
 {
 	size_t i;
 
+	pthread_mutex_lock(&s3_counts_lock);
 	for (i = 0; i < s3_ncounts; i++) {
 		if (strcmp(s3_counts[i].store, store->name) == 0)
 			break;
@@ -267,6 +271,7 @@ s3_count(const struct cfg_store *store, int rc)
 	}
 	s3_counts[i].requests++;
 	s3_counts[i].errors += rc != 0;
+	pthread_mutex_unlock(&s3_counts_lock);
 	return rc;
 }
 
@@ -276,6 +281,7 @@ s3_counts_take(s3_count_cb cb, void *arg)
 {
 	size_t i;
 
+	pthread_mutex_lock(&s3_counts_lock);
 	for (i = 0; i < s3_ncounts; i++) {
 		cb(arg, s3_counts[i].store, s3_counts[i].requests,
 		    s3_counts[i].errors);
@@ -284,6 +290,7 @@ s3_counts_take(s3_count_cb cb, void *arg)
 	free(s3_counts);
 	s3_counts = NULL;
 	s3_ncounts = 0;
+	pthread_mutex_unlock(&s3_counts_lock);
 }
 
 #if defined(HAVE_CURL) && defined(HAVE_LIBS3)
