@@ -289,12 +289,6 @@ broker_free(struct broker *b)
 	free(b);
 }
 
-const struct cfg_broker *
-broker_cfg(const struct broker *b)
-{
-	return b->cfg;
-}
-
 /* The connection, or NULL while it is down. */
 amqp_connection_state_t
 broker_conn(const struct broker *b)

@@ -63,7 +63,6 @@ struct broker_hooks {
 struct broker *broker_new(const struct cfg_broker *, const char *role,
     const struct broker_hooks *);
 void broker_free(struct broker *);
-const struct cfg_broker *broker_cfg(const struct broker *);
 int broker_fd(const struct broker *);
 int broker_wait(struct broker *);
 void broker_run(struct broker *);
