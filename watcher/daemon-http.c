@@ -108,12 +108,19 @@ static void
 daemon_metrics(struct daemon *d, struct http_request *r)
 {
 	uint64_t waiting, dead;
+	const char *broker;
 	char *text;
-	size_t len;
+	size_t len, i;
 
 	if (journal_counts(d->journal, &waiting, &dead) == 0) {
 		metrics_set(M_QUEUE_DEPTH, (double)waiting, NULL);
 		metrics_set(M_DEAD_LETTERS, (double)dead, NULL);
+	}
+	for (i = 0; i < d->npublishers; i++) {
+		broker = sink_broker_name(d->publishers[i]);
+		if (journal_outbox_count(d->journal, broker, &waiting) == 0)
+			metrics_set(M_OUTBOX, (double)waiting, "broker", broker,
+			    NULL);
 	}
 	metrics_set(M_RUNNING, scheduler_running(d->sched), NULL);
 	s3_counts_take(metrics_s3_count, NULL);

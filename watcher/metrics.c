@@ -43,6 +43,8 @@ static const struct {
 	    "How long the last bucket listing took." },
 	[M_HTTP_REQUESTS] = { "objtrigger_http_requests_total", "counter",
 	    "HTTP requests answered, by status code." },
+	[M_OUTBOX] = { "objtrigger_outbox_messages", "gauge",
+	    "Events in a broker's outbox, not confirmed by it yet." },
 };
 
 /* Job durations, in seconds: from a small thumbnail to a big archive. */

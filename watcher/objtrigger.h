@@ -598,6 +598,7 @@ enum metric {
 	M_POLL_CYCLES,
 	M_POLL_SECONDS,
 	M_HTTP_REQUESTS,
+	M_OUTBOX,
 	M_COUNT
 };
 void metrics_add(enum metric, double, ...);

@@ -61,6 +61,10 @@ wait_until 30 outbox_holds 3 || { cat daemon.log; fail "not in the outbox: $(out
 [ "$(http_code "http://127.0.0.1:$port/healthz")" = 503 ] || fail "healthz is not 503"
 expect "$T/body" "broker mq, published to, is down"
 expect "$T/body" "(3 events wait in the outbox)"
+[ "$(http_code "http://127.0.0.1:$port/metrics")" = 200 ] || fail "no metrics"
+[ "$(metric "$T/body" objtrigger_outbox_messages broker=mq)" = 3 ] ||
+    { grep outbox "$T/body"; fail "the outbox gauge is not 3"; }
+check_metrics "$T/body" || fail "the metrics do not parse"
 rabbitmq_restart || fail "the broker did not start again"
 wait_until 60 outbox_empty || { cat daemon.log; fail "the outbox kept $(outbox)"; }
 wait_until 30 http_up "http://127.0.0.1:$port/healthz" || fail "healthz stays down"
