@@ -4,7 +4,8 @@
 # the journal's outbox until the broker confirms it: a message no queue
 # takes (returned) or one a full queue refuses (nacked) stays and is sent
 # again, and so are those of a broker that is down, once it is back;
-# /healthz says which broker is down. Consumed here by a plain client.
+# /healthz and /metrics say so; a reload goes on publishing. Consumed
+# here by a plain client.
 [ -n "${RABBITMQ_URL:-}" ] || skip "no RabbitMQ broker"
 . "$top_srcdir/integration-tests/s3lib.sh"
 . "$top_srcdir/integration-tests/publish-lib.sh"
@@ -72,6 +73,14 @@ run 0 "$AMQP_CLIENT" "$RABBITMQ_PORT" consume pub.q 1000
 consumed "$T/stdout" | sort -u >got.txt
 printf 'created pub d1.jpg\ncreated pub d2.jpg\ncreated pub d3.jpg\n' >want.txt
 cmp -s want.txt got.txt || { diff want.txt got.txt; fail "messages were lost in the outage"; }
+
+# A reload makes the publisher again: it goes on.
+kill -HUP "$DAEMON_PID"
+wait_until 30 logged 1 'info: reloaded' || { cat daemon.log; fail "no reload"; }
+put pub r1.jpg || fail "no upload"
+run 0 "$AMQP_CLIENT" "$RABBITMQ_PORT" consume pub.q 5000
+[ "$(consumed "$T/stdout")" = "created pub r1.jpg" ] ||
+    { cat "$T/stdout"; fail "nothing published after the reload"; }
 stop_daemon
 ! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" daemon.log || fail "sanitizer report"
 exit 0
