@@ -13,7 +13,7 @@ OT_RGW_PACKAGES="ceph-mon ceph-osd radosgw ceph-common uuid-runtime coreutils
 OT_BROKER_PACKAGES="rabbitmq-server"
 # What the tests run besides objtrigger.
 OT_TEST_PACKAGES="libxml2-utils perl python3 util-linux procps strace libvips-tools gzip clang libclang-rt-dev llvm
- bash-completion systemd
+ bash-completion systemd dpkg-dev debhelper fakeroot lintian
  libarchive-tools zip p7zip-full poppler-utils
  mate-backgrounds sway-backgrounds lomiri-wallpapers $OT_RGW_PACKAGES $OT_BROKER_PACKAGES"
 
