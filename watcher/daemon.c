@@ -409,6 +409,7 @@ daemon_signal(struct daemon *d)
 	char grace[32];
 	struct cfg *cfg;
 	unsigned runs;
+	size_t i;
 
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP && !d->stopping) {
@@ -450,11 +451,28 @@ daemon_signal(struct daemon *d)
 				grace, sizeof grace));
 			d->stopping = 1;
 			daemon_amqp_stop(d);
+			for (i = 0; i < d->npublishers; i++)
+				sink_broker_stop(d->publishers[i]);
 			scheduler_hold(d->sched, 1);
 			d->stop_deadline = now_ms() + d->cfg->workers.grace_ms;
 			control_update("stopping");
 		}
 	}
+}
+
+/* Messages published and not confirmed yet: a stop waits for their
+ * confirms, within its grace, or they are sent again at the next start. */
+static unsigned
+daemon_unconfirmed(struct daemon *d)
+{
+	unsigned n = 0;
+	size_t i;
+
+	if (now_ms() >= d->stop_deadline)
+		return 0;
+	for (i = 0; i < d->npublishers; i++)
+		n += sink_broker_unconfirmed(d->publishers[i]);
+	return n;
 }
 
 /* Puts a reloaded config in force once no job runs: its parts are made
@@ -706,7 +724,8 @@ daemon_run(const char *config_file)
 	} else {
 		daemon_setup(&d, d.cfg, &parts);
 		notify_ready();
-		while (!d.stopping || scheduler_runs(d.sched) > 0) {
+		while (!d.stopping || scheduler_runs(d.sched) > 0 ||
+		    daemon_unconfirmed(&d) > 0) {
 			scheduler_dispatch(d.sched);
 			daemon_flush(&d);
 			daemon_turn(&d);

@@ -579,6 +579,8 @@ void sink_broker_free(struct sink_broker *);
 const char *sink_broker_name(const struct sink_broker *);
 const char *sink_broker_down_why(const struct sink_broker *);
 void sink_broker_kick(struct sink_broker *);
+void sink_broker_stop(struct sink_broker *);
+unsigned sink_broker_unconfirmed(const struct sink_broker *);
 int sink_broker_fd(const struct sink_broker *);
 int sink_broker_wait(struct sink_broker *);
 void sink_broker_run(struct sink_broker *);

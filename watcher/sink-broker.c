@@ -58,6 +58,7 @@ struct sink_broker {
 	int64_t again_at; /* when a message put off is due (wall ms); 0:
 			     none, or not known until the outbox is read */
 	int returning; /* messages come back unrouted (said once) */
+	int stopping; /* the daemon stops: nothing more is sent */
 };
 
 /* The event's identity, as its message_id: the SHA-256, in hex, of what
@@ -284,7 +285,7 @@ sink_broker_publish(struct sink_broker *s, const struct journal_message *m)
 static int
 sink_broker_room(const struct sink_broker *s)
 {
-	return broker_conn(s->broker) != NULL &&
+	return !s->stopping && broker_conn(s->broker) != NULL &&
 	    s->nflight < SINK_BROKER_WINDOW &&
 	    s->flight_bytes < SINK_BROKER_WINDOW_BYTES &&
 	    journal_failing(s->journal) == NULL;
@@ -366,6 +367,22 @@ const char *
 sink_broker_down_why(const struct sink_broker *s)
 {
 	return broker_down_why(s->broker);
+}
+
+/* The daemon stops: nothing more is sent, and it waits for the confirms
+ * of what was (sink_broker_unconfirmed), so that a clean stop sends
+ * nothing twice. */
+void
+sink_broker_stop(struct sink_broker *s)
+{
+	s->stopping = 1;
+}
+
+/* Messages sent on the connection up now and not confirmed yet. */
+unsigned
+sink_broker_unconfirmed(const struct sink_broker *s)
+{
+	return broker_conn(s->broker) != NULL ? (unsigned)s->nflight : 0;
 }
 
 /* New messages wait in the outbox. */
