@@ -1,9 +1,8 @@
 #!/bin/sh
 # test.sh - installs what is missing, builds with ASan and UBSan, and runs
 # every test, then each fuzz target for FUZZ_SECONDS (10) seconds, then
-# make distcheck (with a few tests; all of them when FULL=1). FULL=1 also
-# runs debian-package.sh (it is skipped otherwise). Its last line is the
-# tally.
+# make distcheck (with a few tests; all of them when FULL=1). Its last
+# line is the tally.
 set -u
 cd "$(dirname "$0")" || exit 1
 top=$PWD

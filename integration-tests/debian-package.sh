@@ -5,13 +5,9 @@
 # installed objtrigger checks its service config, runs a once job with an
 # installed plugin, and runs the service's config as the user objtrigger
 # (a file put in its inbox gets a thumbnail in its outbox, then stop);
-# dpkg --purge leaves nothing behind in /etc, /usr or /var/lib. It builds
-# the whole package (some 3 to 4 minutes of both CPUs) and installs it on
-# this machine: it runs with FULL=1 only.
+# dpkg --purge leaves nothing behind in /etc, /usr or /var/lib. The build
+# takes 30 s of both CPUs on an idle machine (4 minutes on a busy one).
 . "$top_srcdir/integration-tests/lib.sh"
-
-[ "${FULL:-0}" = 1 ] ||
-    skip "FULL=1 runs it (it builds and installs the Debian package)"
 
 for c in dpkg-buildpackage dh lintian fakeroot; do
 	command -v $c >/dev/null || skip "no $c (build-aux/deps.sh lists its package)"
@@ -52,7 +48,8 @@ else
 fi
 chmod -R u+w src
 start=$(date +%s)
-(cd src && dpkg-buildpackage -us -uc -b) >build.log 2>&1 ||
+# At the lowest priority: the tests that run beside it keep the CPUs.
+(cd src && nice -n 19 dpkg-buildpackage -us -uc -b) >build.log 2>&1 ||
     { tail -n 60 build.log; fail "dpkg-buildpackage failed"; }
 echo "dpkg-buildpackage took $(($(date +%s) - start))s"
 arch=$(dpkg --print-architecture)
