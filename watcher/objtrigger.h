@@ -175,7 +175,7 @@ struct job {
 	struct job_input *inputs; /* borrowed */
 	size_t ninputs;
 	const struct wire_msg *extra; /* more for the worker; may be NULL */
-	int sync_outputs; /* the worker makes the outputs durable */
+	int flush_outputs; /* the worker starts writing the outputs out */
 
 	/* Filled when the job ends, then done(job) is called. */
 	enum ot_status status;
@@ -236,9 +236,8 @@ typedef int (*sink_hook_cb)(void *, int dirfd, const char *name,
     const struct stat *, char **cause);
 int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
 int sink_folder_mkdirs(const char *dir, char **cause);
-int sink_folder_sync_outputs(const char *dir, char **cause);
+int sink_folder_flush_outputs(const char *dir, char **cause);
 #define SINK_PUT_LAST 0x1 /* from has no other destination: move it */
-#define SINK_PUT_SYNCED 0x2 /* from is durable (sink_folder_sync_outputs) */
 int sink_folder_put(const char *root, const char *dest, const char *from,
     int flags, sink_hook_cb, void *, char **cause);
 int sink_folder_sync(char **cause);

@@ -321,8 +321,7 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 		root = template_root(t->outputs[i].path);
 		scheduler_write(c->s);
 		rc = sink_folder_put(root, dest, path,
-		    (scheduler_last_folder_output(t, i) ? SINK_PUT_LAST : 0) |
-			SINK_PUT_SYNCED,
+		    scheduler_last_folder_output(t, i) ? SINK_PUT_LAST : 0,
 		    scheduler_output_hook, c, cause);
 		if (rc == 0)
 			scheduler_wrote(c->dj, xstrdup(dest));
@@ -646,7 +645,7 @@ scheduler_start(struct scheduler *s, struct scheduler_trigger *t,
 	dj->job.inputs = dj->inputs;
 	dj->job.ninputs = dj->n;
 	for (i = 0; i < t->cfg->noutputs; i++)
-		dj->job.sync_outputs |= t->cfg->outputs[i].path != NULL;
+		dj->job.flush_outputs |= t->cfg->outputs[i].path != NULL;
 	scheduler_s3_request(s->cfg, t->cfg, dj->dir, &dj->job, &dj->extra);
 	if (*dj->period != '\0')
 		wire_add(&dj->extra, "period", "%s", dj->period);

@@ -10,9 +10,11 @@
  * checked template, and are walked from the root's descriptor, following
  * no link: nothing escapes the root (beneath.c).
  *
- * The worker makes its outputs durable where they are (in parallel with
- * the other workers and with the daemon), so that moving one costs the
- * daemon a rename. The folders that received a file are synced once each
+ * The worker starts writing its outputs to disk as soon as its transform
+ * is done (sink_folder_flush_outputs), without waiting, so that when the
+ * daemon syncs them before moving them the data is on its way or there,
+ * and the syncs of a turn's outputs end in one commit of the file
+ * system's journal. The folders that received a file are synced once each
  * by sink_folder_sync, which the daemon calls before the commit that
  * records the jobs done: a turn's outputs cost one sync of each folder,
  * not one per file.
@@ -92,7 +94,7 @@ sink_folder_walk(const char *dir, sink_walk_cb cb, void *arg, char **cause)
 }
 
 static int
-sink_sync_one(void *arg, const char *rel, const char *path, char **cause)
+sink_flush_one(void *arg, const char *rel, const char *path, char **cause)
 {
 	struct stat sb;
 	int fd, rc = 0;
@@ -100,8 +102,8 @@ sink_sync_one(void *arg, const char *rel, const char *path, char **cause)
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &sb) != 0 ||
 	    ((sb.st_mode & 07777) != 0644 && fchmod(fd, 0644) != 0) ||
-	    fsync(fd) != 0) {
-		xasprintf(cause, "making %s durable: %s", rel, strerror(errno));
+	    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0) {
+		xasprintf(cause, "writing %s: %s", rel, strerror(errno));
 		rc = -1;
 	}
 	if (fd >= 0)
@@ -109,13 +111,13 @@ sink_sync_one(void *arg, const char *rel, const char *path, char **cause)
 	return rc;
 }
 
-/* Makes each regular file under dir durable, readable by all (0644): a
- * job's outputs, in the worker, once its transform is done. Returns 0, or
- * -1 with *cause. */
+/* Makes each regular file under dir readable by all (0644) and starts
+ * writing it to disk, without waiting: a job's outputs, in the worker,
+ * once its transform is done. Returns 0, or -1 with *cause. */
 int
-sink_folder_sync_outputs(const char *dir, char **cause)
+sink_folder_flush_outputs(const char *dir, char **cause)
 {
-	return sink_folder_walk(dir, sink_sync_one, NULL, cause);
+	return sink_folder_walk(dir, sink_flush_one, NULL, cause);
 }
 
 /* Syncs the folders written since the last call, each once. Returns 0,
@@ -253,25 +255,23 @@ sink_temporary(int dirfd, char *tmp, size_t size)
 }
 
 /*
- * Moves the scratch file in to name in dirfd: made durable where it is
- * (unless SINK_PUT_SYNCED says it is, as sink_folder_sync_outputs left
- * it), passed to hook and renamed into place, so that nothing is copied
- * and no temporary name is left behind by a crash. Only a file that has
- * no other name and lives on dirfd's file system can be moved: else 1 is
+ * Moves the scratch file in to name in dirfd: made durable where it is,
+ * passed to hook and renamed into place, so that nothing is copied and no
+ * temporary name is left behind by a crash. Only a file that has no
+ * other name and lives on dirfd's file system can be moved: else 1 is
  * returned, and the caller copies. Returns 0, or -1 with *cause.
  */
 static int
 sink_move(int dirfd, const char *name, const char *dest, const char *from,
-    int in, int flags, sink_hook_cb hook, void *arg, char **cause)
+    int in, sink_hook_cb hook, void *arg, char **cause)
 {
 	struct stat sb, dsb;
 
 	if (fstat(in, &sb) != 0 || sb.st_nlink != 1 ||
 	    fstat(dirfd, &dsb) != 0 || dsb.st_dev != sb.st_dev)
 		return 1;
-	if ((!(flags & SINK_PUT_SYNCED) || (sb.st_mode & 07777) != 0644) &&
-	    (((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) ||
-		fsync(in) != 0 || fstat(in, &sb) != 0)) {
+	if (((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) ||
+	    fsync(in) != 0 || fstat(in, &sb) != 0) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
 		return -1;
 	}
@@ -351,7 +351,7 @@ sink_folder_put(const char *root, const char *dest, const char *from, int flags,
 		return -1;
 	}
 	rc = (flags & SINK_PUT_LAST) ?
-	    sink_move(dirfd, name, dest, from, in, flags, hook, arg, cause) :
+	    sink_move(dirfd, name, dest, from, in, hook, arg, cause) :
 	    1;
 	if (rc == 1)
 		rc = sink_copy(dirfd, name, dest, in, hook, arg, cause);

@@ -299,8 +299,8 @@ worker_pool_request(struct worker_pool *pool, const struct job *job,
 	wire_add(m, "plugin-dir", "%s", pool->plugin_dir);
 	wire_add(m, "outdir", "%s", job->outdir);
 	wire_add(m, "tmpdir", "%s", job->tmpdir);
-	if (job->sync_outputs)
-		wire_add(m, "sync-outputs", "yes");
+	if (job->flush_outputs)
+		wire_add(m, "flush-outputs", "yes");
 	wire_add(m, "memory", "%" PRIu64, l->memory);
 	wire_add(m, "cpu-ms", "%" PRIu64, l->cpu_ms);
 	wire_add(m, "file-size", "%" PRIu64, l->file_size);

@@ -592,10 +592,10 @@ worker_run(const struct wire_msg *req, struct wire_msg *res)
 			close(wj.inputs[i].fd);
 	}
 	reaper_sweep(NULL, 0); /* nothing a job started outlives it */
-	/* Its outputs are final now: durable here, beside the other
-	 * workers, and the daemon only renames them. */
-	if (status == OT_OK && wire_get(req, "sync-outputs") != NULL &&
-	    sink_folder_sync_outputs(wj.job.outdir, &cause) != 0) {
+	/* Its outputs are final now: on their way to the disk while the
+	 * daemon takes the reply, which syncs them. */
+	if (status == OT_OK && wire_get(req, "flush-outputs") != NULL &&
+	    sink_folder_flush_outputs(wj.job.outdir, &cause) != 0) {
 		status = host_functions.fail(&ctx, OT_RETRY, "%s", cause);
 		free(cause);
 	}
