@@ -21,9 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
-
-#include "objtrigger.h"
+#include "journal.h"
 
 static const char journal_schema[] =
     "CREATE TABLE IF NOT EXISTS jobs ("
@@ -104,9 +102,6 @@ static const char journal_schema[] =
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (broker, next_at, id);"
     "PRAGMA user_version = 3;";
 
-/* An outbox row's next_at while it is sent and not confirmed. */
-#define OUTBOX_IN_FLIGHT INT64_MAX
-
 /* A journal of version 1 gets the backfill column; its triggers that ran
  * had their first scan (anywhere: place ""). */
 static const char journal_migrate_1[] =
@@ -130,45 +125,6 @@ static const char journal_migrate_0_copy[] =
     " SELECT id, trigger, watch, folder, key, inode, size, mtime, event,"
     " state, attempts, tries, next_at, error, created, updated FROM jobs_0;"
     "DROP TABLE jobs_0;";
-
-enum journal_stmt {
-	J_ADD,
-	J_RUNNABLE,
-	J_START,
-	J_ATTEMPT,
-	J_DONE,
-	J_STATE,
-	J_ATTEMPT_END,
-	J_NEXT_DUE,
-	J_OUTPUT_ADD,
-	J_OUTPUT_IS,
-	J_REQUEUE,
-	J_REVIVE,
-	J_FORGET,
-	J_S3_OUTPUT_ADD,
-	J_S3_OUTPUT_IS,
-	J_LISTING_GET,
-	J_LISTING_SET,
-	J_LISTING_RESET,
-	J_LISTED_SAME,
-	J_LISTED_PUT,
-	J_LISTED_GONE,
-	J_LISTED_DROP,
-	J_SEQ_GET,
-	J_SEQ_PUT,
-	J_STATES,
-	J_FIND,
-	J_TRIGGER_GET,
-	J_TRIGGER_PUT,
-	J_OUTBOX_ADD,
-	J_OUTBOX_DUE,
-	J_OUTBOX_SET,
-	J_OUTBOX_DELETE,
-	J_OUTBOX_RESET,
-	J_OUTBOX_COUNT,
-	J_OUTBOX_NEXT,
-	J_COUNT
-};
 
 static const char *journal_sql[J_COUNT] = {
 	/* An event (not a scan) revives a job skipped as existing: the
@@ -285,22 +241,8 @@ struct journal_redo {
 	char *store, *bucket, *key, *etag; /* REDO_S3_OUTPUT */
 };
 
-struct journal {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[J_COUNT];
-	char *path;
-	char *failing; /* why the last write failed, until one works */
-	int changes; /* sqlite3_total_changes() at BEGIN */
-	int in_tx;
-	int doomed; /* a write of the transaction failed: it rolls back */
-	struct journal_redo *redo; /* of this transaction and failed ones */
-	size_t nredo;
-	int64_t *started; /* jobs this transaction started */
-	size_t nstarted;
-};
-
 /* Reports a failed SQLite call once, with the journal's path. */
-static int
+int
 journal_fail_sql(struct journal *j, const char *what)
 {
 	j->doomed = j->in_tx;
@@ -315,7 +257,7 @@ journal_fail_sql(struct journal *j, const char *what)
  * read: one left open would hold a read transaction on
  * an old snapshot, and every later write of this connection would fail
  * once another process (objtrigger retry) had written. */
-static sqlite3_stmt *
+sqlite3_stmt *
 journal_stmt(struct journal *j, enum journal_stmt which)
 {
 	sqlite3_stmt *s = j->stmt[which];
@@ -599,7 +541,8 @@ journal_requeue(struct journal *j)
 	return sqlite3_changes(j->db);
 }
 
-static char *
+/* Column i of a row, as a string ("" for NULL), allocated. */
+char *
 journal_column(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
@@ -919,385 +862,6 @@ journal_is_s3_output(struct journal *j, const char *store, const char *bucket,
 	found = sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_reset(s);
 	return found;
-}
-
-static int
-journal_listing_set(struct journal *j, const char *watch, const char *where,
-    int64_t cycle, int listed)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_LISTING_SET);
-
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, where, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, cycle);
-	sqlite3_bind_int(s, 4, listed);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "listing");
-	return 0;
-}
-
-/* Starts a watch's listing cycle: its number, and whether a listing of the
- * same place ever ended (if not, the diff has nothing to go by). */
-int
-journal_listing_start(struct journal *j, const char *watch, const char *where,
-    int64_t *cycle, int *listed)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_LISTING_GET);
-	const unsigned char *place;
-	int same = 0;
-
-	*cycle = 1;
-	*listed = 0;
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		place = sqlite3_column_text(s, 0);
-		same = place != NULL && strcmp((const char *)place, where) == 0;
-		*cycle = sqlite3_column_int64(s, 1) + 1;
-		*listed = same && sqlite3_column_int(s, 2);
-	}
-	sqlite3_reset(s);
-	if (!same) {
-		s = journal_stmt(j, J_LISTING_RESET);
-		sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			return journal_fail_sql(j, "listing reset");
-	}
-	return journal_listing_set(j, watch, where, *cycle, *listed);
-}
-
-/* Ends a cycle whose listing went to its last page. */
-int
-journal_listing_end(struct journal *j, const char *watch, const char *where,
-    int64_t cycle)
-{
-	return journal_listing_set(j, watch, where, cycle, 1);
-}
-
-/* Records an object a listing holds: 1 if it is new or changed since the
- * last listing, 0 if the same, -1 on error. */
-int
-journal_listed(struct journal *j, const char *watch, const char *key,
-    const char *etag, uint64_t size, int64_t cycle)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_LISTED_SAME);
-
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, cycle);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "listed");
-	if (sqlite3_changes(j->db) > 0)
-		return 0;
-	s = journal_stmt(j, J_LISTED_PUT);
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, (int64_t)size);
-	sqlite3_bind_int64(s, 5, cycle);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "listed");
-	return 1;
-}
-
-/* Hands each object that a whole listing no longer holds to gone, then
- * forgets them. */
-int
-journal_unlisted(struct journal *j, const char *watch, int64_t cycle,
-    journal_gone_cb gone, void *arg)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_LISTED_GONE);
-	int rc;
-
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cycle);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		gone(arg, (const char *)sqlite3_column_text(s, 0),
-		    (const char *)sqlite3_column_text(s, 1),
-		    (uint64_t)sqlite3_column_int64(s, 2));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return journal_fail_sql(j, "unlisted");
-	s = journal_stmt(j, J_LISTED_DROP);
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cycle);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "unlisted");
-	return 0;
-}
-
-/* Changes dead jobs (all, a trigger's, or one by id; id < 0: any) with
- * the statement which; returns how many, or -1. */
-static int
-journal_dead_letters(struct journal *j, enum journal_stmt which,
-    const char *trigger, int64_t id, int64_t now)
-{
-	sqlite3_stmt *s = journal_stmt(j, which);
-
-	sqlite3_bind_int64(s, 1, now);
-	if (trigger != NULL)
-		sqlite3_bind_text(s, 2, trigger, -1, SQLITE_STATIC);
-	if (id >= 0)
-		sqlite3_bind_int64(s, 3, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "dead letters");
-	return sqlite3_changes(j->db);
-}
-
-/* Puts dead jobs back in line (and a forgotten one named by its id). */
-int
-journal_revive(struct journal *j, const char *trigger, int64_t id, int64_t now)
-{
-	return journal_dead_letters(j, J_REVIVE, trigger, id, now);
-}
-
-/* Dismisses dead jobs: they stay in the journal as forgotten, out of
- * status and of the dead-letter count. */
-int
-journal_forget(struct journal *j, const char *trigger, int64_t id, int64_t now)
-{
-	return journal_dead_letters(j, J_FORGET, trigger, id, now);
-}
-
-/* Runs a read-only query for the status command, row by row; ?1 is
- * text (NULL: none), ?2 an id (< 0: none). */
-int
-journal_query(struct journal *j, const char *sql, const char *text, int64_t id,
-    void (*row)(void *, sqlite3_stmt *), void *arg)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return journal_fail_sql(j, "query");
-	if (text != NULL)
-		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	if (id >= 0 && sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int64(s, 2, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		row(arg, s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : journal_fail_sql(j, "query");
-}
-
-/* Keeps the newest sequencer of a key: JOURNAL_SEQ_NEW if seq is newer
- * than any seen (or the first), JOURNAL_SEQ_SAME if seen already,
- * JOURNAL_SEQ_STALE if older; -1 if the journal failed. */
-int
-journal_sequencer(struct journal *j, const char *watch, const char *bucket,
-    const char *key, const char *seq)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_SEQ_GET);
-	int cmp = 1;
-
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		cmp = strcmp(seq, (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (cmp < 0)
-		return JOURNAL_SEQ_STALE;
-	if (cmp == 0)
-		return JOURNAL_SEQ_SAME;
-	s = journal_stmt(j, J_SEQ_PUT);
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, seq, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "sequencer");
-	return JOURNAL_SEQ_NEW;
-}
-
-/* How many jobs wait (pending or retrying) and how many are dead. */
-int
-journal_counts(struct journal *j, uint64_t *waiting, uint64_t *dead)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_STATES);
-	const char *state;
-	int rc;
-
-	*waiting = *dead = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		state = (const char *)sqlite3_column_text(s, 0);
-		if (strcmp(state, "dead") == 0)
-			*dead = (uint64_t)sqlite3_column_int64(s, 1);
-		else
-			*waiting += (uint64_t)sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : journal_fail_sql(j, "counts");
-}
-
-/* Whether a trigger had its first scan of place (a scan of an objtrigger
- * from before this question counts for any place): 1, 0, or -1. */
-int
-journal_trigger_known(struct journal *j, const char *name, const char *place)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_TRIGGER_GET);
-	const char *had;
-	int rc, known = 0;
-
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		had = (const char *)sqlite3_column_text(s, 0);
-		known = *had == '\0' || strcmp(had, place) == 0;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return journal_fail_sql(j, "trigger");
-	return known;
-}
-
-/* Records that a trigger had its first scan of place. */
-int
-journal_trigger_scanned(struct journal *j, const char *name, const char *place,
-    int64_t now)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_TRIGGER_PUT);
-
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, place, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "trigger");
-	return 0;
-}
-/* Puts an event's message into the outbox of a broker; 1 if new, 0 if
- * a message of that id waits there already, -1 on error. */
-int
-journal_outbox_add(struct journal *j, const char *broker, const char *watch,
-    const char *message_id, const char *body, size_t len, int64_t now)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_ADD);
-
-	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, now);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "outbox");
-	return sqlite3_changes(j->db) > 0;
-}
-
-/* Up to limit messages of a broker that may be sent at now, oldest
- * first, each marked in flight; *out is allocated. */
-int
-journal_outbox_take(struct journal *j, const char *broker, int64_t now,
-    unsigned limit, struct journal_message **out, size_t *n)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_DUE);
-	struct journal_message *m;
-	size_t i;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int(s, 3, (int)limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*out = xreallocarray(*out, *n + 1, sizeof **out);
-		m = &(*out)[(*n)++];
-		m->id = sqlite3_column_int64(s, 0);
-		m->watch = journal_column(s, 1);
-		m->message_id = journal_column(s, 2);
-		m->len = (size_t)sqlite3_column_bytes(s, 3);
-		m->body = xmalloc(m->len + 1);
-		if (m->len > 0)
-			memcpy(m->body, sqlite3_column_blob(s, 3), m->len);
-		m->body[m->len] = '\0';
-		m->created = sqlite3_column_int64(s, 4);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return journal_fail_sql(j, "outbox");
-	for (i = 0; i < *n; i++) {
-		if (journal_outbox_later(j, (*out)[i].id, OUTBOX_IN_FLIGHT) !=
-		    0)
-			return -1;
-	}
-	return 0;
-}
-
-void
-journal_message_free(struct journal_message *m)
-{
-	free(m->watch);
-	free(m->message_id);
-	free(m->body);
-}
-
-/* A message is to be sent again at at (a nack, a return). */
-int
-journal_outbox_later(struct journal *j, int64_t id, int64_t at)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_SET);
-
-	sqlite3_bind_int64(s, 1, at);
-	sqlite3_bind_int64(s, 2, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "outbox");
-	return 0;
-}
-
-/* The broker confirmed a message: it leaves the outbox. */
-int
-journal_outbox_confirmed(struct journal *j, int64_t id)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_DELETE);
-
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "outbox");
-	return 0;
-}
-
-/* The messages of a broker that were in flight (a connection that went
- * away, a daemon that stopped) may be sent again at at. */
-int
-journal_outbox_reset(struct journal *j, const char *broker, int64_t at)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_RESET);
-
-	sqlite3_bind_int64(s, 1, at);
-	sqlite3_bind_text(s, 2, broker, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, OUTBOX_IN_FLIGHT);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return journal_fail_sql(j, "outbox");
-	return 0;
-}
-
-/* When the next message put off is due (after now), 0 if none is. */
-int64_t
-journal_outbox_next(struct journal *j, const char *broker, int64_t now)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_NEXT);
-	int64_t next = 0;
-
-	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int64(s, 3, OUTBOX_IN_FLIGHT);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		next = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return next;
-}
-
-/* How many messages wait in a broker's outbox (in flight included). */
-int
-journal_outbox_count(struct journal *j, const char *broker, uint64_t *n)
-{
-	sqlite3_stmt *s = journal_stmt(j, J_OUTBOX_COUNT);
-	int rc;
-
-	sqlite3_bind_text(s, 1, broker, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*n = (uint64_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : journal_fail_sql(j, "outbox");
 }
 
 /* The SQLite handle, for journal-backfill.c. */
