@@ -240,8 +240,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_broken("a connection still open after its client left "
 			    "(%s)",
 		    n == 0 ? "the server had closed its end" : "it had not");
-	if (journal_query(fuzz_journal, "DELETE FROM sequencers", fuzz_no_row,
-		NULL) != 0)
+	if (journal_query(fuzz_journal, "DELETE FROM sequencers", NULL, -1,
+		fuzz_no_row, NULL) != 0)
 		fuzz_broken("the journal failed");
 	return 0;
 }
