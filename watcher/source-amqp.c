@@ -17,9 +17,13 @@
  * without the headers). A message that keeps killing instances is
  * dead-lettered by the broker's delivery limit.
  *
- * The prefetch is the worker slots the watch's triggers can use, so an
- * instance holds no more messages than it can run, and the others get
- * the rest. When the connection goes, the messages held are forgotten:
+ * The prefetch is AMQP_PER_SLOT messages for each worker slot the watch's
+ * triggers can use: a slot's message is held from its job's start to the
+ * WAL's sync after its end, and a sync takes milliseconds, so with one
+ * message a slot the slots wait for the disk rather than run; with a few
+ * more, the next jobs run meanwhile (and one sync acks them together).
+ * It stays bounded, so an instance does not hoard the queue: the others
+ * get the rest. When the connection goes, the messages held are forgotten:
  * the broker gives them again (to this instance or another), and their
  * jobs go on here meanwhile.
  */
@@ -34,6 +38,8 @@
 
 #define AMQP_CONSUME_CHANNEL 1
 #define AMQP_DEAD_CHANNEL 2
+#define AMQP_PER_SLOT 16 /* messages held for each worker slot */
+#define AMQP_PREFETCH_MAX 65535 /* basic.qos takes 16 bits */
 
 enum amqp_msg_state {
 	AMQP_MSG_JOBS, /* its jobs run */
@@ -420,9 +426,10 @@ amqp_down(void *arg, const char *why)
 	s->consumer = NULL;
 }
 
-/* The worker slots the watch's triggers can use. */
+/* The prefetch: AMQP_PER_SLOT for each worker slot the watch's triggers
+ * can use. */
 static unsigned
-amqp_slots(const struct cfg *cfg, const struct cfg_watch *w)
+amqp_prefetch(const struct cfg *cfg, const struct cfg_watch *w)
 {
 	unsigned slots = 0;
 	size_t i;
@@ -433,7 +440,11 @@ amqp_slots(const struct cfg *cfg, const struct cfg_watch *w)
 	}
 	if (slots > cfg->workers.count)
 		slots = cfg->workers.count;
-	return slots > 0 ? slots : 1;
+	if (slots == 0)
+		slots = 1;
+	if (slots > AMQP_PREFETCH_MAX / AMQP_PER_SLOT)
+		return AMQP_PREFETCH_MAX;
+	return slots * AMQP_PER_SLOT;
 }
 
 struct source_amqp *
@@ -449,7 +460,7 @@ source_amqp_new(const struct cfg *cfg, const struct cfg_watch *w,
 	s->cfg = cfg_find_broker(cfg, w->broker);
 	s->journal = journal;
 	s->hooks = *hooks;
-	s->prefetch = amqp_slots(cfg, w);
+	s->prefetch = amqp_prefetch(cfg, w);
 	s->dead = broker_queue_dead(w);
 	xasprintf(&role, "objtrigger %ld watch %s", (long)getpid(), w->name);
 	s->broker = broker_new(s->cfg, role, &bh);
