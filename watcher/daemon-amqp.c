@@ -14,15 +14,9 @@ daemon_amqp_emit(void *arg, const struct journal_event *e, int64_t **ids,
     size_t *n)
 {
 	struct daemon *d = arg;
-	const struct cfg_watch *w = cfg_find_watch(d->cfg, e->watch);
 
-	daemon_tx(d);
-	if (journal_is_s3_output(d->journal, w->store, e->folder, e->key,
-		e->etag)) {
-		log_debug("%s/%s: put by objtrigger: skipped", e->folder,
-		    e->key);
+	if (daemon_own_object(d, e))
 		return 0;
-	}
 	return scheduler_queue_held(d->sched, e, ids, n);
 }
 

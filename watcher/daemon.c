@@ -150,22 +150,31 @@ daemon_emit(void *arg, const struct journal_event *e, const char *path,
 	daemon_count_event(e, daemon_queue(d, &found, NULL));
 }
 
+/* Whether a bucket watch's object is one objtrigger put itself (an
+ * output), which no watch takes; in the turn's transaction. */
+int
+daemon_own_object(struct daemon *d, const struct journal_event *e)
+{
+	const struct cfg_watch *w = cfg_find_watch(d->cfg, e->watch);
+
+	daemon_tx(d);
+	if (!journal_is_s3_output(d->journal, w->store, e->folder, e->key,
+		e->etag))
+		return 0;
+	log_debug("%s/%s: put by objtrigger: skipped", e->folder, e->key);
+	return 1;
+}
+
 /* A bucket watch (a listing or a notification) found an object, or
  * found one gone; as daemon_queue. */
 static int
 daemon_emit_object(void *arg, const struct journal_event *e)
 {
 	struct daemon *d = arg;
-	const struct cfg_watch *w = cfg_find_watch(d->cfg, e->watch);
 
-	daemon_tx(d);
-	if (journal_is_s3_output(d->journal, w->store, e->folder, e->key,
-		e->etag)) {
-		log_debug("%s/%s: put by objtrigger: skipped", e->folder,
-		    e->key);
+	if (daemon_own_object(d, e))
 		return 1;
-	}
-	return daemon_queue(d, e, w);
+	return daemon_queue(d, e, cfg_find_watch(d->cfg, e->watch));
 }
 
 static void

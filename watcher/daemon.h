@@ -53,6 +53,7 @@ struct daemon {
 
 /* daemon.c */
 uint64_t daemon_tx(struct daemon *);
+int daemon_own_object(struct daemon *, const struct journal_event *);
 
 /* daemon-http.c: what the HTTP server serves, and the webhooks' answers
  * after the journal's commit and its WAL's sync. */
