@@ -108,6 +108,20 @@ connect_to(int port)
 	return conn;
 }
 
+/* Declares the durable queue argv[0] with arguments, and binds it to
+ * exchange argv[1] with routing key argv[2]. */
+static void
+declare_bound(amqp_connection_state_t conn, char **argv, amqp_table_t table)
+{
+	amqp_queue_declare(conn, CHANNEL, amqp_cstring_bytes(argv[0]), 0, 1, 0,
+	    0, table);
+	check_reply(conn, "queue.declare");
+	amqp_queue_bind(conn, CHANNEL, amqp_cstring_bytes(argv[0]),
+	    amqp_cstring_bytes(argv[1]), amqp_cstring_bytes(argv[2]),
+	    amqp_empty_table);
+	check_reply(conn, "queue.bind");
+}
+
 static void
 cmd_declare(amqp_connection_state_t conn, char **argv, int argc)
 {
@@ -124,13 +138,7 @@ cmd_declare(amqp_connection_state_t conn, char **argv, int argc)
 		    amqp_cstring_bytes("reject-publish");
 		table.num_entries = 2;
 	}
-	amqp_queue_declare(conn, CHANNEL, amqp_cstring_bytes(argv[0]), 0, 1, 0,
-	    0, table);
-	check_reply(conn, "queue.declare");
-	amqp_queue_bind(conn, CHANNEL, amqp_cstring_bytes(argv[0]),
-	    amqp_cstring_bytes(argv[1]), amqp_cstring_bytes(argv[2]),
-	    amqp_empty_table);
-	check_reply(conn, "queue.bind");
+	declare_bound(conn, argv, table);
 }
 
 static void
@@ -141,13 +149,7 @@ cmd_quorum(amqp_connection_state_t conn, char **argv)
 		    { .bytes = amqp_cstring_bytes("quorum") } } };
 	amqp_table_t table = { 1, &arg };
 
-	amqp_queue_declare(conn, CHANNEL, amqp_cstring_bytes(argv[0]), 0, 1, 0,
-	    0, table);
-	check_reply(conn, "queue.declare");
-	amqp_queue_bind(conn, CHANNEL, amqp_cstring_bytes(argv[0]),
-	    amqp_cstring_bytes(argv[1]), amqp_cstring_bytes(argv[2]),
-	    amqp_empty_table);
-	check_reply(conn, "queue.bind");
+	declare_bound(conn, argv, table);
 }
 
 static void

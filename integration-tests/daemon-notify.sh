@@ -10,22 +10,7 @@
 command -v python3 >/dev/null || skip "no python3"
 mkdir inbox
 config() { # TRIGGER-NAME [EXTRA-PARAM]
-	cat >ot.xml <<XML
-<objtrigger>
-  <state path="$T/state"/>
-  <workers count="1" timeout="30s" grace="5s"/>
-  <watch name="in" type="folder" path="$T/inbox"/>
-  <trigger name="$1" watch="in">
-    <transform plugin="exec">
-      <param name="arg" value="/bin/sh"/>
-      <param name="arg" value="-c"/>
-      <param name="arg" value="env >$T/env; echo \$OBJTRIGGER_KEY >>$T/started; sleep \$(cat \$OBJTRIGGER_INPUT); cp \$OBJTRIGGER_INPUT out"/>
-      ${2:-}
-    </transform>
-    <output path="$T/outbox/$1-{key}"/>
-  </trigger>
-</objtrigger>
-XML
+	sleeper_config "$1" 5s "${2:-}" "env >$T/env; "
 }
 
 python3 "$top_srcdir/integration-tests/notify-listen.py" "$T/notify.sock" \

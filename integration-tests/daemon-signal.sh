@@ -8,22 +8,7 @@
 
 mkdir inbox
 config() { # TRIGGER-NAME [EXTRA-PARAM]
-	cat >ot.xml <<XML
-<objtrigger>
-  <state path="$T/state"/>
-  <workers count="1" timeout="30s" grace="10s"/>
-  <watch name="in" type="folder" path="$T/inbox"/>
-  <trigger name="$1" watch="in">
-    <transform plugin="exec">
-      <param name="arg" value="/bin/sh"/>
-      <param name="arg" value="-c"/>
-      <param name="arg" value="echo \$OBJTRIGGER_KEY >>$T/started; sleep \$(cat \$OBJTRIGGER_INPUT); cp \$OBJTRIGGER_INPUT out"/>
-      ${2:-}
-    </transform>
-    <output path="$T/outbox/$1-{key}"/>
-  </trigger>
-</objtrigger>
-XML
+	sleeper_config "$1" 10s "${2:-}"
 }
 
 # No daemon yet.

@@ -157,6 +157,29 @@ XML
 
 # use_test_plugins: one plugin folder with the built transforms and the
 # test ones (counting, the broken ones).
+# sleeper_config TRIGGER GRACE [EXTRA-PARAM] [FIRST]: ot.xml with one worker,
+# a watch on $T/inbox and an exec trigger whose job runs the shell command
+# FIRST, notes its key in $T/started, sleeps as many seconds as its file
+# says and copies it to $T/outbox/TRIGGER-KEY.
+sleeper_config() {
+	cat >ot.xml <<XML
+<objtrigger>
+  <state path="$T/state"/>
+  <workers count="1" timeout="30s" grace="$2"/>
+  <watch name="in" type="folder" path="$T/inbox"/>
+  <trigger name="$1" watch="in">
+    <transform plugin="exec">
+      <param name="arg" value="/bin/sh"/>
+      <param name="arg" value="-c"/>
+      <param name="arg" value="${4:-}echo \$OBJTRIGGER_KEY >>$T/started; sleep \$(cat \$OBJTRIGGER_INPUT); cp \$OBJTRIGGER_INPUT out"/>
+      ${3:-}
+    </transform>
+    <output path="$T/outbox/$1-{key}"/>
+  </trigger>
+</objtrigger>
+XML
+}
+
 use_test_plugins() {
 	mkdir -p "$T/plugins"
 	for f in "$OBJTRIGGER_PLUGIN_DIR"/*.so "$BROKEN_PLUGIN_DIR"/*.so; do
