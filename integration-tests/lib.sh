@@ -189,14 +189,16 @@ use_test_plugins() {
 	export OBJTRIGGER_PLUGIN_DIR
 }
 
-# free_port: a TCP port in 20000-59999 that nothing on this machine holds,
-# in any state.
+# free_port: a TCP port in 20000-31999 that nothing on this machine holds,
+# in any state: below the kernel's ephemeral ports (32768 and up), which a
+# client's connection elsewhere could take between this check and the
+# bind.
 free_port() {
 	_fp_n=0
 	while [ "$_fp_n" -lt 100 ]; do
 		_fp_n=$((_fp_n + 1))
 		_fp=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_fp=$((20000 + _fp % 40000))
+		_fp=$((20000 + _fp % 12000))
 		cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 		    awk -v p=":$(printf '%04X' "$_fp")" '$2 ~ p"$" { f = 1 } END { exit !f }' ||
 		    { echo "$_fp"; return 0; }
