@@ -9,8 +9,8 @@
 command -v strace >/dev/null || skip "no strace"
 /usr/bin/python3 -c 'import sqlite3' 2>/dev/null || skip "no python3 sqlite3"
 case $(uname -m) in
-x86_64) nr_fsync=74 ;;
-aarch64) nr_fsync=82 ;;
+x86_64) nr_fsync=74 nr_syncfs=306 ;;
+aarch64) nr_fsync=82 nr_syncfs=267 ;;
 *) skip "fsync's number on $(uname -m) is not known here" ;;
 esac
 
@@ -37,24 +37,29 @@ for row in db.execute(sys.argv[2]):
 PY
 }
 
-# held: the daemon is stopped in the fsync of an output folder.
+# held: a thread of the daemon is stopped in the sync of an output folder
+# (fsync, or syncfs when many folders are synced at once).
 held() {
-	set -- $(cat "/proc/$pid/syscall" 2>/dev/null)
-	[ "${1:-}" = "$nr_fsync" ] || return 1
-	case $(readlink "/proc/$pid/fd/$(($2))" 2>/dev/null) in
-	"$T/outbox" | "$T/outbox/"*) return 0 ;;
-	esac
+	for task in /proc/$pid/task/*; do
+		set -- $(cat "$task/syscall" 2>/dev/null)
+		[ "${1:-}" = "$nr_fsync" ] || [ "${1:-}" = "$nr_syncfs" ] ||
+			continue
+		f=$(readlink "/proc/$pid/fd/$(($2))" 2>/dev/null)
+		case $f in
+		"$T/outbox" | "$T/outbox/"*) [ -d "$f" ] && return 0 ;;
+		esac
+	done
 	return 1
 }
 
-# Each fsync of an output folder by the daemon's loop (its main thread,
-# the only one traced) waits 0.3 s before it runs.
+# Each sync of an output folder by the daemon (any thread) waits 0.3 s
+# before it runs.
 paths=
 for d in outbox outbox/d*; do
 	paths="$paths -P $T/$d"
 done
-strace -qq -o /dev/null $paths -e trace=fsync \
-    -e inject=fsync:delay_enter=300000 \
+strace -f -qq -o /dev/null $paths -e trace=fsync,syncfs \
+    -e inject=fsync,syncfs:delay_enter=300000 \
     "$OBJTRIGGER" run -c ot.xml >>daemon.log 2>&1 &
 DAEMON_PID=$!
 wait_until 30 daemon_started 0 || { cat daemon.log; fail "no daemon"; }

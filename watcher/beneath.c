@@ -43,9 +43,13 @@ beneath_open(int dirfd, const char *rel, int flags)
 int
 beneath_mkdirs(int dirfd, const char *root, const char *rel, char **cause)
 {
-	char *path = xstrdup(rel), *p = path, *slash = NULL;
+	char *path, *p, *slash = NULL;
 	int fd, up, error = 0;
 
+	/* Most outputs go to a folder that is there already. */
+	if ((fd = beneath_open(dirfd, rel, O_RDONLY | O_DIRECTORY)) >= 0)
+		return fd;
+	path = p = xstrdup(rel);
 	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		error = errno;
 	while (error == 0 && *p != '\0') {

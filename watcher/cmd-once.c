@@ -42,12 +42,12 @@ static int
 once_commit_one(void *arg, const char *rel, const char *path, char **cause)
 {
 	struct once_commit *c = arg;
+	struct sink_put put = { SINK_PUT_LAST, NULL, NULL, NULL };
 	char *dest;
 	int rc;
 
 	xasprintf(&dest, "%s/%s", c->outdir, rel);
-	rc = sink_folder_put(c->outdir, dest, path, SINK_PUT_LAST, NULL, NULL,
-	    cause);
+	rc = sink_folder_put(c->outdir, dest, path, &put, cause);
 	if (rc == 0) {
 		printf("%s\n", dest);
 		c->outputs++;

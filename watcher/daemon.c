@@ -48,23 +48,16 @@ daemon_write(void *arg)
 	return daemon_tx(arg);
 }
 
-/* Commits what the turn wrote, once the folders its outputs went to are
- * synced. If the journal cannot take it, the events are lost from memory
- * but not from the folders: rescan them later. */
+/* Commits what the turn wrote, then hands the outputs it staged to be
+ * committed (their jobs end in a later turn). If the journal cannot take
+ * it, the events are lost from memory but not from the folders: rescan
+ * them later. */
 static void
 daemon_flush(struct daemon *d)
 {
 	int committed = 1;
-	char *cause;
 	size_t i;
 
-	/* Without the sync, a job recorded done could have lost its output
-	 * in a crash; with the turn uncommitted, its jobs run again at the
-	 * next start. */
-	if (sink_folder_sync(&cause) != 0)
-		fatal("%s: stopping, the jobs whose outputs it held run again "
-		      "at the next start",
-		    cause);
 	if (d->in_tx) {
 		d->in_tx = 0;
 		d->tx_writes = 0;
@@ -84,6 +77,21 @@ daemon_flush(struct daemon *d)
 	daemon_amqp_committed(d, d->tx, committed);
 	d->tx++;
 	daemon_answer_waits(d, committed);
+	sink_folder_commit();
+}
+
+/* Outputs were committed: their runs end. A failed sync leaves jobs done
+ * whose outputs a crash could lose, so the daemon stops before recording
+ * them; they run again at the next start. */
+static void
+daemon_outputs_committed(void)
+{
+	char *cause;
+
+	if (scheduler_outputs_committed(&cause) != 0)
+		fatal("%s: stopping, the jobs whose outputs it held run again "
+		      "at the next start",
+		    cause);
 }
 
 /* The publisher of a broker. */
@@ -531,7 +539,7 @@ static void
 daemon_turn(struct daemon *d)
 {
 	size_t n = 0, i, np, nfixed, npool = worker_pool_size(d->pool);
-	struct pollfd *pfd = xcalloc(4 + d->nsources + npool + d->namqps +
+	struct pollfd *pfd = xcalloc(5 + d->nsources + npool + d->namqps +
 		d->npublishers + d->npolls,
 	    sizeof *pfd);
 	size_t npoolfd;
@@ -541,6 +549,8 @@ daemon_turn(struct daemon *d)
 	pfd[n].fd = d->sigfd;
 	pfd[n++].events = POLLIN;
 	pfd[n].fd = syncer_fd(d->syncer);
+	pfd[n++].events = POLLIN;
+	pfd[n].fd = sink_folder_commit_fd();
 	pfd[n++].events = POLLIN;
 	if (d->http != NULL) { /* answered while stopping too */
 		pfd[n].fd = http_fd(d->http);
@@ -606,10 +616,16 @@ daemon_turn(struct daemon *d)
 		daemon_signal(d);
 	if (pfd[1].revents & POLLIN)
 		daemon_synced(d);
+	if (pfd[2].revents & POLLIN)
+		daemon_outputs_committed();
 	for (i = nfixed; i < np; i++) {
 		if (pfd[i].revents & POLLIN)
 			source_folder_read(d->sources[i - nfixed]);
 	}
+	/* A file's job starts before its event is committed: a crash before
+	 * the commit finds the file again at the next start. */
+	if (np > nfixed)
+		scheduler_dispatch(d->sched);
 	if (d->http != NULL)
 		http_run(d->http);
 	worker_pool_dispatch(d->pool, pfd + np, npoolfd - np);
@@ -710,7 +726,8 @@ daemon_run(const char *config_file)
 		return 1;
 	}
 	prctl(PR_SET_DUMPABLE, 0); /* as a worker: it holds the keys */
-	if ((d.syncer = syncer_new(journal_path(d.journal), &cause)) == NULL)
+	if ((d.syncer = syncer_new(journal_path(d.journal), &cause)) == NULL ||
+	    sink_folder_commit_start(&cause) != 0)
 		fatal("%s", cause);
 	xasprintf(&d.jobs_dir, "%s/jobs", d.cfg->state);
 	sink_folder_remove_tree(d.jobs_dir);
@@ -759,6 +776,7 @@ daemon_run(const char *config_file)
 	}
 	daemon_teardown(&d, 0);
 	cfg_free(d.next_cfg);
+	sink_folder_commit_stop();
 	syncer_free(d.syncer);
 	journal_close(d.journal);
 	close(d.sigfd);

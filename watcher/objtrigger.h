@@ -238,12 +238,29 @@ int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
 int sink_folder_mkdirs(const char *dir, char **cause);
 int sink_folder_flush_outputs(const char *dir, char **cause);
 #define SINK_PUT_LAST 0x1 /* from has no other destination: move it */
+struct sink_put {
+	int flags;
+	sink_hook_cb hook; /* told before the output is staged */
+	void *arg; /* the hook's */
+	void *owner; /* told when the output was committed */
+};
 int sink_folder_put(const char *root, const char *dest, const char *from,
-    int flags, sink_hook_cb, void *, char **cause);
-int sink_folder_sync(char **cause);
+    const struct sink_put *, char **cause);
 int sink_folder_remove_tree(const char *);
 char *sink_folder_scratch(const char *parent, char **cause);
 void sink_folder_scratch_done(char *);
+int sink_folder_scratch_clean(const char *outdir, char **cause);
+
+/* sink-folder-commit.c: staged outputs made durable and visible. */
+typedef void (*sink_committed_cb)(void *owner, const char *why);
+int sink_folder_stage(int fd, int fromfd, const char *from, int dirfd,
+    const char *name, const char *dest, void *owner, char **cause);
+int sink_folder_commit_start(char **cause);
+void sink_folder_commit_stop(void);
+int sink_folder_commit_fd(void);
+void sink_folder_commit(void);
+int sink_folder_committed(sink_committed_cb, char **cause);
+int sink_folder_sync(char **cause);
 
 /* journal.c: the durable journal of jobs. */
 struct journal;
@@ -723,6 +740,7 @@ int64_t scheduler_batch_due(const struct scheduler *);
 int scheduler_again(struct scheduler *);
 void scheduler_lose(struct scheduler *, uint64_t);
 void scheduler_abort(struct scheduler *, const char *);
+int scheduler_outputs_committed(char **cause);
 
 /* scheduler-s3.c */
 struct cfg_trigger;

@@ -109,6 +109,7 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 	const struct cfg_trigger *t = c->dj->trigger->cfg;
 	struct template_vars v = { c->dj->inputs[0].key, rel, t->name,
 		time(NULL), *c->dj->period != '\0' ? c->dj->period : NULL };
+	struct sink_put put = { 0, scheduler_output_hook, c, c->dj };
 	char *dest, *root, *why;
 	size_t i;
 	int rc = 0;
@@ -125,12 +126,14 @@ scheduler_output(void *arg, const char *rel, const char *path, char **cause)
 			return -1;
 		}
 		root = template_root(t->outputs[i].path);
+		put.flags =
+		    scheduler_last_folder_output(t, i) ? SINK_PUT_LAST : 0;
 		scheduler_write(c->s);
-		rc = sink_folder_put(root, dest, path,
-		    scheduler_last_folder_output(t, i) ? SINK_PUT_LAST : 0,
-		    scheduler_output_hook, c, cause);
-		if (rc == 0)
+		rc = sink_folder_put(root, dest, path, &put, cause);
+		if (rc == 0) {
+			c->dj->staged++;
 			scheduler_wrote(c->dj, xstrdup(dest));
+		}
 		free(root);
 		free(dest);
 	}
@@ -196,55 +199,20 @@ scheduler_run_time(struct scheduler_trigger *t, uint64_t ms)
 	t->run_ms = t->ended++ == 0 ? ms : (t->run_ms * 7 + ms) / 8;
 }
 
-/* A worker finished a job: commit its outputs, then record how it ended. */
-void
-scheduler_job_done(struct job *job)
+/* A run's outputs are committed (or it wrote none): record how its jobs
+ * ended. */
+static void
+scheduler_run_end(struct scheduler_run *dj)
 {
-	struct scheduler_run *dj = job->arg;
 	struct scheduler *s = dj->s;
+	struct job *job = &dj->job;
 	const struct cfg_retry *retry = &dj->trigger->cfg->retry;
-	struct scheduler_commit c = { s, dj, OT_RETRY };
 	enum ot_status status = job->status;
-	char *cause = NULL;
 	const char *result, *skip;
-	int64_t now, next_at = 0;
+	int64_t now = wall_ms(), next_at = 0;
 	int dead = 0;
 	size_t i;
 
-	s->running--;
-	if (dj->queued)
-		s->queued--;
-	else {
-		dj->trigger->running--;
-		scheduler_run_time(dj->trigger, now_ms() - dj->started);
-	}
-	if (dj->prev != NULL)
-		dj->prev->next = dj->next;
-	else
-		s->jobs = dj->next;
-	if (dj->next != NULL)
-		dj->next->prev = dj->prev;
-	if (s->aborting) { /* left running in the journal: runs again */
-		scheduler_cleanup_job(dj);
-		return;
-	}
-	if (dj->lost) {
-		log_warn("job %s: the journal lost its start (a failed "
-			 "commit): its end is not recorded",
-		    dj->idbuf);
-		scheduler_cleanup_job(dj);
-		return;
-	}
-	/* Its worker is idle: its next job first, then the commit. */
-	if (status == OT_OK)
-		scheduler_dispatch(s);
-	if (status == OT_OK &&
-	    sink_folder_walk(job->outdir, scheduler_output, &c, &cause) != 0) {
-		status = c.status;
-		free(job->message);
-		job->message = cause;
-	}
-	now = wall_ms();
 	scheduler_write(s);
 	if (status == OT_OK)
 		scheduler_record_puts(s, dj);
@@ -297,4 +265,79 @@ scheduler_job_done(struct job *job)
 	    "trigger", dj->trigger->cfg->name, NULL);
 	scheduler_s3_counts(&job->reply);
 	scheduler_cleanup_job(dj);
+}
+
+/* An output of a run was committed (why: NULL), or failed: the run ends
+ * once its last one is. */
+static void
+scheduler_output_committed(void *owner, const char *why)
+{
+	struct scheduler_run *dj = owner;
+
+	if (why != NULL && dj->job.status == OT_OK) {
+		dj->job.status = OT_RETRY;
+		free(dj->job.message);
+		dj->job.message = xstrdup(why);
+	}
+	if (--dj->staged > 0)
+		return;
+	dj->s->ending--;
+	scheduler_run_end(dj);
+}
+
+/* Records the ends of the runs whose outputs were committed since the
+ * last call. Returns 0, or -1 with *cause if their sync failed. */
+int
+scheduler_outputs_committed(char **cause)
+{
+	return sink_folder_committed(scheduler_output_committed, cause);
+}
+
+/* A worker finished a job: its outputs are staged, and it ends once they
+ * are committed. */
+void
+scheduler_job_done(struct job *job)
+{
+	struct scheduler_run *dj = job->arg;
+	struct scheduler *s = dj->s;
+	struct scheduler_commit c = { s, dj, OT_RETRY };
+	char *cause = NULL;
+
+	s->running--;
+	if (dj->queued)
+		s->queued--;
+	else {
+		dj->trigger->running--;
+		scheduler_run_time(dj->trigger, now_ms() - dj->started);
+	}
+	if (dj->prev != NULL)
+		dj->prev->next = dj->next;
+	else
+		s->jobs = dj->next;
+	if (dj->next != NULL)
+		dj->next->prev = dj->prev;
+	if (s->aborting) { /* left running in the journal: runs again */
+		scheduler_cleanup_job(dj);
+		return;
+	}
+	if (dj->lost) {
+		log_warn("job %s: the journal lost its start (a failed "
+			 "commit): its end is not recorded",
+		    dj->idbuf);
+		scheduler_cleanup_job(dj);
+		return;
+	}
+	/* Its worker is idle: its next job first, then the outputs. */
+	if (job->status == OT_OK)
+		scheduler_dispatch(s);
+	if (job->status == OT_OK &&
+	    sink_folder_walk(job->outdir, scheduler_output, &c, &cause) != 0) {
+		job->status = c.status;
+		free(job->message);
+		job->message = cause;
+	}
+	if (dj->staged > 0)
+		s->ending++;
+	else
+		scheduler_run_end(dj);
 }

@@ -579,11 +579,12 @@ scheduler_hold(struct scheduler *s, int held)
 	s->held = held;
 }
 
-/* Runs sent to workers (running, or queued behind a running one). */
+/* Runs not ended: sent to workers (running, or queued behind a running
+ * one), or whose outputs are being committed. */
 unsigned
 scheduler_runs(const struct scheduler *s)
 {
-	return s->running;
+	return s->running + s->ending;
 }
 
 /* Runs that run now. */

@@ -36,6 +36,7 @@ struct scheduler_run {
 	char period[32]; /* a calendar batch's period; "" if none */
 	char **outputs; /* what it wrote, for a batch's line */
 	size_t noutputs;
+	unsigned staged; /* its outputs not committed yet */
 	struct scheduler_run *prev, *next; /* the running ones */
 };
 
@@ -50,6 +51,7 @@ struct scheduler {
 	struct scheduler_run *jobs; /* running */
 	unsigned running; /* runs sent to workers */
 	unsigned queued; /* of them, those waiting behind another */
+	unsigned ending; /* ended runs whose outputs are being committed */
 	int held; /* start nothing new */
 	int aborting;
 	int again; /* room was freed without a run ending */

@@ -11,13 +11,9 @@
  * no link: nothing escapes the root (beneath.c).
  *
  * The worker starts writing its outputs to disk as soon as its transform
- * is done (sink_folder_flush_outputs), without waiting, so that when the
- * daemon syncs them before moving them the data is on its way or there,
- * and the syncs of a turn's outputs end in one commit of the file
- * system's journal. The folders that received a file are synced once each
- * by sink_folder_sync, which the daemon calls before the commit that
- * records the jobs done: a turn's outputs cost one sync of each folder,
- * not one per file.
+ * is done (sink_folder_flush_outputs), without waiting, so that when they
+ * are synced the data is on its way or there. Syncing and renaming are
+ * done for many outputs at once (sink-folder-commit.c).
  */
 
 #include <dirent.h>
@@ -31,17 +27,6 @@
 #include <unistd.h>
 
 #include "objtrigger.h"
-
-#define SINK_SYNCS_MAX 256 /* folders held for a sync at most */
-
-/* The folders written since the last sink_folder_sync, one descriptor
- * each. */
-static struct sink_sync {
-	dev_t dev;
-	ino_t ino;
-	int fd;
-} sink_syncs[SINK_SYNCS_MAX];
-static size_t sink_nsyncs;
 
 static int
 sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
@@ -120,57 +105,6 @@ sink_folder_flush_outputs(const char *dir, char **cause)
 	return sink_folder_walk(dir, sink_flush_one, NULL, cause);
 }
 
-/* Syncs the folders written since the last call, each once. Returns 0,
- * or -1 with *cause if one failed (its files may be lost in a crash). */
-int
-sink_folder_sync(char **cause)
-{
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < sink_nsyncs; i++) {
-		if (rc == 0 && fsync(sink_syncs[i].fd) != 0) {
-			xasprintf(cause, "syncing an output folder: %s",
-			    strerror(errno));
-			rc = -1;
-		}
-		close(sink_syncs[i].fd);
-	}
-	sink_nsyncs = 0;
-	return rc;
-}
-
-/* Takes the descriptor of a folder just written, to be synced by
- * sink_folder_sync (at once if too many wait). Returns 0, or -1 with
- * *cause. */
-static int
-sink_sync_later(int dirfd, char **cause)
-{
-	struct stat sb;
-	size_t i;
-
-	if (fstat(dirfd, &sb) != 0) {
-		xasprintf(cause, "an output folder: %s", strerror(errno));
-		close(dirfd);
-		return -1;
-	}
-	for (i = 0; i < sink_nsyncs; i++) {
-		if (sink_syncs[i].dev == sb.st_dev &&
-		    sink_syncs[i].ino == sb.st_ino) {
-			close(dirfd);
-			return 0;
-		}
-	}
-	if (sink_nsyncs == SINK_SYNCS_MAX && sink_folder_sync(cause) != 0) {
-		close(dirfd);
-		return -1;
-	}
-	sink_syncs[sink_nsyncs].dev = sb.st_dev;
-	sink_syncs[sink_nsyncs].ino = sb.st_ino;
-	sink_syncs[sink_nsyncs++].fd = dirfd;
-	return 0;
-}
-
 /* Makes dir and the folders above it (mkdir -p): the user's own path,
  * such as an output root, where links are theirs to have. Returns 0, or
  * -1 with *cause. */
@@ -229,11 +163,14 @@ sink_open_folder(const char *root, const char *dest, const char **name,
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
 		fd = beneath_mkdirs(rootfd, root, dir, cause);
-	} else if ((fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) < 0)
-		xasprintf(cause, "%s: %s", root, strerror(errno));
+	} else {
+		fd = rootfd;
+		rootfd = -1;
+	}
 	*name = rel + (slash != NULL ? slash - dir + 1 : 0);
 	free(dir);
-	close(rootfd);
+	if (rootfd >= 0)
+		close(rootfd);
 	return fd;
 }
 
@@ -254,42 +191,57 @@ sink_temporary(int dirfd, char *tmp, size_t size)
 	return fd;
 }
 
+/* Passes an output to the hook, then stages it (see sink_folder_stage).
+ * Returns 0, or -1 with *cause, fd and dirfd left to the caller. */
+static int
+sink_stage(int fd, int fromfd, const char *from, int dirfd, const char *name,
+    const char *dest, const struct stat *sb, const struct sink_put *put,
+    char **cause)
+{
+	if (put->hook != NULL &&
+	    put->hook(put->arg, dirfd, name, sb, cause) != 0)
+		return -1;
+	return sink_folder_stage(fd, fromfd, from, dirfd, name, dest,
+	    put->owner, cause);
+}
+
 /*
- * Moves the scratch file in to name in dirfd: made durable where it is,
- * passed to hook and renamed into place, so that nothing is copied and no
- * temporary name is left behind by a crash. Only a file that has no
+ * Stages the scratch file in to be moved to name in dirfd, once durable
+ * (sink-folder-commit.c), after passing it to hook: nothing is copied and
+ * no temporary name is left behind by a crash. Only a file that has no
  * other name and lives on dirfd's file system can be moved: else 1 is
- * returned, and the caller copies. Returns 0, or -1 with *cause.
+ * returned, and the caller copies. Returns 0, or -1 with *cause; takes
+ * in and dirfd unless 1 is returned.
  */
 static int
 sink_move(int dirfd, const char *name, const char *dest, const char *from,
-    int in, sink_hook_cb hook, void *arg, char **cause)
+    int in, const struct sink_put *put, char **cause)
 {
 	struct stat sb, dsb;
 
 	if (fstat(in, &sb) != 0 || sb.st_nlink != 1 ||
 	    fstat(dirfd, &dsb) != 0 || dsb.st_dev != sb.st_dev)
 		return 1;
-	if (((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) ||
-	    fsync(in) != 0 || fstat(in, &sb) != 0) {
+	if ((sb.st_mode & 07777) != 0644 && fchmod(in, 0644) != 0) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
-		return -1;
+		goto fail;
 	}
-	if (hook != NULL && hook(arg, dirfd, name, &sb, cause) != 0)
-		return -1;
-	if (renameat(AT_FDCWD, from, dirfd, name) != 0) {
-		xasprintf(cause, "%s: %s", dest, strerror(errno));
-		return -1;
-	}
-	return 0;
+	sb.st_mode = (sb.st_mode & ~07777) | 0644;
+	if (sink_stage(in, AT_FDCWD, from, dirfd, name, dest, &sb, put,
+		cause) == 0)
+		return 0;
+fail:
+	close(in);
+	close(dirfd);
+	return -1;
 }
 
-/* Copies in to a hidden temporary name in dirfd, synced, passed to hook
- * (which may refuse it with -1) and renamed to name. Returns 0, or -1
- * with *cause. */
+/* Copies in to a hidden temporary name in dirfd, passed to hook (which
+ * may refuse it with -1) and staged to be renamed to name once durable.
+ * Returns 0, or -1 with *cause; takes dirfd. */
 static int
 sink_copy(int dirfd, const char *name, const char *dest, int in,
-    sink_hook_cb hook, void *arg, char **cause)
+    const struct sink_put *put, char **cause)
 {
 	char tmp[64];
 	struct stat sb;
@@ -298,32 +250,24 @@ sink_copy(int dirfd, const char *name, const char *dest, int in,
 
 	if ((out = sink_temporary(dirfd, tmp, sizeof tmp)) < 0) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
+		close(dirfd);
 		return -1;
 	}
 	while (n > 0)
 		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-	if (n < 0 || fchmod(out, 0644) != 0 || fsync(out) != 0 ||
+	if (n < 0 || fchmod(out, 0644) != 0 ||
+	    sync_file_range(out, 0, 0, SYNC_FILE_RANGE_WRITE) != 0 ||
 	    fstat(out, &sb) != 0) {
 		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
 		goto fail;
 	}
-	if (close(out) != 0) {
-		out = -1;
-		xasprintf(cause, "writing %s: %s", dest, strerror(errno));
-		goto fail;
-	}
-	out = -1;
-	if (hook != NULL && hook(arg, dirfd, name, &sb, cause) != 0)
-		goto fail;
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		xasprintf(cause, "%s: %s", dest, strerror(errno));
-		goto fail;
-	}
-	return 0;
+	if (sink_stage(out, dirfd, tmp, dirfd, name, dest, &sb, put, cause) ==
+	    0)
+		return 0;
 fail:
-	if (out >= 0)
-		close(out);
+	close(out);
 	unlinkat(dirfd, tmp, 0);
+	close(dirfd);
 	return -1;
 }
 
@@ -333,12 +277,13 @@ fail:
  * The folders below root are walked and made from root's descriptor and
  * the file is created and renamed relative to its folder's, so no folder
  * swapped for a link at any moment can take it outside root: such a
- * folder fails the output. The file is durable, its name is not until
- * sink_folder_sync. Returns 0, or -1 with *cause.
+ * folder fails the output. The output is staged: it is synced, renamed
+ * and its folder synced by the next commit (sink-folder-commit.c), which
+ * tells put->owner. Returns 0, or -1 with *cause.
  */
 int
-sink_folder_put(const char *root, const char *dest, const char *from, int flags,
-    sink_hook_cb hook, void *arg, char **cause)
+sink_folder_put(const char *root, const char *dest, const char *from,
+    const struct sink_put *put, char **cause)
 {
 	const char *name;
 	int dirfd, in, rc;
@@ -350,17 +295,14 @@ sink_folder_put(const char *root, const char *dest, const char *from, int flags,
 		close(dirfd);
 		return -1;
 	}
-	rc = (flags & SINK_PUT_LAST) ?
-	    sink_move(dirfd, name, dest, from, in, hook, arg, cause) :
+	rc = (put->flags & SINK_PUT_LAST) ?
+	    sink_move(dirfd, name, dest, from, in, put, cause) :
 	    1;
-	if (rc == 1)
-		rc = sink_copy(dirfd, name, dest, in, hook, arg, cause);
-	close(in);
-	if (rc != 0) {
-		close(dirfd);
-		return -1;
+	if (rc == 1) {
+		rc = sink_copy(dirfd, name, dest, in, put, cause);
+		close(in);
 	}
-	return sink_sync_later(dirfd, cause);
+	return rc;
 }
 
 static int
@@ -383,9 +325,10 @@ sink_folder_remove_tree(const char *path)
  * A job's folder holds out and tmp. Making and removing the three for each
  * job took half the daemon's CPU time on a busy ext4 without a journal,
  * which looks past every recently freed inode for a new one. So a job's
- * folder is kept when the job ends, as a spare, and the next job takes it
- * under a new name and emptied: whatever still writes there by the old
- * name cannot reach the new job.
+ * folder is kept when the job ends, as a spare, renamed at once to the
+ * name of a job to come: whatever still writes there by the old name
+ * cannot reach the new job. The worker that runs that job empties it
+ * first (sink_folder_scratch_clean), beside the daemon's loop.
  */
 #define SINK_SPARES 64
 
@@ -421,65 +364,79 @@ sink_scratch_ok(const char *dir, const char *sub)
 	return ok;
 }
 
-/* Takes a spare as dir, emptied; 0, or -1 if it cannot be used. */
+/* Makes dir with out and tmp in it, removing what was there: 0, or -1
+ * with *cause. */
 static int
-sink_scratch_reuse(const char *dir)
+sink_scratch_make(const char *dir, char **cause)
 {
-	char *spare = sink_spares[--sink_nspares];
-	int rc;
-
-	rc = rename(spare, dir);
-	if (rc != 0)
-		sink_folder_remove_tree(spare);
-	free(spare);
-	if (rc == 0 &&
-	    nftw(dir, sink_empty_one, 16, FTW_DEPTH | FTW_PHYS) == 0 &&
-	    sink_scratch_ok(dir, "") && sink_scratch_ok(dir, "/out") &&
-	    sink_scratch_ok(dir, "/tmp"))
-		return 0;
-	if (rc == 0)
-		sink_folder_remove_tree(dir);
-	return -1;
-}
-
-/* A job's folder under parent (the same one in a process), with out and
- * tmp in it, empty; returns it (allocated), or NULL with *cause. */
-char *
-sink_folder_scratch(const char *parent, char **cause)
-{
-	char *dir, *out, *tmp;
+	char *out, *tmp;
 	int rc, error;
 
-	xasprintf(&dir, "%s/%lu", parent, ++sink_scratch_made);
-	while (sink_nspares > 0) {
-		if (sink_scratch_reuse(dir) == 0)
-			return dir;
-	}
 	xasprintf(&out, "%s/out", dir);
 	xasprintf(&tmp, "%s/tmp", dir);
-	sink_folder_remove_tree(dir); /* left by an earlier daemon */
+	sink_folder_remove_tree(dir);
 	rc = mkdir(dir, 0700) != 0 || mkdir(out, 0700) != 0 ||
 	    mkdir(tmp, 0700) != 0;
 	error = errno;
 	free(out);
 	free(tmp);
-	if (rc != 0) {
+	if (rc != 0)
 		xasprintf(cause, "%s: %s", dir, strerror(error));
+	return rc != 0 ? -1 : 0;
+}
+
+/* A job's folder under parent (the same one in a process), with out and
+ * tmp in it, to be emptied by sink_folder_scratch_clean; returns it
+ * (allocated), or NULL with *cause. */
+char *
+sink_folder_scratch(const char *parent, char **cause)
+{
+	char *dir;
+
+	if (sink_nspares > 0)
+		return sink_spares[--sink_nspares];
+	xasprintf(&dir, "%s/%lu", parent, ++sink_scratch_made);
+	if (sink_scratch_make(dir, cause) != 0) {
 		free(dir);
 		return NULL;
 	}
 	return dir;
 }
 
-/* Ends a job's use of its folder, and takes dir: kept as a spare, or
- * removed when there are enough. */
+/* Ends a job's use of its folder, and takes dir: renamed as a spare, or
+ * removed when there are enough or it cannot be renamed. */
 void
 sink_folder_scratch_done(char *dir)
 {
-	if (sink_nspares < SINK_SPARES) {
-		sink_spares[sink_nspares++] = dir;
+	char *parent = xstrdup(dir), *spare;
+
+	*strrchr(parent, '/') = '\0';
+	xasprintf(&spare, "%s/%lu", parent, ++sink_scratch_made);
+	free(parent);
+	if (sink_nspares < SINK_SPARES && rename(dir, spare) == 0) {
+		sink_spares[sink_nspares++] = spare;
+		free(dir);
 		return;
 	}
 	sink_folder_remove_tree(dir);
+	free(spare);
 	free(dir);
+}
+
+/* Empties the folder of a job whose output folder is outdir, before the
+ * job runs; made again if it is not as made. Returns 0, or -1 with
+ * *cause. */
+int
+sink_folder_scratch_clean(const char *outdir, char **cause)
+{
+	char *dir = xstrdup(outdir), *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	*slash = '\0';
+	if (nftw(dir, sink_empty_one, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
+	    !sink_scratch_ok(dir, "") || !sink_scratch_ok(dir, "/out") ||
+	    !sink_scratch_ok(dir, "/tmp"))
+		rc = sink_scratch_make(dir, cause);
+	free(dir);
+	return rc;
 }

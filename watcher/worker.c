@@ -463,7 +463,9 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		worker_s3_free(ws);
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
 	}
-	if (wj->empty)
+	if (sink_folder_scratch_clean(wj->job.outdir, &why) != 0)
+		status = OT_RETRY;
+	else if (wj->empty)
 		status = worker_make_empty(wj, ctx);
 	else if (worker_s3_fetches(ws))
 		status = worker_s3_fetch(ws, wj->inputs, &wj->job.count,

@@ -1,0 +1,199 @@
+/* test-sink-folder.c - outputs staged, then committed in a batch: hidden
+ * until then, whole after, and a failed rename told to its owner. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "objtrigger.h"
+
+struct dirs {
+	char top[64]; /* a temporary folder: job/ and root/ in it */
+	char job[80], root[80];
+};
+
+static int
+setup(void **state)
+{
+	struct dirs *d = xcalloc(1, sizeof *d);
+
+	snprintf(d->top, sizeof d->top, "/tmp/test-sink-folder.XXXXXX");
+	assert_non_null(mkdtemp(d->top));
+	snprintf(d->job, sizeof d->job, "%s/job", d->top);
+	snprintf(d->root, sizeof d->root, "%s/root", d->top);
+	assert_int_equal(mkdir(d->job, 0700), 0);
+	assert_int_equal(mkdir(d->root, 0755), 0);
+	*state = d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct dirs *d = *state;
+
+	sink_folder_remove_tree(d->top);
+	free(d);
+	return 0;
+}
+
+/* Writes text to dir/name; returns the path (allocated). */
+static char *
+write_file(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* Asserts what dir/name holds, or that it is missing (want NULL). */
+static void
+assert_file(const char *dir, const char *name, const char *want)
+{
+	char *path, got[64] = "";
+	FILE *f;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (want == NULL)
+		assert_null(f);
+	else {
+		assert_non_null(f);
+		assert_non_null(fgets(got, sizeof got, f));
+		fclose(f);
+		assert_string_equal(got, want);
+	}
+	free(path);
+}
+
+/* Puts from at root/rel, asserting it was staged. */
+static void
+put(struct dirs *d, const char *rel, const char *from, int flags, void *owner)
+{
+	struct sink_put p = { flags, NULL, NULL, owner };
+	char *dest, *cause = NULL;
+
+	xasprintf(&dest, "%s/%s", d->root, rel);
+	assert_int_equal(sink_folder_put(d->root, dest, from, &p, &cause), 0);
+	assert_null(cause);
+	free(dest);
+}
+
+/* Moved and copied outputs appear only once committed, whole, and the
+ * copies' temporary names are gone. */
+static void
+test_commit_in_caller(void **state)
+{
+	struct dirs *d = *state;
+	char *a = write_file(d->job, "a", "alpha\n");
+	char *b = write_file(d->job, "b", "beta\n");
+	char *cause = NULL;
+
+	put(d, "x/a.out", a, SINK_PUT_LAST, NULL);
+	put(d, "b.copy", b, 0, NULL);
+	put(d, "y/b.out", b, SINK_PUT_LAST, NULL);
+	assert_file(d->root, "x/a.out", NULL);
+	assert_file(d->root, "b.copy", NULL);
+	assert_int_equal(sink_folder_sync(&cause), 0);
+	assert_null(cause);
+	assert_file(d->root, "x/a.out", "alpha\n");
+	assert_file(d->root, "b.copy", "beta\n");
+	assert_file(d->root, "y/b.out", "beta\n");
+	assert_file(d->job, "a", NULL); /* moved, not copied */
+	free(a);
+	free(b);
+}
+
+/* An output whose folder went away between staging and the commit fails
+ * with its destination named; the copy's temporary name is removed. */
+static void
+test_rename_fails(void **state)
+{
+	struct dirs *d = *state;
+	char *a = write_file(d->job, "a", "alpha\n");
+	char *gone, *cause = NULL;
+
+	put(d, "z/a.copy", a, 0, NULL);
+	xasprintf(&gone, "%s/z", d->root);
+	assert_int_equal(sink_folder_remove_tree(gone), 0);
+	assert_int_equal(sink_folder_sync(&cause), -1);
+	assert_non_null(strstr(cause, "z/a.copy"));
+	free(cause);
+	free(gone);
+	free(a);
+}
+
+struct told {
+	int ok, failed;
+};
+
+static void
+committed(void *owner, const char *why)
+{
+	struct told *t = owner;
+
+	if (why == NULL)
+		t->ok++;
+	else
+		t->failed++;
+}
+
+/* With the thread, a batch is committed beside the caller, which learns
+ * of it from the descriptor and tells each output's owner. */
+static void
+test_commit_in_thread(void **state)
+{
+	struct dirs *d = *state;
+	struct told t = { 0, 0 };
+	struct pollfd pfd;
+	char name[16], *from, *cause = NULL;
+	int i;
+
+	assert_int_equal(sink_folder_commit_start(&cause), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		from = write_file(d->job, name, "data\n");
+		put(d, name, from, SINK_PUT_LAST, &t);
+		free(from);
+	}
+	sink_folder_commit();
+	while (t.ok + t.failed < 10) {
+		pfd.fd = sink_folder_commit_fd();
+		pfd.events = POLLIN;
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
+		assert_int_equal(sink_folder_committed(committed, &cause), 0);
+	}
+	assert_int_equal(t.ok, 10);
+	assert_file(d->root, "f9", "data\n");
+	sink_folder_commit_stop();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commit_in_caller, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rename_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_commit_in_thread, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
