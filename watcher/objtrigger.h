@@ -138,6 +138,7 @@ enum ot_status worker_s3_fetch(const struct worker_s3 *, struct ot_input *,
 enum ot_status worker_s3_put(const struct worker_s3 *, const struct ot_job *,
     struct wire_msg *, char **why);
 void worker_s3_count(void *, const char *, uint64_t, uint64_t);
+int worker_s3_input_file(const char *path);
 
 /* worker-pool.c: worker processes, seen from the daemon. */
 struct worker_limits {

@@ -43,27 +43,22 @@ scheduler_s3_max_input(const struct cfg *cfg, const struct cfg_trigger *t,
 	}
 }
 
-/* Makes dir/in/N for input N of a run that is given its inputs as files
- * of its own (a bucket watch's, or one that fetches nothing), and its
- * path there: the key's last part, or "object" if that is no file name. */
+/* The path of input N of a run that is given its inputs as files of its
+ * own (a bucket watch's, or one that fetches nothing): dir/in/N/NAME, NAME
+ * the key's last part, or "object" if that is no file name. The worker
+ * makes the folders. */
 static void
-scheduler_s3_input_path(const char *dir, const char *id, size_t i,
-    struct job_input *in)
+scheduler_s3_input_path(const char *dir, size_t i, struct job_input *in)
 {
 	const char *slash = strrchr(in->key, '/');
 	const char *name = slash != NULL ? slash + 1 : in->key;
-	char *sub;
 
 	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		name = "object";
 	else if (strlen(name) > 200) /* keep the extension */
 		name += strlen(name) - 200;
-	xasprintf(&sub, "%s/in/%zu", dir, i);
-	if (mkdir(sub, 0700) != 0)
-		fatal("job %s: %s: %s", id, sub, strerror(errno));
 	free(in->path);
-	xasprintf(&in->path, "%s/%s", sub, name);
-	free(sub);
+	xasprintf(&in->path, "%s/in/%zu/%s", dir, i, name);
 }
 
 /*
@@ -81,17 +76,11 @@ scheduler_s3_request(const struct cfg *cfg, const struct cfg_trigger *t,
 	const struct cfg_watch *w = cfg_find_watch(cfg, t->watch);
 	const char **sent = xcalloc(t->noutputs + 1, sizeof *sent);
 	size_t i, nsent = 0;
-	char *in;
 
 	wire_init(extra);
 	if (w->type != CFG_WATCH_FOLDER || !t->fetch) {
-		xasprintf(&in, "%s/in", dir);
-		if (mkdir(in, 0700) != 0 && errno != EEXIST)
-			fatal("job %s: %s: %s", job->id, in, strerror(errno));
-		free(in);
 		for (i = 0; i < job->ninputs; i++)
-			scheduler_s3_input_path(dir, job->id, i,
-			    &job->inputs[i]);
+			scheduler_s3_input_path(dir, i, &job->inputs[i]);
 	}
 	if (!t->fetch)
 		wire_add(extra, "fetch", "no");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +111,31 @@ worker_s3_fetches(const struct worker_s3 *ws)
 	return ws->source != NULL;
 }
 
+/* Creates the file at path, an input of the job's (in/N/NAME in its
+ * folder), and the two folders above it: the daemon names them, the
+ * worker makes them, beside the daemon's loop. Returns a descriptor open
+ * for writing, or -1 with errno. */
+int
+worker_s3_input_file(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd = -1;
+
+	*slash = '\0';
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
+		*slash = '/';
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			fd = open(path,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC,
+			    0600);
+	}
+	free(dir);
+	return fd;
+}
+
 /* Downloads one input to its path. Returns OT_OK, or a status with *why;
  * *skip is set when the input should be skipped rather than failed. */
 static enum ot_status
@@ -121,8 +147,7 @@ worker_s3_get(const struct worker_s3 *ws, const struct ot_input *in,
 	char *what;
 	int fd, rc;
 
-	fd = open(in->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if ((fd = worker_s3_input_file(in->path)) < 0) {
 		xasprintf(why, "%s: %s", in->path, strerror(errno));
 		return OT_RETRY;
 	}

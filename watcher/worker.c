@@ -414,9 +414,7 @@ worker_make_empty(struct worker_job *wj, struct ot_context *ctx)
 	int fd;
 
 	for (i = 0; i < wj->job.count; i++) {
-		fd = open(wj->inputs[i].path,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0)
+		if ((fd = worker_s3_input_file(wj->inputs[i].path)) < 0)
 			return host_functions.fail(ctx, OT_RETRY, "%s: %s",
 			    wj->inputs[i].path, strerror(errno));
 		close(fd);
