@@ -30,6 +30,7 @@
 #define DAEMON_TX_MAX 2000 /* journal writes per transaction at most */
 #define DAEMON_RETRY_MS 5000 /* after the journal failed */
 #define DAEMON_REPLAY_MS 1000 /* job ends a failed commit lost: again */
+#define DAEMON_CHECKPOINT_FRAMES 1000 /* WAL pages that ask for one */
 
 /* A journal write follows: it goes into the turn's transaction, begun
  * here if need be; returns the transaction's number. */
@@ -74,6 +75,8 @@ daemon_flush(struct daemon *d)
 				    DAEMON_RETRY_MS);
 		}
 	}
+	if (journal_wal_frames(d->journal) >= DAEMON_CHECKPOINT_FRAMES)
+		syncer_checkpoint(d->syncer);
 	daemon_amqp_committed(d, d->tx, committed);
 	d->tx++;
 	daemon_answer_waits(d, committed);
@@ -726,6 +729,7 @@ daemon_run(const char *config_file)
 		return 1;
 	}
 	prctl(PR_SET_DUMPABLE, 0); /* as a worker: it holds the keys */
+	journal_count_frames(d.journal);
 	if ((d.syncer = syncer_new(journal_path(d.journal), &cause)) == NULL ||
 	    sink_folder_commit_start(&cause) != 0)
 		fatal("%s", cause);

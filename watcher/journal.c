@@ -325,7 +325,8 @@ journal_open(const char *state, char **cause)
 	sqlite3_busy_timeout(j->db, 10000);
 	if (sqlite3_exec(j->db,
 		"PRAGMA journal_mode=WAL;"
-		"PRAGMA synchronous=NORMAL;",
+		"PRAGMA synchronous=NORMAL;"
+		"PRAGMA journal_size_limit=4194304;", /* the WAL, once reset */
 		NULL, NULL, &err) != SQLITE_OK ||
 	    journal_migrate(j, &err) != 0 ||
 	    sqlite3_exec(j->db, journal_schema, NULL, NULL, &err) != SQLITE_OK)
@@ -456,7 +457,38 @@ journal_commit(struct journal *j)
 	}
 	j->in_tx = j->doomed = 0;
 	j->nstarted = 0;
+	/* Between transactions, a checkpoint catches up: the next one
+	 * writes the WAL from its start again. */
+	if (j->wal_frames > JOURNAL_WAL_MAX)
+		sqlite3_wal_checkpoint_v2(j->db, NULL,
+		    SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	return rc;
+}
+
+static int
+journal_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	((struct journal *)arg)->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/* Makes no checkpoint at commits (SQLite's default), but counts the WAL's
+ * frames after each, for journal_wal_frames: the daemon checkpoints
+ * beside its loop (syncer.c), and journal_commit only when the WAL has
+ * grown past JOURNAL_WAL_MAX frames all the same. */
+void
+journal_count_frames(struct journal *j)
+{
+	sqlite3_wal_hook(j->db, journal_wal_hook, j);
+}
+
+/* The frames in the WAL after the last commit (journal_count_frames). */
+int
+journal_wal_frames(const struct journal *j)
+{
+	return j->wal_frames;
 }
 
 /* The database's path (its WAL is PATH-wal). */

@@ -7,6 +7,8 @@
 
 #include "objtrigger.h"
 
+#define JOURNAL_WAL_MAX 8000 /* frames (pages) in the WAL at most, or so */
+
 /* The prepared statements; their SQL is in journal.c, with the schema. */
 enum journal_stmt {
 	J_ADD,
@@ -60,6 +62,7 @@ struct journal {
 	size_t nredo;
 	int64_t *started; /* jobs this transaction started */
 	size_t nstarted;
+	int wal_frames; /* in the WAL after the last commit, if counted */
 };
 
 sqlite3_stmt *journal_stmt(struct journal *, enum journal_stmt);

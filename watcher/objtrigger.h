@@ -223,6 +223,7 @@ struct syncer *syncer_new(const char *path, char **cause);
 void syncer_free(struct syncer *);
 int syncer_fd(const struct syncer *);
 uint64_t syncer_ask(struct syncer *);
+void syncer_checkpoint(struct syncer *);
 uint64_t syncer_synced(struct syncer *, int *error);
 void syncer_drain(struct syncer *);
 
@@ -301,6 +302,8 @@ void journal_close(struct journal *);
 int journal_begin(struct journal *);
 int journal_commit(struct journal *);
 const char *journal_path(const struct journal *);
+void journal_count_frames(struct journal *);
+int journal_wal_frames(const struct journal *);
 int journal_pending(const struct journal *);
 int journal_add(struct journal *, const struct journal_event *,
     const char *trigger, const char *skipped, int64_t now);

@@ -1,4 +1,5 @@
-/* syncer.c - syncs the journal's WAL to disk beside the daemon's loop. */
+/* syncer.c - syncs the journal's WAL to disk, and checkpoints it, beside
+ * the daemon's loop. */
 
 /*
  * A webhook is answered 2xx only once its records are on disk, but an
@@ -8,6 +9,14 @@
  * requests asked for while one runs share the next one (group commit).
  * The thread touches only the WAL's descriptor and the counters below;
  * the loop learns that a sync ended from an eventfd it polls.
+ *
+ * Checkpoints (the WAL's pages copied into the database, which is then
+ * synced) would stall the loop for milliseconds every thousand pages or
+ * so, SQLite's default: the loop asks for them instead (syncer_checkpoint)
+ * and this thread makes them, on a connection of its own, PASSIVE, so
+ * that they never wait for the loop's transactions nor hold them. While
+ * the loop writes without a pause, such a checkpoint never catches up
+ * and the WAL grows: the loop then makes one itself (journal_commit).
  */
 
 #include <errno.h>
@@ -21,10 +30,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "objtrigger.h"
 
 struct syncer {
-	char *wal, *dir; /* the WAL's path, and its folder's */
+	char *path, *wal, *dir; /* the journal's, its WAL's, their folder's */
+	sqlite3 *db; /* the thread's own, for checkpoints */
+	int checkpoint; /* one is asked for */
 	int fd, wake;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -53,6 +66,31 @@ syncer_open(struct syncer *s)
 	return error;
 }
 
+/* Copies what the WAL holds into the database, as far as no reader
+ * needs it, without waiting for anyone. */
+static void
+syncer_checkpoint_now(struct syncer *s)
+{
+	int rc;
+
+	if (s->db == NULL &&
+	    (sqlite3_open_v2(s->path, &s->db,
+		 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		 NULL) != SQLITE_OK ||
+		sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL,
+		    NULL) != SQLITE_OK)) {
+		log_warn("journal checkpoint: %s", sqlite3_errmsg(s->db));
+		sqlite3_close(s->db);
+		s->db = NULL;
+		return;
+	}
+	/* Busy: another checkpoint runs (the loop's, see journal.c). */
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_warn("journal checkpoint: %s", sqlite3_errmsg(s->db));
+}
+
 static void *
 syncer_main(void *arg)
 {
@@ -62,6 +100,13 @@ syncer_main(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
+		if (s->checkpoint && s->asked == s->synced) {
+			s->checkpoint = 0;
+			pthread_mutex_unlock(&s->lock);
+			syncer_checkpoint_now(s);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
 		if (s->asked == s->synced) {
 			pthread_cond_wait(&s->cond, &s->lock);
 			continue;
@@ -92,6 +137,7 @@ syncer_new(const char *path, char **cause)
 	char *slash;
 	int rc;
 
+	s->path = xstrdup(path);
 	xasprintf(&s->wal, "%s-wal", path);
 	s->dir = xstrdup(path);
 	if ((slash = strrchr(s->dir, '/')) != NULL)
@@ -110,6 +156,7 @@ syncer_new(const char *path, char **cause)
 		xasprintf(cause, "syncer: %s", strerror(rc));
 		if (s->wake >= 0)
 			close(s->wake);
+		free(s->path);
 		free(s->wal);
 		free(s->dir);
 		free(s);
@@ -134,9 +181,22 @@ syncer_free(struct syncer *s)
 	close(s->wake);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
+	sqlite3_close(s->db);
+	free(s->path);
 	free(s->wal);
 	free(s->dir);
 	free(s);
+}
+
+/* Asks for a checkpoint of the WAL, made once the syncs asked for are
+ * done. */
+void
+syncer_checkpoint(struct syncer *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->checkpoint = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* The descriptor to poll: readable when a sync ended. */
