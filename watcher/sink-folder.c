@@ -328,7 +328,8 @@ sink_folder_remove_tree(const char *path)
  * folder is kept when the job ends, as a spare, renamed at once to the
  * name of a job to come: whatever still writes there by the old name
  * cannot reach the new job. The worker that runs that job empties it
- * first (sink_folder_scratch_clean), beside the daemon's loop.
+ * first (sink_folder_scratch_clean), beside the daemon's loop: its out
+ * and tmp, its inputs' in; nothing else there is ever written.
  */
 #define SINK_SPARES 64
 
@@ -340,13 +341,7 @@ static int
 sink_empty_one(const char *path, const struct stat *sb, int flag,
     struct FTW *ftw)
 {
-	const char *name = path + ftw->base;
-
-	if (ftw->level == 0 ||
-	    (ftw->level == 1 && flag == FTW_DP &&
-		(strcmp(name, "out") == 0 || strcmp(name, "tmp") == 0)))
-		return 0;
-	return sink_remove_one(path, sb, flag, ftw);
+	return ftw->level == 0 ? 0 : sink_remove_one(path, sb, flag, ftw);
 }
 
 /* Whether dir/sub is a folder of ours that only we may enter, as made. */
@@ -423,20 +418,49 @@ sink_folder_scratch_done(char *dir)
 	free(dir);
 }
 
-/* Empties the folder of a job whose output folder is outdir, before the
- * job runs; made again if it is not as made. Returns 0, or -1 with
+/* Empties dir/sub, a folder of a job's, made again if it is not as made
+ * (a link, say): 0, or -1 with *cause. */
+static int
+sink_scratch_empty(const char *dir, const char *sub, char **cause)
+{
+	char *path;
+	int rc = 0;
+
+	xasprintf(&path, "%s%s", dir, sub);
+	if (nftw(path, sink_empty_one, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
+	    !sink_scratch_ok(dir, sub)) {
+		sink_folder_remove_tree(path);
+		if (mkdir(path, 0700) != 0) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	}
+	free(path);
+	return rc;
+}
+
+/* Empties the folder of a job whose output folder is outdir (its out and
+ * tmp, and removes its in), before the job runs. Returns 0, or -1 with
  * *cause. */
 int
 sink_folder_scratch_clean(const char *outdir, char **cause)
 {
-	char *dir = xstrdup(outdir), *slash = strrchr(dir, '/');
-	int rc = 0;
+	char *dir = xstrdup(outdir), *in;
+	int rc = -1;
 
-	*slash = '\0';
-	if (nftw(dir, sink_empty_one, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
-	    !sink_scratch_ok(dir, "") || !sink_scratch_ok(dir, "/out") ||
-	    !sink_scratch_ok(dir, "/tmp"))
-		rc = sink_scratch_make(dir, cause);
+	*strrchr(dir, '/') = '\0';
+	xasprintf(&in, "%s/in", dir);
+	if (!sink_scratch_ok(dir, ""))
+		xasprintf(cause, "%s is not a job's folder of objtrigger's",
+		    dir);
+	else if (sink_scratch_empty(dir, "/out", cause) == 0 &&
+	    sink_scratch_empty(dir, "/tmp", cause) == 0) {
+		if (sink_folder_remove_tree(in) == 0 || errno == ENOENT)
+			rc = 0;
+		else
+			xasprintf(cause, "%s: %s", in, strerror(errno));
+	}
+	free(in);
 	free(dir);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* test-sink-folder.c - outputs staged, then committed in a batch: hidden
- * until then, whole after, and a failed rename told to its owner. */
+ * until then, whole after, and a failed rename told to its owner; a job's
+ * folder emptied before its job. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,6 +184,39 @@ test_commit_in_thread(void **state)
 	sink_folder_commit_stop();
 }
 
+/* A job's folder is emptied before its job: what a run left in out, tmp
+ * and in is gone, and an out swapped for a link is made again without
+ * following it. */
+static void
+test_scratch_clean(void **state)
+{
+	struct dirs *d = *state;
+	char *dir, *out, *link, *cause = NULL;
+
+	dir = sink_folder_scratch(d->job, &cause);
+	assert_non_null(dir);
+	xasprintf(&out, "%s/out", dir);
+	xasprintf(&link, "%s/tmp", dir);
+	free(write_file(out, "left", "x\n"));
+	free(write_file(link, "left", "x\n"));
+	free(link);
+	xasprintf(&link, "%s/in", dir);
+	assert_int_equal(mkdir(link, 0700), 0);
+	free(write_file(link, "left", "x\n"));
+	assert_int_equal(sink_folder_scratch_clean(out, &cause), 0);
+	assert_file(out, "left", NULL);
+	assert_int_equal(access(link, F_OK), -1);
+	free(write_file(d->root, "kept", "kept\n"));
+	assert_int_equal(sink_folder_remove_tree(out), 0);
+	assert_int_equal(symlink(d->root, out), 0);
+	assert_int_equal(sink_folder_scratch_clean(out, &cause), 0);
+	assert_file(d->root, "kept", "kept\n");
+	assert_file(out, "kept", NULL);
+	free(link);
+	free(out);
+	sink_folder_scratch_done(dir);
+}
+
 int
 main(void)
 {
@@ -192,6 +226,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rename_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commit_in_thread, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_scratch_clean, setup,
 		    teardown),
 	};
 
