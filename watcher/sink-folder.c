@@ -329,7 +329,7 @@ sink_folder_remove_tree(const char *path)
  * name of a job to come: whatever still writes there by the old name
  * cannot reach the new job. The worker that runs that job empties it
  * first (sink_folder_scratch_clean), beside the daemon's loop: its out
- * and tmp, its inputs' in; nothing else there is ever written.
+ * and tmp, its inputs' in/N; nothing else there is ever written.
  */
 #define SINK_SPARES 64
 
@@ -342,6 +342,17 @@ sink_empty_one(const char *path, const struct stat *sb, int flag,
     struct FTW *ftw)
 {
 	return ftw->level == 0 ? 0 : sink_remove_one(path, sb, flag, ftw);
+}
+
+/* For in: its folders in/N are kept (made again for each job, they would
+ * be new inodes, slow on ext4 without a journal), what is in them not. */
+static int
+sink_empty_inputs(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	return ftw->level == 0 || (ftw->level == 1 && flag == FTW_DP) ?
+	    0 :
+	    sink_remove_one(path, sb, flag, ftw);
 }
 
 /* Whether dir/sub is a folder of ours that only we may enter, as made. */
@@ -439,9 +450,8 @@ sink_scratch_empty(const char *dir, const char *sub, char **cause)
 	return rc;
 }
 
-/* Empties the folder of a job whose output folder is outdir (its out and
- * tmp, and removes its in), before the job runs. Returns 0, or -1 with
- * *cause. */
+/* Empties the folder of a job whose output folder is outdir (its out,
+ * tmp and in), before the job runs. Returns 0, or -1 with *cause. */
 int
 sink_folder_scratch_clean(const char *outdir, char **cause)
 {
@@ -455,7 +465,11 @@ sink_folder_scratch_clean(const char *outdir, char **cause)
 		    dir);
 	else if (sink_scratch_empty(dir, "/out", cause) == 0 &&
 	    sink_scratch_empty(dir, "/tmp", cause) == 0) {
-		if (sink_folder_remove_tree(in) == 0 || errno == ENOENT)
+		if (access(in, F_OK) != 0 ||
+		    (sink_scratch_ok(dir, "/in") &&
+			nftw(in, sink_empty_inputs, 16, FTW_DEPTH | FTW_PHYS) ==
+			    0) ||
+		    sink_folder_remove_tree(in) == 0)
 			rc = 0;
 		else
 			xasprintf(cause, "%s: %s", in, strerror(errno));

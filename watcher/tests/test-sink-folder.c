@@ -185,8 +185,8 @@ test_commit_in_thread(void **state)
 }
 
 /* A job's folder is emptied before its job: what a run left in out, tmp
- * and in is gone, and an out swapped for a link is made again without
- * following it. */
+ * and in is gone (in/N kept), and an out or in swapped for a link is
+ * removed without following it. */
 static void
 test_scratch_clean(void **state)
 {
@@ -203,15 +203,26 @@ test_scratch_clean(void **state)
 	xasprintf(&link, "%s/in", dir);
 	assert_int_equal(mkdir(link, 0700), 0);
 	free(write_file(link, "left", "x\n"));
+	free(link);
+	xasprintf(&link, "%s/in/0", dir);
+	assert_int_equal(mkdir(link, 0700), 0);
+	free(write_file(link, "left", "x\n"));
 	assert_int_equal(sink_folder_scratch_clean(out, &cause), 0);
 	assert_file(out, "left", NULL);
-	assert_int_equal(access(link, F_OK), -1);
+	assert_file(link, "left", NULL); /* in/0 is kept, emptied */
+	assert_int_equal(access(link, F_OK), 0);
+	free(link);
+	xasprintf(&link, "%s/in", dir);
+	assert_file(link, "left", NULL);
+	assert_int_equal(sink_folder_remove_tree(link), 0);
+	assert_int_equal(symlink(d->root, link), 0);
 	free(write_file(d->root, "kept", "kept\n"));
 	assert_int_equal(sink_folder_remove_tree(out), 0);
 	assert_int_equal(symlink(d->root, out), 0);
 	assert_int_equal(sink_folder_scratch_clean(out, &cause), 0);
 	assert_file(d->root, "kept", "kept\n");
 	assert_file(out, "kept", NULL);
+	assert_file(link, "kept", NULL); /* in, a link: removed */
 	free(link);
 	free(out);
 	sink_folder_scratch_done(dir);
