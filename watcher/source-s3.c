@@ -24,7 +24,7 @@
 #include "cfg.h"
 #include "objtrigger.h"
 
-#define SOURCE_S3_SLICE 256 /* listed objects taken per turn at most */
+#define SOURCE_S3_SLICE 32 /* listed objects taken per turn at most */
 
 /* A page of a listing, as the lister thread got it. */
 struct source_s3_page {
