@@ -56,7 +56,7 @@ daemon_write(void *arg)
 static void
 daemon_flush(struct daemon *d)
 {
-	int committed = 1;
+	int committed = 1, frames;
 	size_t i;
 
 	if (d->in_tx) {
@@ -75,8 +75,12 @@ daemon_flush(struct daemon *d)
 				    DAEMON_RETRY_MS);
 		}
 	}
-	if (journal_wal_frames(d->journal) >= DAEMON_CHECKPOINT_FRAMES)
+	/* Each DAEMON_CHECKPOINT_FRAMES pages the WAL grows by. */
+	frames = journal_wal_frames(d->journal);
+	if (frames / DAEMON_CHECKPOINT_FRAMES >
+	    d->wal_frames / DAEMON_CHECKPOINT_FRAMES)
 		syncer_checkpoint(d->syncer);
+	d->wal_frames = frames;
 	daemon_amqp_committed(d, d->tx, committed);
 	d->tx++;
 	daemon_answer_waits(d, committed);
@@ -546,7 +550,7 @@ daemon_turn(struct daemon *d)
 		d->npublishers + d->npolls,
 	    sizeof *pfd);
 	size_t npoolfd;
-	int wait = DAEMON_IDLE_MS, pool_wait, again;
+	int wait = DAEMON_IDLE_MS, pool_wait, again, read;
 	int64_t due, now;
 
 	pfd[n].fd = d->sigfd;
@@ -621,13 +625,15 @@ daemon_turn(struct daemon *d)
 		daemon_synced(d);
 	if (pfd[2].revents & POLLIN)
 		daemon_outputs_committed();
-	for (i = nfixed; i < np; i++) {
-		if (pfd[i].revents & POLLIN)
+	for (i = nfixed, read = 0; i < np; i++) {
+		if (pfd[i].revents & POLLIN) {
 			source_folder_read(d->sources[i - nfixed]);
+			read = 1;
+		}
 	}
 	/* A file's job starts before its event is committed: a crash before
 	 * the commit finds the file again at the next start. */
-	if (np > nfixed)
+	if (read)
 		scheduler_dispatch(d->sched);
 	if (d->http != NULL)
 		http_run(d->http);

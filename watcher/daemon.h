@@ -45,6 +45,7 @@ struct daemon {
 
 	int in_tx;
 	unsigned tx_writes;
+	int wal_frames; /* the WAL's pages at the last commit */
 	int stopping;
 	uint64_t stop_deadline;
 	struct cfg *next_cfg; /* a reload waiting for running jobs */

@@ -260,7 +260,7 @@ int sink_folder_stage(int fd, int fromfd, const char *from, int dirfd,
 int sink_folder_commit_start(char **cause);
 void sink_folder_commit_stop(void);
 int sink_folder_commit_fd(void);
-void sink_folder_commit(void);
+int sink_folder_commit(void);
 int sink_folder_committed(sink_committed_cb, char **cause);
 int sink_folder_sync(char **cause);
 

@@ -159,10 +159,21 @@ sink_batch_free(struct sink_batch *b)
 	free(b);
 }
 
+/* Puts a committed batch last on the list the loop takes them from. */
+static void
+sink_batch_done(struct sink_batch *b)
+{
+	struct sink_batch **tail;
+
+	for (tail = &sc.done; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = b;
+}
+
 static void *
 sink_commit_main(void *arg)
 {
-	struct sink_batch *b, **tail;
+	struct sink_batch *b;
 	uint64_t one = 1;
 
 	(void)arg;
@@ -176,9 +187,7 @@ sink_commit_main(void *arg)
 		sink_batch_commit(b);
 		pthread_mutex_lock(&sc.lock);
 		sc.handed = NULL;
-		for (tail = &sc.done; *tail != NULL; tail = &(*tail)->next)
-			;
-		*tail = b;
+		sink_batch_done(b);
 		if (write(sc.wake, &one, sizeof one) < 0)
 			log_warn("output commits: eventfd: %s",
 			    strerror(errno));
@@ -198,6 +207,7 @@ sink_folder_commit_start(char **cause)
 		xasprintf(cause, "eventfd: %s", strerror(errno));
 		return -1;
 	}
+	sc.stopping = 0;
 	/* Signals stay with the loop's signalfd. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -236,9 +246,10 @@ sink_folder_commit_fd(void)
 	return sc.wake;
 }
 
-/* Hands the staged batch to the thread if it is idle: 1 if it was. */
-static int
-sink_commit_hand(void)
+/* Hands what was staged to the thread if it is idle: 1 if it was. Else
+ * it waits, and what is staged meanwhile joins it. */
+int
+sink_folder_commit(void)
 {
 	int handed = 0;
 
@@ -255,24 +266,12 @@ sink_commit_hand(void)
 	return handed;
 }
 
-/* Hands what was staged to the thread, if it is idle; else it waits,
- * and more joins it. */
-void
-sink_folder_commit(void)
-{
-	sink_commit_hand();
-}
-
 /* Commits the staged batch in the caller, as the thread would. */
 static void
 sink_commit_here(void)
 {
-	struct sink_batch **tail;
-
 	sink_batch_commit(sc.staged);
-	for (tail = &sc.done; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = sc.staged;
+	sink_batch_done(sc.staged);
 	sc.staged = NULL;
 }
 
@@ -286,7 +285,7 @@ sink_staging(void)
 	if (b != NULL && b->n < SINK_BATCH_MAX && b->nfolders < SINK_BATCH_MAX)
 		return b;
 	if (b != NULL && sc.started) {
-		while (!sink_commit_hand())
+		while (!sink_folder_commit())
 			usleep(1000); /* the disk is the limit now */
 	} else if (b != NULL)
 		sink_commit_here();

@@ -429,17 +429,20 @@ sink_folder_scratch_done(char *dir)
 	free(dir);
 }
 
-/* Empties dir/sub, a folder of a job's, made again if it is not as made
- * (a link, say): 0, or -1 with *cause. */
+/* Empties dir/sub, a folder of a job's, with the nftw callback empty; it
+ * is made again if missing or not as made (a link, say), without
+ * following it. Returns 0, or -1 with *cause. */
 static int
-sink_scratch_empty(const char *dir, const char *sub, char **cause)
+sink_scratch_empty(const char *dir, const char *sub,
+    int (*empty)(const char *, const struct stat *, int, struct FTW *),
+    char **cause)
 {
 	char *path;
 	int rc = 0;
 
 	xasprintf(&path, "%s%s", dir, sub);
-	if (nftw(path, sink_empty_one, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
-	    !sink_scratch_ok(dir, sub)) {
+	if (!sink_scratch_ok(dir, sub) ||
+	    nftw(path, empty, 16, FTW_DEPTH | FTW_PHYS) != 0) {
 		sink_folder_remove_tree(path);
 		if (mkdir(path, 0700) != 0) {
 			xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -455,26 +458,22 @@ sink_scratch_empty(const char *dir, const char *sub, char **cause)
 int
 sink_folder_scratch_clean(const char *outdir, char **cause)
 {
-	char *dir = xstrdup(outdir), *in;
+	const char *slash = strrchr(outdir, '/');
+	char *dir;
 	int rc = -1;
 
-	*strrchr(dir, '/') = '\0';
-	xasprintf(&in, "%s/in", dir);
+	if (slash == NULL) {
+		xasprintf(cause, "%s is not a job's output folder", outdir);
+		return -1;
+	}
+	dir = xstrndup(outdir, (size_t)(slash - outdir));
 	if (!sink_scratch_ok(dir, ""))
 		xasprintf(cause, "%s is not a job's folder of objtrigger's",
 		    dir);
-	else if (sink_scratch_empty(dir, "/out", cause) == 0 &&
-	    sink_scratch_empty(dir, "/tmp", cause) == 0) {
-		if (access(in, F_OK) != 0 ||
-		    (sink_scratch_ok(dir, "/in") &&
-			nftw(in, sink_empty_inputs, 16, FTW_DEPTH | FTW_PHYS) ==
-			    0) ||
-		    sink_folder_remove_tree(in) == 0)
-			rc = 0;
-		else
-			xasprintf(cause, "%s: %s", in, strerror(errno));
-	}
-	free(in);
+	else if (sink_scratch_empty(dir, "/out", sink_empty_one, cause) == 0 &&
+	    sink_scratch_empty(dir, "/tmp", sink_empty_one, cause) == 0 &&
+	    sink_scratch_empty(dir, "/in", sink_empty_inputs, cause) == 0)
+		rc = 0;
 	free(dir);
 	return rc;
 }

@@ -118,14 +118,21 @@ worker_s3_fetches(const struct worker_s3 *ws)
 int
 worker_s3_input_file(const char *path)
 {
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	char *dir = xstrdup(path), *name = strrchr(dir, '/'), *n = NULL;
 	int fd = -1;
 
-	*slash = '\0';
-	slash = strrchr(dir, '/');
-	*slash = '\0';
+	if (name != NULL) {
+		*name = '\0';
+		n = strrchr(dir, '/');
+	}
+	if (n == NULL) { /* not in/N/NAME below a folder */
+		free(dir);
+		errno = EINVAL;
+		return -1;
+	}
+	*n = '\0';
 	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
-		*slash = '/';
+		*n = '/';
 		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
 			fd = open(path,
 			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |

@@ -154,34 +154,102 @@ committed(void *owner, const char *why)
 		t->failed++;
 }
 
+/* Stages n files of one line each as root/fN, with owner. */
+static void
+put_many(struct dirs *d, int n, const char *text, void *owner)
+{
+	char name[16], *from;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		from = write_file(d->job, name, text);
+		put(d, name, from, SINK_PUT_LAST, owner);
+		free(from);
+	}
+}
+
+/* Stages n outputs, fN holding text, with the thread started, then
+ * commits them as the daemon's loop does until each one's owner was told;
+ * asserts that all were committed, the last one in place. */
+static void
+assert_commits_in_thread(struct dirs *d, int n, const char *text)
+{
+	struct told t = { 0, 0 };
+	struct pollfd pfd;
+	char last[16], *cause = NULL;
+
+	assert_int_equal(sink_folder_commit_start(&cause), 0);
+	put_many(d, n, text, &t);
+	sink_folder_commit();
+	while (t.ok + t.failed < n) {
+		pfd.fd = sink_folder_commit_fd();
+		pfd.events = POLLIN;
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
+		assert_int_equal(sink_folder_committed(committed, &cause), 0);
+		sink_folder_commit(); /* what waited while one ran */
+	}
+	assert_int_equal(t.ok, n);
+	snprintf(last, sizeof last, "f%d", n - 1);
+	assert_file(d->root, last, text);
+	sink_folder_commit_stop();
+}
+
 /* With the thread, a batch is committed beside the caller, which learns
  * of it from the descriptor and tells each output's owner. */
 static void
 test_commit_in_thread(void **state)
 {
-	struct dirs *d = *state;
-	struct told t = { 0, 0 };
-	struct pollfd pfd;
-	char name[16], *from, *cause = NULL;
-	int i;
+	assert_commits_in_thread(*state, 10, "data\n");
+}
 
-	assert_int_equal(sink_folder_commit_start(&cause), 0);
-	for (i = 0; i < 10; i++) {
-		snprintf(name, sizeof name, "f%d", i);
-		from = write_file(d->job, name, "data\n");
-		put(d, name, from, SINK_PUT_LAST, &t);
-		free(from);
-	}
-	sink_folder_commit();
-	while (t.ok + t.failed < 10) {
-		pfd.fd = sink_folder_commit_fd();
-		pfd.events = POLLIN;
-		assert_int_equal(poll(&pfd, 1, 10000), 1);
-		assert_int_equal(sink_folder_committed(committed, &cause), 0);
-	}
-	assert_int_equal(t.ok, 10);
-	assert_file(d->root, "f9", "data\n");
-	sink_folder_commit_stop();
+/* More outputs than a batch holds (256): the full batch is committed
+ * first, and every output is in place after the sync. */
+static void
+test_many_in_caller(void **state)
+{
+	struct dirs *d = *state;
+	char *cause = NULL;
+
+	put_many(d, 300, "x\n", NULL);
+	assert_int_equal(sink_folder_sync(&cause), 0);
+	assert_file(d->root, "f0", "x\n");
+	assert_file(d->root, "f299", "x\n");
+}
+
+/* The same with the thread: staging waits for it to take the full batch,
+ * and every output's owner is told. */
+static void
+test_many_in_thread(void **state)
+{
+	assert_commits_in_thread(*state, 300, "x\n");
+}
+
+/* An output folder path that names no job's folder is refused, and
+ * nothing is removed; so is an input path without its in/N. */
+static void
+test_scratch_clean_refuses(void **state)
+{
+	struct dirs *d = *state;
+	char *out, *cause = NULL;
+
+	assert_int_equal(worker_s3_input_file("name"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(worker_s3_input_file("0/name"), -1);
+	assert_int_equal(errno, EINVAL);
+
+	assert_int_equal(sink_folder_scratch_clean("out", &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	cause = NULL;
+	free(write_file(d->root, "kept", "kept\n"));
+	assert_int_equal(chmod(d->root, 0755), 0);
+	xasprintf(&out, "%s/out", d->root);
+	assert_int_equal(sink_folder_scratch_clean(out, &cause), -1);
+	assert_non_null(strstr(cause, "not a job's folder"));
+	assert_file(d->root, "kept", "kept\n");
+	free(cause);
+	free(out);
 }
 
 /* A job's folder is emptied before its job: what a run left in out, tmp
@@ -238,8 +306,14 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commit_in_thread, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_in_caller, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_many_in_thread, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_clean, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_scratch_clean_refuses,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
