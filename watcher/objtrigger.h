@@ -251,7 +251,8 @@ int sink_folder_put(const char *root, const char *dest, const char *from,
 int sink_folder_remove_tree(const char *);
 char *sink_folder_scratch(const char *parent, char **cause);
 void sink_folder_scratch_done(char *);
-int sink_folder_scratch_clean(const char *outdir, char **cause);
+int sink_folder_scratch_clean(const char *outdir, const char *tmpdir,
+    char **cause);
 
 /* sink-folder-commit.c: staged outputs made durable and visible. */
 typedef void (*sink_committed_cb)(void *owner, const char *why);

@@ -355,19 +355,14 @@ sink_empty_inputs(const char *path, const struct stat *sb, int flag,
 	    sink_remove_one(path, sb, flag, ftw);
 }
 
-/* Whether dir/sub is a folder of ours that only we may enter, as made. */
+/* Whether path is a folder of ours that only we may enter, as made. */
 static int
-sink_scratch_ok(const char *dir, const char *sub)
+sink_scratch_ok(const char *path)
 {
 	struct stat sb;
-	char *path;
-	int ok;
 
-	xasprintf(&path, "%s%s", dir, sub);
-	ok = lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	return lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 	    (sb.st_mode & 07777) == 0700 && sb.st_uid == geteuid();
-	free(path);
-	return ok;
 }
 
 /* Makes dir with out and tmp in it, removing what was there: 0, or -1
@@ -429,37 +424,37 @@ sink_folder_scratch_done(char *dir)
 	free(dir);
 }
 
-/* Empties dir/sub, a folder of a job's, with the nftw callback empty; it
- * is made again if missing or not as made (a link, say), without
- * following it. Returns 0, or -1 with *cause. */
+/* Empties path, a folder of a job's, with the nftw callback empty; if it
+ * is not as made (a link, say), it is removed without following it, and
+ * made again if the job needs it (made); a missing one is made then too.
+ * Returns 0, or -1 with *cause. */
 static int
-sink_scratch_empty(const char *dir, const char *sub,
+sink_scratch_empty(const char *path,
     int (*empty)(const char *, const struct stat *, int, struct FTW *),
-    char **cause)
+    int made, char **cause)
 {
-	char *path;
-	int rc = 0;
-
-	xasprintf(&path, "%s%s", dir, sub);
-	if (!sink_scratch_ok(dir, sub) ||
-	    nftw(path, empty, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-		sink_folder_remove_tree(path);
-		if (mkdir(path, 0700) != 0) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			rc = -1;
-		}
+	if (sink_scratch_ok(path) &&
+	    nftw(path, empty, 16, FTW_DEPTH | FTW_PHYS) == 0)
+		return 0;
+	if (sink_folder_remove_tree(path) != 0 && errno != ENOENT) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
 	}
-	free(path);
-	return rc;
+	if (made && mkdir(path, 0700) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-/* Empties the folder of a job whose output folder is outdir (its out,
- * tmp and in), before the job runs. Returns 0, or -1 with *cause. */
+/* Empties the folders of a job, before it runs: its outdir and tmpdir,
+ * and the in beside outdir that holds its inputs' in/N (kept). Returns 0,
+ * or -1 with *cause. */
 int
-sink_folder_scratch_clean(const char *outdir, char **cause)
+sink_folder_scratch_clean(const char *outdir, const char *tmpdir, char **cause)
 {
 	const char *slash = strrchr(outdir, '/');
-	char *dir;
+	char *dir, *in;
 	int rc = -1;
 
 	if (slash == NULL) {
@@ -467,13 +462,15 @@ sink_folder_scratch_clean(const char *outdir, char **cause)
 		return -1;
 	}
 	dir = xstrndup(outdir, (size_t)(slash - outdir));
-	if (!sink_scratch_ok(dir, ""))
+	xasprintf(&in, "%s/in", dir);
+	if (!sink_scratch_ok(dir))
 		xasprintf(cause, "%s is not a job's folder of objtrigger's",
 		    dir);
-	else if (sink_scratch_empty(dir, "/out", sink_empty_one, cause) == 0 &&
-	    sink_scratch_empty(dir, "/tmp", sink_empty_one, cause) == 0 &&
-	    sink_scratch_empty(dir, "/in", sink_empty_inputs, cause) == 0)
+	else if (sink_scratch_empty(outdir, sink_empty_one, 1, cause) == 0 &&
+	    sink_scratch_empty(tmpdir, sink_empty_one, 1, cause) == 0 &&
+	    sink_scratch_empty(in, sink_empty_inputs, 0, cause) == 0)
 		rc = 0;
+	free(in);
 	free(dir);
 	return rc;
 }

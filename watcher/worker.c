@@ -461,7 +461,8 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		worker_s3_free(ws);
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
 	}
-	if (sink_folder_scratch_clean(wj->job.outdir, &why) != 0)
+	if (sink_folder_scratch_clean(wj->job.outdir, wj->job.tmpdir, &why) !=
+	    0)
 		status = OT_RETRY;
 	else if (wj->empty)
 		status = worker_make_empty(wj, ctx);

@@ -238,14 +238,14 @@ test_scratch_clean_refuses(void **state)
 	assert_int_equal(worker_s3_input_file("0/name"), -1);
 	assert_int_equal(errno, EINVAL);
 
-	assert_int_equal(sink_folder_scratch_clean("out", &cause), -1);
+	assert_int_equal(sink_folder_scratch_clean("out", "tmp", &cause), -1);
 	assert_non_null(cause);
 	free(cause);
 	cause = NULL;
 	free(write_file(d->root, "kept", "kept\n"));
 	assert_int_equal(chmod(d->root, 0755), 0);
 	xasprintf(&out, "%s/out", d->root);
-	assert_int_equal(sink_folder_scratch_clean(out, &cause), -1);
+	assert_int_equal(sink_folder_scratch_clean(out, out, &cause), -1);
 	assert_non_null(strstr(cause, "not a job's folder"));
 	assert_file(d->root, "kept", "kept\n");
 	free(cause);
@@ -259,15 +259,14 @@ static void
 test_scratch_clean(void **state)
 {
 	struct dirs *d = *state;
-	char *dir, *out, *link, *cause = NULL;
+	char *dir, *out, *tmp, *link, *cause = NULL;
 
 	dir = sink_folder_scratch(d->job, &cause);
 	assert_non_null(dir);
 	xasprintf(&out, "%s/out", dir);
-	xasprintf(&link, "%s/tmp", dir);
+	xasprintf(&tmp, "%s/tmp", dir);
 	free(write_file(out, "left", "x\n"));
-	free(write_file(link, "left", "x\n"));
-	free(link);
+	free(write_file(tmp, "left", "x\n"));
 	xasprintf(&link, "%s/in", dir);
 	assert_int_equal(mkdir(link, 0700), 0);
 	free(write_file(link, "left", "x\n"));
@@ -275,8 +274,9 @@ test_scratch_clean(void **state)
 	xasprintf(&link, "%s/in/0", dir);
 	assert_int_equal(mkdir(link, 0700), 0);
 	free(write_file(link, "left", "x\n"));
-	assert_int_equal(sink_folder_scratch_clean(out, &cause), 0);
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
 	assert_file(out, "left", NULL);
+	assert_file(tmp, "left", NULL);
 	assert_file(link, "left", NULL); /* in/0 is kept, emptied */
 	assert_int_equal(access(link, F_OK), 0);
 	free(link);
@@ -287,13 +287,45 @@ test_scratch_clean(void **state)
 	free(write_file(d->root, "kept", "kept\n"));
 	assert_int_equal(sink_folder_remove_tree(out), 0);
 	assert_int_equal(symlink(d->root, out), 0);
-	assert_int_equal(sink_folder_scratch_clean(out, &cause), 0);
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
 	assert_file(d->root, "kept", "kept\n");
 	assert_file(out, "kept", NULL);
 	assert_file(link, "kept", NULL); /* in, a link: removed */
 	free(link);
+	free(tmp);
 	free(out);
 	sink_folder_scratch_done(dir);
+}
+
+/* Only the job's own output and temporary folders are emptied, whatever
+ * their names: jobs whose folders share a parent (out0, tmp0, out1...) do
+ * not touch each other's, and nothing is made beside them. */
+static void
+test_scratch_clean_own(void **state)
+{
+	struct dirs *d = *state;
+	char *out0, *tmp0, *out1, *other, *cause = NULL;
+
+	xasprintf(&out0, "%s/out0", d->job);
+	xasprintf(&tmp0, "%s/tmp0", d->job);
+	xasprintf(&out1, "%s/out1", d->job);
+	xasprintf(&other, "%s/out", d->job);
+	assert_int_equal(mkdir(out0, 0700), 0);
+	assert_int_equal(mkdir(tmp0, 0700), 0);
+	assert_int_equal(mkdir(out1, 0700), 0);
+	free(write_file(out0, "left", "x\n"));
+	free(write_file(out1, "theirs", "y\n"));
+	assert_int_equal(sink_folder_scratch_clean(out0, tmp0, &cause), 0);
+	assert_file(out0, "left", NULL);
+	assert_file(out1, "theirs", "y\n");
+	assert_int_equal(access(other, F_OK), -1);
+	free(other);
+	xasprintf(&other, "%s/in", d->job);
+	assert_int_equal(access(other, F_OK), -1);
+	free(other);
+	free(out1);
+	free(tmp0);
+	free(out0);
 }
 
 int
@@ -314,6 +346,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_clean_refuses,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scratch_clean_own, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
