@@ -215,6 +215,9 @@ static const char *journal_sql[J_COUNT] = {
 	[J_OUTBOX_RESET] = "UPDATE outbox SET next_at = ?1 WHERE broker = ?2 "
 			   "AND next_at = ?3",
 	[J_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE broker = ?",
+	/* Prepared once, as every turn has one of each. */
+	[J_BEGIN] = "BEGIN IMMEDIATE",
+	[J_COMMIT] = "COMMIT",
 	[J_OUTBOX_NEXT] = "SELECT min(next_at) FROM outbox WHERE broker = ?1 "
 			  "AND next_at > ?2 AND next_at < ?3",
 };
@@ -387,8 +390,7 @@ journal_begin(struct journal *j)
 {
 	size_t i;
 
-	if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_step(journal_stmt(j, J_BEGIN)) != SQLITE_DONE)
 		return journal_fail_sql(j, "begin");
 	j->changes = sqlite3_total_changes(j->db);
 	j->in_tx = 1;
@@ -440,7 +442,7 @@ journal_commit(struct journal *j)
 	int rc = 0;
 
 	if (j->doomed ||
-	    sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_step(journal_stmt(j, J_COMMIT)) != SQLITE_DONE) {
 		if (!j->doomed)
 			journal_fail_sql(j, "commit");
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);

@@ -46,6 +46,8 @@ enum journal_stmt {
 	J_OUTBOX_RESET,
 	J_OUTBOX_COUNT,
 	J_OUTBOX_NEXT,
+	J_BEGIN,
+	J_COMMIT,
 	J_COUNT
 };
 

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static size_t
 reaper_children(const char *tid, const pid_t *keep, size_t nkeep, pid_t *pids,
     size_t n, size_t max)
 {
-	char path[64];
+	char path[sizeof "/proc/self/task//children" + NAME_MAX];
 	long pid;
 	size_t i;
 	FILE *f;
@@ -65,8 +66,13 @@ reaper_sweep(const pid_t *keep, size_t nkeep)
 	struct dirent *de;
 	size_t n, i;
 	int round;
+	siginfo_t si;
 	DIR *d;
 
+	/* No child at all, the usual case: nothing to look for in /proc. */
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 &&
+	    errno == ECHILD)
+		return 0;
 	for (round = 0; round < 100; round++) {
 		if ((d = opendir("/proc/self/task")) == NULL)
 			return killed;

@@ -337,22 +337,45 @@ static char *sink_spares[SINK_SPARES];
 static size_t sink_nspares;
 static unsigned long sink_scratch_made;
 
+/* Removes what the folder fd (path) holds; with keep, the folders in it
+ * are kept and emptied in turn (in's in/N). Only what is not a file costs
+ * a walk by path (sink_folder_remove_tree). Returns 0, or -1 with errno. */
 static int
-sink_empty_one(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
+sink_empty_fd(int fd, const char *path, int keep)
 {
-	return ftw->level == 0 ? 0 : sink_remove_one(path, sb, flag, ftw);
-}
+	struct dirent *de;
+	int dfd, sub, rc = 0;
+	char *subpath;
+	DIR *d;
 
-/* For in: its folders in/N are kept (made again for each job, they would
- * be new inodes, slow on ext4 without a journal), what is in them not. */
-static int
-sink_empty_inputs(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	return ftw->level == 0 || (ftw->level == 1 && flag == FTW_DP) ?
-	    0 :
-	    sink_remove_one(path, sb, flag, ftw);
+	if ((dfd = dup(fd)) < 0)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR) {
+			rc = -1;
+			break;
+		}
+		xasprintf(&subpath, "%s/%s", path, de->d_name);
+		sub = -1;
+		if (keep)
+			sub = openat(fd, de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		rc = sub >= 0 ? sink_empty_fd(sub, subpath, 0) :
+				sink_folder_remove_tree(subpath);
+		if (sub >= 0)
+			close(sub);
+		free(subpath);
+	}
+	closedir(d);
+	return rc;
 }
 
 /* Whether path is a folder of ours that only we may enter, as made. */
@@ -424,17 +447,23 @@ sink_folder_scratch_done(char *dir)
 	free(dir);
 }
 
-/* Empties path, a folder of a job's, with the nftw callback empty; if it
- * is not as made (a link, say), it is removed without following it, and
- * made again if the job needs it (made); a missing one is made then too.
+/* Empties path, a folder of a job's (keep: as sink_empty_fd); if it is
+ * not as made (a link, say), it is removed without following it, and made
+ * again if the job needs it (made); a missing one is made then too.
  * Returns 0, or -1 with *cause. */
 static int
-sink_scratch_empty(const char *path,
-    int (*empty)(const char *, const struct stat *, int, struct FTW *),
-    int made, char **cause)
+sink_scratch_empty(const char *path, int keep, int made, char **cause)
 {
-	if (sink_scratch_ok(path) &&
-	    nftw(path, empty, 16, FTW_DEPTH | FTW_PHYS) == 0)
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	int rc = -1;
+
+	if (fd >= 0 && fstat(fd, &sb) == 0 && (sb.st_mode & 07777) == 0700 &&
+	    sb.st_uid == geteuid())
+		rc = sink_empty_fd(fd, path, keep);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
 		return 0;
 	if (sink_folder_remove_tree(path) != 0 && errno != ENOENT) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -466,9 +495,9 @@ sink_folder_scratch_clean(const char *outdir, const char *tmpdir, char **cause)
 	if (!sink_scratch_ok(dir))
 		xasprintf(cause, "%s is not a job's folder of objtrigger's",
 		    dir);
-	else if (sink_scratch_empty(outdir, sink_empty_one, 1, cause) == 0 &&
-	    sink_scratch_empty(tmpdir, sink_empty_one, 1, cause) == 0 &&
-	    sink_scratch_empty(in, sink_empty_inputs, 0, cause) == 0)
+	else if (sink_scratch_empty(outdir, 0, 1, cause) == 0 &&
+	    sink_scratch_empty(tmpdir, 0, 1, cause) == 0 &&
+	    sink_scratch_empty(in, 1, 0, cause) == 0)
 		rc = 0;
 	free(in);
 	free(dir);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "objtrigger.h"
@@ -91,10 +92,20 @@ int
 wire_send(int fd, const struct wire_msg *m)
 {
 	uint32_t len = (uint32_t)m->len;
+	struct iovec iov[2] = { { &len, sizeof len }, { m->buf, m->len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
 
-	if (wire_io(fd, &len, sizeof len, 1) != 0)
+	/* One call, the usual case; what a full socket left, piece by piece. */
+	while ((n = sendmsg(fd, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
 		return -1;
-	return wire_io(fd, m->buf, m->len, 1);
+	if ((size_t)n < sizeof len &&
+	    wire_io(fd, (char *)&len + n, sizeof len - (size_t)n, 1) != 0)
+		return -1;
+	n = (size_t)n < sizeof len ? 0 : n - (ssize_t)sizeof len;
+	return wire_io(fd, m->buf + n, m->len - (size_t)n, 1);
 }
 
 /* Splits the received bytes into fields; -1 if they are not a message. */

@@ -118,6 +118,7 @@ worker_s3_fetches(const struct worker_s3 *ws)
 int
 worker_s3_input_file(const char *path)
 {
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	char *dir = xstrdup(path), *name = strrchr(dir, '/'), *n = NULL;
 	int fd = -1;
 
@@ -130,14 +131,14 @@ worker_s3_input_file(const char *path)
 		errno = EINVAL;
 		return -1;
 	}
-	*n = '\0';
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
-		*n = '/';
-		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-			fd = open(path,
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				O_CLOEXEC,
-			    0600);
+	/* The folders are kept between jobs: made only when missing. */
+	if ((fd = open(path, flags, 0600)) < 0 && errno == ENOENT) {
+		*n = '\0';
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
+			*n = '/';
+			if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+				fd = open(path, flags, 0600);
+		}
 	}
 	free(dir);
 	return fd;

@@ -79,15 +79,17 @@ worker_set_limit(int resource, rlim_t value)
 static uint64_t
 worker_vm_size(void)
 {
-	unsigned long pages = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
+	static int fd = -1; /* kept: read again for each job */
+	char buf[128];
+	ssize_t n;
 
-	if (f != NULL) {
-		if (fscanf(f, "%lu", &pages) != 1)
-			pages = 0;
-		fclose(f);
-	}
-	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (fd < 0)
+		fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = pread(fd, buf, sizeof buf - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (uint64_t)strtoull(buf, NULL, 10) *
+	    (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* The job's limits for this process; a batch opens all its inputs at
