@@ -61,7 +61,7 @@ daemon_flush(struct daemon *d)
 
 	if (d->in_tx) {
 		d->in_tx = 0;
-		d->tx_writes = 0;
+		d->tx_writes = d->held_writes = 0;
 		if (journal_commit(d->journal) != 0) {
 			committed = 0;
 			d->failures++;
@@ -85,6 +85,26 @@ daemon_flush(struct daemon *d)
 	d->tx++;
 	daemon_answer_waits(d, committed);
 	sink_folder_commit();
+}
+
+/*
+ * Commits the turn's transaction, unless it can wait for the sync under
+ * way to end: what it holds, acks and webhook answers, would wait for the
+ * next sync anyway, and the turns until then share one commit, so fewer
+ * of the WAL's pages are written (a page for each index a row touches,
+ * whether it holds one job's end or ten). Outputs staged for the folders,
+ * a publisher's outbox, a stop or a reload do not wait.
+ */
+static void
+daemon_flush_turn(struct daemon *d)
+{
+	if (d->in_tx && !d->stopping && d->next_cfg == NULL &&
+	    d->npublishers == 0 && !sink_folder_staged() &&
+	    d->tx_writes < DAEMON_TX_MAX && syncer_busy(d->syncer)) {
+		d->held_writes = d->tx_writes;
+		return;
+	}
+	daemon_flush(d);
 }
 
 /* Outputs were committed: their runs end. A failed sync leaves jobs done
@@ -599,7 +619,7 @@ daemon_turn(struct daemon *d)
 		daemon_tx(d);
 	}
 	/* Settled files were queued, or jobs skipped: start the next. */
-	again = d->in_tx;
+	again = d->in_tx && d->tx_writes != d->held_writes;
 	again |= scheduler_again(d->sched);
 	n += worker_pool_fds(d->pool, pfd + n, &pool_wait);
 	wait = daemon_min_wait(wait, pool_wait);
@@ -639,10 +659,12 @@ daemon_turn(struct daemon *d)
 		http_run(d->http);
 	worker_pool_dispatch(d->pool, pfd + np, npoolfd - np);
 	daemon_amqp_run(d);
-	daemon_flush(d); /* ends of jobs and webhooks' records: durable now */
+	/* Ends of jobs and webhooks' records: committed now, or with the
+	 * next turns' while a sync runs. */
+	daemon_flush_turn(d);
 	for (i = 0; !d->stopping && d->next_cfg == NULL && i < d->npolls; i++)
 		source_s3_poll(d->polls[i]);
-	daemon_flush(d);
+	daemon_flush_turn(d);
 	/* Confirms, then what the turn's commit made durable is sent: its
 	 * marks are committed with the next turn's writes. */
 	for (i = 0; i < d->npublishers; i++)
@@ -763,7 +785,7 @@ daemon_run(const char *config_file)
 		while (!d.stopping || scheduler_runs(d.sched) > 0 ||
 		    daemon_unconfirmed(&d) > 0) {
 			scheduler_dispatch(d.sched);
-			daemon_flush(&d);
+			daemon_flush_turn(&d);
 			daemon_turn(&d);
 			runs = scheduler_runs(d.sched);
 			if (d.stopping && runs > 0 &&

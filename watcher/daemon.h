@@ -45,6 +45,7 @@ struct daemon {
 
 	int in_tx;
 	unsigned tx_writes;
+	unsigned held_writes; /* tx_writes when its commit was put off */
 	int wal_frames; /* the WAL's pages at the last commit */
 	int stopping;
 	uint64_t stop_deadline;

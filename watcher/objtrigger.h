@@ -223,6 +223,7 @@ struct syncer *syncer_new(const char *path, char **cause);
 void syncer_free(struct syncer *);
 int syncer_fd(const struct syncer *);
 uint64_t syncer_ask(struct syncer *);
+int syncer_busy(struct syncer *);
 void syncer_checkpoint(struct syncer *);
 uint64_t syncer_synced(struct syncer *, int *error);
 void syncer_drain(struct syncer *);
@@ -262,6 +263,7 @@ int sink_folder_commit_start(char **cause);
 void sink_folder_commit_stop(void);
 int sink_folder_commit_fd(void);
 int sink_folder_commit(void);
+int sink_folder_staged(void);
 int sink_folder_committed(sink_committed_cb, char **cause);
 int sink_folder_sync(char **cause);
 

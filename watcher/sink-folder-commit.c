@@ -246,6 +246,13 @@ sink_folder_commit_fd(void)
 	return sc.wake;
 }
 
+/* Whether outputs are staged, waiting for the journal's commit. */
+int
+sink_folder_staged(void)
+{
+	return sc.staged != NULL;
+}
+
 /* Hands what was staged to the thread if it is idle: 1 if it was. Else
  * it waits, and what is staged meanwhile joins it. */
 int

@@ -220,6 +220,18 @@ syncer_ask(struct syncer *s)
 	return gen;
 }
 
+/* Whether a sync was asked for and is not done yet. */
+int
+syncer_busy(struct syncer *s)
+{
+	int busy;
+
+	pthread_mutex_lock(&s->lock);
+	busy = s->synced != s->asked;
+	pthread_mutex_unlock(&s->lock);
+	return busy;
+}
+
 /* The generation synced so far; *error the errno of a sync that failed
  * since the last call (so none of the generations since is known to be
  * on disk), or 0. Clears the eventfd. */
