@@ -559,6 +559,48 @@ source_amqp_committed(struct source_amqp *s, uint64_t tx, int committed,
 	}
 }
 
+/* Whether a message is acked now that the WAL is synced up to gen. */
+static int
+amqp_acked_by(const struct amqp_msg *m, uint64_t gen)
+{
+	return m->state == AMQP_MSG_SYNC && m->sync <= gen &&
+	    m->dead_error == NULL;
+}
+
+/* Acks in one the messages the sync up to gen made durable whose tags
+ * are below that of every message still held (basic.ack's multiple):
+ * a quorum queue writes each ack it gets into its log. */
+static void
+amqp_ack_together(struct source_amqp *s, uint64_t gen)
+{
+	uint64_t held = UINT64_MAX, upto = 0;
+	struct amqp_msg *m, *next;
+	size_t n = 0;
+	int rc;
+
+	for (m = s->msgs; m != NULL; m = m->next) {
+		if (!amqp_acked_by(m, gen) && m->tag < held)
+			held = m->tag;
+	}
+	for (m = s->msgs; m != NULL; m = m->next) {
+		if (amqp_acked_by(m, gen) && m->tag < held) {
+			n++;
+			upto = m->tag > upto ? m->tag : upto;
+		}
+	}
+	if (n < 2)
+		return; /* one by one, as the others */
+	rc = amqp_basic_ack(broker_conn(s->broker), AMQP_CONSUME_CHANNEL, upto,
+	    1);
+	for (m = s->msgs; m != NULL; m = next) {
+		next = m->next;
+		if (amqp_acked_by(m, gen) && m->tag <= upto)
+			amqp_forget(s, m);
+	}
+	if (rc != AMQP_STATUS_OK)
+		amqp_failed(s, "ack", rc);
+}
+
 /* The WAL is synced up to gen: those messages are acked, or go to the
  * dead letters. A sync that failed makes them wait for the next. */
 void
@@ -566,6 +608,10 @@ source_amqp_synced(struct source_amqp *s, uint64_t gen, int error)
 {
 	struct amqp_msg *m, *next;
 
+	if (error == 0)
+		amqp_ack_together(s, gen);
+	if (broker_conn(s->broker) == NULL)
+		return; /* the connection went: all forgotten */
 	for (m = s->msgs; m != NULL; m = next) {
 		next = m->next;
 		if (m->state != AMQP_MSG_SYNC || m->sync > gen)
