@@ -39,6 +39,7 @@ struct broker {
 	char *why; /* why it is down */
 	unsigned failures; /* attempts to connect that failed in a row */
 	uint64_t retry_at;
+	uint64_t kept_at; /* the last heartbeat broker_keepalive sent */
 
 	/* A message whose frames are coming. */
 	int reading;
@@ -477,6 +478,30 @@ broker_content(struct broker *b, const amqp_frame_t *f)
 			b->body[b->got] = '\0';
 		broker_message_done(b);
 	}
+}
+
+/*
+ * A heartbeat, at most each quarter heartbeat, while the loop is held up
+ * in a turn (the journal waits for a lock): the broker closes a connection
+ * that said nothing for two heartbeats. It only writes; what the broker
+ * sent meanwhile is read by the next broker_run, which finds a write that
+ * failed here too.
+ */
+void
+broker_keepalive(struct broker *b)
+{
+	uint64_t now = now_ms();
+	amqp_frame_t f;
+	int beat;
+
+	if (b->conn == NULL || (beat = amqp_get_heartbeat(b->conn)) <= 0 ||
+	    now - b->kept_at < (uint64_t)beat * 1000 / 4)
+		return;
+	b->kept_at = now;
+	memset(&f, 0, sizeof f);
+	f.frame_type = AMQP_FRAME_HEARTBEAT;
+	f.channel = 0;
+	(void)amqp_send_frame(b->conn, &f);
 }
 
 /* Connects if due; reads what came, without waiting; heartbeats. */

@@ -66,6 +66,7 @@ void broker_free(struct broker *);
 int broker_fd(const struct broker *);
 int broker_wait(struct broker *);
 void broker_run(struct broker *);
+void broker_keepalive(struct broker *);
 amqp_connection_state_t broker_conn(const struct broker *);
 const char *broker_down_why(const struct broker *);
 void broker_fail(struct broker *, const char *why);

@@ -82,6 +82,20 @@ daemon_amqp_run(struct daemon *d)
 		source_amqp_run(d->amqps[i]);
 }
 
+/* The journal's hook while it waits for a lock another process holds:
+ * the brokers' connections are kept alive meanwhile. */
+void
+daemon_amqp_keepalive(void *arg)
+{
+	struct daemon *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->namqps; i++)
+		source_amqp_keepalive(d->amqps[i]);
+	for (i = 0; i < d->npublishers; i++)
+		sink_broker_keepalive(d->publishers[i]);
+}
+
 /* The scheduler's hook: a job ended for good. */
 void
 daemon_amqp_ended(void *arg, int64_t id, const char *trigger,

@@ -758,6 +758,7 @@ daemon_run(const char *config_file)
 	}
 	prctl(PR_SET_DUMPABLE, 0); /* as a worker: it holds the keys */
 	journal_count_frames(d.journal);
+	journal_busy_hook(d.journal, daemon_amqp_keepalive, &d);
 	if ((d.syncer = syncer_new(journal_path(d.journal), &cause)) == NULL ||
 	    sink_folder_commit_start(&cause) != 0)
 		fatal("%s", cause);

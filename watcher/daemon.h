@@ -72,6 +72,7 @@ void daemon_amqp_setup(struct daemon *);
 void daemon_amqp_teardown(struct daemon *);
 size_t daemon_amqp_fds(struct daemon *, struct pollfd *, int *);
 void daemon_amqp_run(struct daemon *);
+void daemon_amqp_keepalive(void *);
 void daemon_amqp_ended(void *, int64_t, const char *, const char *, int,
     const char *);
 void daemon_amqp_committed(struct daemon *, uint64_t, int);

@@ -20,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "journal.h"
+
+#define JOURNAL_BUSY_MS 10000 /* a lock another process holds, waited for */
 
 static const char journal_schema[] =
     "CREATE TABLE IF NOT EXISTS jobs ("
@@ -325,7 +328,7 @@ journal_open(const char *state, char **cause)
 		    SQLITE_OPEN_NOMUTEX,
 		NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_busy_timeout(j->db, 10000);
+	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
 	if (sqlite3_exec(j->db,
 		"PRAGMA journal_mode=WAL;"
 		"PRAGMA synchronous=NORMAL;"
@@ -381,6 +384,32 @@ journal_close(struct journal *j)
 	free(j->path);
 	free(j->failing);
 	free(j);
+}
+
+/* SQLite's busy handler with a hook: waits for a lock another process
+ * holds, at most JOURNAL_BUSY_MS, calling the hook every few ms. */
+static int
+journal_busy(void *arg, int count)
+{
+	struct journal *j = arg;
+
+	if (count == 0)
+		j->busy_since = now_ms();
+	if (now_ms() - j->busy_since >= JOURNAL_BUSY_MS)
+		return 0;
+	j->busy(j->busy_arg);
+	usleep(count < 10 ? 1000 : 10000);
+	return 1;
+}
+
+/* While the journal waits for a lock, hook(arg) is called every few ms:
+ * the daemon's loop keeps its brokers' connections alive. */
+void
+journal_busy_hook(struct journal *j, void (*hook)(void *), void *arg)
+{
+	j->busy = hook;
+	j->busy_arg = arg;
+	sqlite3_busy_handler(j->db, journal_busy, j);
 }
 
 /* Begins a transaction, and writes again first the ends that failed

@@ -65,6 +65,9 @@ struct journal {
 	int64_t *started; /* jobs this transaction started */
 	size_t nstarted;
 	int wal_frames; /* in the WAL after the last commit, if counted */
+	void (*busy)(void *); /* called while it waits for a lock */
+	void *busy_arg;
+	uint64_t busy_since;
 };
 
 sqlite3_stmt *journal_stmt(struct journal *, enum journal_stmt);

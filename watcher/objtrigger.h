@@ -303,6 +303,7 @@ struct sqlite3_stmt;
 struct journal *journal_open(const char *state, char **cause);
 void journal_close(struct journal *);
 int journal_begin(struct journal *);
+void journal_busy_hook(struct journal *, void (*)(void *), void *);
 int journal_commit(struct journal *);
 const char *journal_path(const struct journal *);
 void journal_count_frames(struct journal *);
@@ -607,6 +608,7 @@ unsigned sink_broker_unconfirmed(const struct sink_broker *);
 int sink_broker_fd(const struct sink_broker *);
 int sink_broker_wait(struct sink_broker *);
 void sink_broker_run(struct sink_broker *);
+void sink_broker_keepalive(struct sink_broker *);
 
 /* metrics.c: the daemon's counters, for /metrics. Labels are given as
  * name, value pairs ended by NULL. */
@@ -706,6 +708,7 @@ void source_amqp_free(struct source_amqp *);
 int source_amqp_fd(const struct source_amqp *);
 int source_amqp_wait(struct source_amqp *);
 void source_amqp_run(struct source_amqp *);
+void source_amqp_keepalive(struct source_amqp *);
 void source_amqp_ended(struct source_amqp *, int64_t id, const char *trigger,
     const char *result, int attempts, const char *error);
 void source_amqp_committed(struct source_amqp *, uint64_t tx, int committed,

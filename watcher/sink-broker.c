@@ -417,6 +417,13 @@ sink_broker_wait(struct sink_broker *s)
 	return wait;
 }
 
+/* The loop is held up: a heartbeat if one is due. */
+void
+sink_broker_keepalive(struct sink_broker *s)
+{
+	broker_keepalive(s->broker);
+}
+
 /* Reads what the broker sent (confirms, returns), keeps the connection
  * (heartbeats, reconnecting), and sends what is due. */
 void

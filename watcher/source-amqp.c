@@ -499,6 +499,13 @@ source_amqp_run(struct source_amqp *s)
 	broker_run(s->broker);
 }
 
+/* The loop is held up: a heartbeat if one is due. */
+void
+source_amqp_keepalive(struct source_amqp *s)
+{
+	broker_keepalive(s->broker);
+}
+
 /* Why the broker is not there, or NULL. */
 const char *
 source_amqp_down(const struct source_amqp *s)
