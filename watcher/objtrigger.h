@@ -241,6 +241,8 @@ int sink_folder_walk(const char *dir, sink_walk_cb, void *, char **cause);
 int sink_folder_mkdirs(const char *dir, char **cause);
 int sink_folder_flush_outputs(const char *dir, char **cause);
 #define SINK_PUT_LAST 0x1 /* from has no other destination: move it */
+/* The file a job's in/N keeps for the next job's input there. */
+#define SINK_SPARE_FILE ".spare"
 struct sink_put {
 	int flags;
 	sink_hook_cb hook; /* told before the output is staged */

@@ -337,14 +337,47 @@ static char *sink_spares[SINK_SPARES];
 static size_t sink_nspares;
 static unsigned long sink_scratch_made;
 
-/* Removes what the folder fd (path) holds; with keep, the folders in it
- * are kept and emptied in turn (in's in/N). Only what is not a file costs
- * a walk by path (sink_folder_remove_tree). Returns 0, or -1 with errno. */
+/* How sink_empty_fd treats what it finds besides files to remove. */
+enum sink_keep {
+	SINK_KEEP_NOTHING,
+	SINK_KEEP_FOLDERS, /* in: its folders in/N are kept, emptied */
+	SINK_KEEP_SPARE /* in/N: a file is kept, empty, as SINK_SPARE_FILE */
+};
+
+/*
+ * Keeps name, a file in the folder fd, emptied, as the folder's spare: the
+ * next job's input there is that inode renamed, not a new one (which ext4
+ * without a journal gives slowly, after looking past every inode freed
+ * lately). Only a file of ours with one link is kept. Returns 0, or -1 if
+ * it is not kept.
+ */
 static int
-sink_empty_fd(int fd, const char *path, int keep)
+sink_keep_spare(int fd, const char *name)
+{
+	int f = openat(fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+	int rc = -1;
+
+	if (f < 0)
+		return -1;
+	if (fstat(f, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1 &&
+	    sb.st_uid == geteuid() && ftruncate(f, 0) == 0 &&
+	    fchmod(f, 0600) == 0 &&
+	    (strcmp(name, SINK_SPARE_FILE) == 0 ||
+		renameat(fd, name, fd, SINK_SPARE_FILE) == 0))
+		rc = 0;
+	close(f);
+	return rc;
+}
+
+/* Removes what the folder fd (path) holds, but what keep says. Only what
+ * is not a file costs a walk by path (sink_folder_remove_tree). Returns 0,
+ * or -1 with errno. */
+static int
+sink_empty_fd(int fd, const char *path, enum sink_keep keep)
 {
 	struct dirent *de;
-	int dfd, sub, rc = 0;
+	int dfd, sub, rc = 0, kept = 0;
 	char *subpath;
 	DIR *d;
 
@@ -357,7 +390,14 @@ sink_empty_fd(int fd, const char *path, int keep)
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
-		    unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+		    (kept && strcmp(de->d_name, SINK_SPARE_FILE) == 0))
+			continue;
+		if (keep == SINK_KEEP_SPARE && !kept &&
+		    sink_keep_spare(fd, de->d_name) == 0) {
+			kept = 1;
+			continue;
+		}
+		if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
 			continue;
 		if (errno != EISDIR) {
 			rc = -1;
@@ -365,10 +405,10 @@ sink_empty_fd(int fd, const char *path, int keep)
 		}
 		xasprintf(&subpath, "%s/%s", path, de->d_name);
 		sub = -1;
-		if (keep)
+		if (keep == SINK_KEEP_FOLDERS)
 			sub = openat(fd, de->d_name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		rc = sub >= 0 ? sink_empty_fd(sub, subpath, 0) :
+		rc = sub >= 0 ? sink_empty_fd(sub, subpath, SINK_KEEP_SPARE) :
 				sink_folder_remove_tree(subpath);
 		if (sub >= 0)
 			close(sub);
@@ -447,12 +487,13 @@ sink_folder_scratch_done(char *dir)
 	free(dir);
 }
 
-/* Empties path, a folder of a job's (keep: as sink_empty_fd); if it is
+/* Empties path, a folder of a job's (but what keep says); if it is
  * not as made (a link, say), it is removed without following it, and made
  * again if the job needs it (made); a missing one is made then too.
  * Returns 0, or -1 with *cause. */
 static int
-sink_scratch_empty(const char *path, int keep, int made, char **cause)
+sink_scratch_empty(const char *path, enum sink_keep keep, int made,
+    char **cause)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat sb;
@@ -495,9 +536,9 @@ sink_folder_scratch_clean(const char *outdir, const char *tmpdir, char **cause)
 	if (!sink_scratch_ok(dir))
 		xasprintf(cause, "%s is not a job's folder of objtrigger's",
 		    dir);
-	else if (sink_scratch_empty(outdir, 0, 1, cause) == 0 &&
-	    sink_scratch_empty(tmpdir, 0, 1, cause) == 0 &&
-	    sink_scratch_empty(in, 1, 0, cause) == 0)
+	else if (sink_scratch_empty(outdir, SINK_KEEP_NOTHING, 1, cause) == 0 &&
+	    sink_scratch_empty(tmpdir, SINK_KEEP_NOTHING, 1, cause) == 0 &&
+	    sink_scratch_empty(in, SINK_KEEP_FOLDERS, 0, cause) == 0)
 		rc = 0;
 	free(in);
 	free(dir);

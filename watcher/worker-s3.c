@@ -113,13 +113,15 @@ worker_s3_fetches(const struct worker_s3 *ws)
 
 /* Creates the file at path, an input of the job's (in/N/NAME in its
  * folder), and the two folders above it: the daemon names them, the
- * worker makes them, beside the daemon's loop. Returns a descriptor open
- * for writing, or -1 with errno. */
+ * worker makes them, beside the daemon's loop. The file is the spare the
+ * folder's last job left (sink-folder.c), renamed, if there is one.
+ * Returns a descriptor open for writing, or -1 with errno. */
 int
 worker_s3_input_file(const char *path)
 {
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	char *dir = xstrdup(path), *name = strrchr(dir, '/'), *n = NULL;
+	char *spare;
 	int fd = -1;
 
 	if (name != NULL) {
@@ -131,8 +133,11 @@ worker_s3_input_file(const char *path)
 		errno = EINVAL;
 		return -1;
 	}
-	/* The folders are kept between jobs: made only when missing. */
-	if ((fd = open(path, flags, 0600)) < 0 && errno == ENOENT) {
+	xasprintf(&spare, "%s/%s", dir, SINK_SPARE_FILE);
+	if (rename(spare, path) == 0)
+		fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	else if ((fd = open(path, flags, 0600)) < 0 && errno == ENOENT) {
+		/* The folders are kept between jobs: made when missing. */
 		*n = '\0';
 		if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
 			*n = '/';
@@ -140,6 +145,7 @@ worker_s3_input_file(const char *path)
 				fd = open(path, flags, 0600);
 		}
 	}
+	free(spare);
 	free(dir);
 	return fd;
 }

@@ -252,6 +252,30 @@ test_scratch_clean_refuses(void **state)
 	free(out);
 }
 
+/* in/N (folder) kept its last file as its spare, emptied, and the next
+ * input made there is that inode, renamed. */
+static void
+assert_spare_used(const char *folder)
+{
+	struct stat spare, input;
+	char *path;
+	int fd;
+
+	xasprintf(&path, "%s/%s", folder, SINK_SPARE_FILE);
+	assert_int_equal(stat(path, &spare), 0);
+	assert_int_equal(spare.st_size, 0); /* "x\n" was in it */
+	assert_int_equal(spare.st_mode & 07777, 0600);
+	free(path);
+	xasprintf(&path, "%s/next", folder);
+	assert_true((fd = worker_s3_input_file(path)) >= 0);
+	assert_int_equal(fstat(fd, &input), 0);
+	assert_int_equal(input.st_ino, spare.st_ino);
+	assert_int_equal(input.st_size, 0);
+	close(fd);
+	assert_file(folder, SINK_SPARE_FILE, NULL);
+	free(path);
+}
+
 /* A job's folder is emptied before its job: what a run left in out, tmp
  * and in is gone (in/N kept), and an out or in swapped for a link is
  * removed without following it. */
@@ -259,7 +283,7 @@ static void
 test_scratch_clean(void **state)
 {
 	struct dirs *d = *state;
-	char *dir, *out, *tmp, *link, *cause = NULL;
+	char *dir, *out, *tmp, *link, *hard, *other, *cause = NULL;
 
 	dir = sink_folder_scratch(d->job, &cause);
 	assert_non_null(dir);
@@ -274,11 +298,21 @@ test_scratch_clean(void **state)
 	xasprintf(&link, "%s/in/0", dir);
 	assert_int_equal(mkdir(link, 0700), 0);
 	free(write_file(link, "left", "x\n"));
+	/* A file with another link is not kept as the spare (emptied). */
+	free(write_file(d->root, "linked", "kept\n"));
+	xasprintf(&hard, "%s/linked", d->root);
+	xasprintf(&other, "%s/hard", link);
+	assert_int_equal(linkat(AT_FDCWD, hard, AT_FDCWD, other, 0), 0);
+	free(other);
+	free(hard);
 	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
+	assert_file(d->root, "linked", "kept\n");
+	assert_file(link, "hard", NULL);
 	assert_file(out, "left", NULL);
 	assert_file(tmp, "left", NULL);
 	assert_file(link, "left", NULL); /* in/0 is kept, emptied */
 	assert_int_equal(access(link, F_OK), 0);
+	assert_spare_used(link);
 	free(link);
 	xasprintf(&link, "%s/in", dir);
 	assert_file(link, "left", NULL);
