@@ -354,7 +354,8 @@ enum sink_keep {
 static int
 sink_keep_spare(int fd, const char *name)
 {
-	int f = openat(fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int f =
+	    openat(fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat sb;
 	int rc = -1;
 
