@@ -37,6 +37,13 @@ run 1 "$OBJTRIGGER" once -t 1s exec in.txt out -p arg=/bin/sh -p arg=-c \
 sleep 0.2
 pgrep -f "sleep 4[12]$$" >/dev/null && fail "a command outlived its timeout"
 
+# An output that cannot be put in place (a folder of its name is in the
+# way) fails the run, and its path is not printed as if it were there.
+mkdir -p blocked/in.txt/x
+run 1 "$OBJTRIGGER" once copy in.txt blocked
+expect "$T/stderr" "blocked/in.txt: Is a directory"
+[ ! -s "$T/stdout" ] || { cat "$T/stdout"; fail "an output not in place was listed"; }
+
 # The same for plugins that misbehave themselves.
 OBJTRIGGER_PLUGIN_DIR=$BROKEN_PLUGIN_DIR
 export OBJTRIGGER_PLUGIN_DIR

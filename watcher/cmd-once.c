@@ -34,26 +34,26 @@ once_report_param(void *arg, size_t i, const char *message)
 
 struct once_commit {
 	const char *outdir;
-	unsigned outputs;
+	char **dests; /* listed once they are in place */
+	size_t outputs;
 };
 
-/* Commits one output file into OUTDIR under the same name, and lists it. */
+/* Stages one output file for OUTDIR under the same name. */
 static int
 once_commit_one(void *arg, const char *rel, const char *path, char **cause)
 {
 	struct once_commit *c = arg;
 	struct sink_put put = { SINK_PUT_LAST, NULL, NULL, NULL };
 	char *dest;
-	int rc;
 
 	xasprintf(&dest, "%s/%s", c->outdir, rel);
-	rc = sink_folder_put(c->outdir, dest, path, &put, cause);
-	if (rc == 0) {
-		printf("%s\n", dest);
-		c->outputs++;
+	if (sink_folder_put(c->outdir, dest, path, &put, cause) != 0) {
+		free(dest);
+		return -1;
 	}
-	free(dest);
-	return rc;
+	c->dests = xreallocarray(c->dests, c->outputs + 1, sizeof *c->dests);
+	c->dests[c->outputs++] = dest;
+	return 0;
 }
 
 /* Adds a -p NAME=VALUE; -1 (reported) if it has no name or no '='. */
@@ -117,8 +117,9 @@ once_parse_options(int argc, char **argv, struct worker_limits *l,
 static int
 once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 {
-	struct once_commit c = { outdir, 0 };
+	struct once_commit c = { outdir, NULL, 0 };
 	char *cause;
+	size_t i;
 	int rc = 0;
 
 	worker_pool_run(pool, job);
@@ -136,6 +137,12 @@ once_run(struct worker_pool *pool, struct job *job, const char *outdir)
 	} else if (c.outputs == 0)
 		fprintf(stderr, "objtrigger: once: %s wrote no output\n",
 		    job->plugin);
+	for (i = 0; i < c.outputs; i++) { /* in place, if all went well */
+		if (rc == 0)
+			printf("%s\n", c.dests[i]);
+		free(c.dests[i]);
+	}
+	free(c.dests);
 	free(job->message);
 	wire_clear(&job->reply);
 	return rc;
