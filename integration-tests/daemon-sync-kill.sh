@@ -65,6 +65,10 @@ DAEMON_PID=$!
 wait_until 30 daemon_started 0 || { cat daemon.log; fail "no daemon"; }
 pid=$(pgrep -P "$DAEMON_PID" -x objtrigger) || fail "no daemon under strace"
 wait_until 120 has_files outbox 30 || fail "stuck at $(files outbox) outputs"
+# A turn's commit waits for the sync before it: under load, the first
+# jobs may still wait for theirs when the 30th output is renamed.
+wait_until 60 eval '[ -n "$(sql "SELECT 1 FROM jobs WHERE state = '"'done'"' LIMIT 1")" ]' ||
+	fail "no job was done"
 wait_until 30 held || fail "the daemon never held in a folder's sync"
 kill -KILL "$pid"
 wait "$DAEMON_PID" 2>/dev/null
