@@ -467,6 +467,7 @@ status_history(struct journal *j, char **ids, int n, int json)
 {
 	json_t *all = json_array(), *one, *job;
 	int i, rc = 0, missing = 0;
+	size_t k;
 
 	for (i = 0; i < n; i++) {
 		one = status_jobs(j, "id = ?2", NULL, strtoll(ids[i], NULL, 10),
@@ -482,9 +483,9 @@ status_history(struct journal *j, char **ids, int n, int json)
 	if (json)
 		status_dump(json_pack("{s:o}", "jobs", all));
 	else {
-		json_array_foreach(all, i, job)
+		json_array_foreach(all, k, job)
 		{
-			if (i > 0)
+			if (k > 0)
 				printf("\n");
 			status_print_history(job);
 		}

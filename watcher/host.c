@@ -13,6 +13,11 @@
 #include "cfg.h"
 #include "units.h"
 
+static void host_log(struct ot_context *, enum ot_log_level, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum ot_status host_fail(struct ot_context *, enum ot_status,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
+
 static void
 host_log(struct ot_context *ctx, enum ot_log_level level, const char *fmt, ...)
 {

@@ -75,6 +75,9 @@ struct http_request {
 	size_t nheaders;
 };
 
+static void http_log(void *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 http_log(void *arg, const char *fmt, va_list ap)
 {
