@@ -6,12 +6,12 @@
  * (MHD_add_connection), the other end of a socketpair: the request
  * travels through no network, and the listening socket that http_new
  * opens on 127.0.0.1 (a port the system picks) is never connected to.
- * The hooks route as the daemon's do: two webhook watches (one with a
+ * The hooks are the daemon's kind: two webhook watches (one with a
  * bearer token, confined to a bucket and a prefix; one open to any),
- * /metrics, /healthz, and 404 for the rest. Records reach a journal in a
- * temporary folder, whose sequencers are forgotten after each input, and
- * are answered after the turn, as the daemon answers after its commit.
- * Every connection must be gone once its client has left: one that is
+ * /metrics, /healthz (routed by the server), and 404 for the rest. Records
+ * reach a journal in a temporary folder, whose sequencers are forgotten after
+ * each input, and are answered after the turn, as the daemon answers after its
+ * commit. Every connection must be gone once its client has left: one that is
  * still open means a request the server never lets go.
  */
 
@@ -62,29 +62,30 @@ static void
 fuzz_http_begin(void *arg, struct http_request *r)
 {
 	struct source_webhook *hook = fuzz_find_hook(http_path(r));
-	const char *path = http_path(r);
-	char *text;
-	size_t len;
 
 	(void)arg;
-	if (hook != NULL) {
+	if (hook != NULL)
 		source_webhook_begin(hook, r);
-		return;
-	}
-	if (strcmp(path, "/metrics") != 0 && strcmp(path, "/healthz") != 0) {
+	else
 		http_answer_error(r, 404, "no webhook has this path");
-		return;
-	}
-	if (strcmp(http_method(r), "GET") != 0 &&
-	    strcmp(http_method(r), "HEAD") != 0) {
-		http_header_add(r, "Allow", "GET");
-		http_answer_error(r, 405, "GET only");
-	} else if (strcmp(path, "/metrics") == 0) {
-		text = metrics_render(&len);
-		http_answer(r, 200, "text/plain; version=0.0.4", text, len);
-		free(text);
-	} else
-		http_answer(r, 200, "text/plain", "ok\n", 3);
+}
+
+static void
+fuzz_metrics(void *arg, struct http_request *r)
+{
+	size_t len;
+	char *text = metrics_render(&len);
+
+	(void)arg;
+	http_answer(r, 200, "text/plain; version=0.0.4", text, len);
+	free(text);
+}
+
+static void
+fuzz_health(void *arg, struct http_request *r)
+{
+	(void)arg;
+	http_answer(r, 200, "text/plain", "ok\n", 3);
 }
 
 static void
@@ -150,7 +151,8 @@ fuzz_http_settings(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct http_hooks hooks = { fuzz_http_begin, fuzz_http_end, NULL };
+	struct http_hooks hooks = { fuzz_http_begin, fuzz_http_end,
+		fuzz_metrics, fuzz_health, NULL };
 	char *cause = NULL;
 	size_t i;
 

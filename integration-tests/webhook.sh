@@ -295,6 +295,10 @@ codes="$codes $code"
 code=$(http_code "$HOOK" -H "Authorization: Bearer $TOKEN")
 codes="$codes $code"
 [ "$code" = 405 ] || fail "GET on the watch answered $code"
+code=$(http_code "$URL/metrics" --data-binary x)
+codes="$codes $code"
+[ "$code" = 405 ] && grep -qi '^allow: GET' "$T/headers" ||
+    fail "POST /metrics answered $code, or without Allow: GET"
 
 # 50 MB: refused, as a whole body and sent in chunks; the daemon is fine.
 head -c 52428800 /dev/zero | tr '\0' ' ' >big.json

@@ -105,8 +105,9 @@ daemon_depth(struct daemon *d, const struct cfg_watch *w)
 
 /* GET /metrics: the counters, and the gauges read now. */
 static void
-daemon_metrics(struct daemon *d, struct http_request *r)
+daemon_metrics(void *arg, struct http_request *r)
 {
+	struct daemon *d = arg;
 	uint64_t waiting, dead;
 	const char *broker;
 	char *text;
@@ -157,8 +158,9 @@ daemon_publishers_down(struct daemon *d)
 /* GET /healthz: the journal takes writes, workers can start, the
  * brokers of amqp watches are there, and those published to are up. */
 static void
-daemon_health(struct daemon *d, struct http_request *r)
+daemon_health(void *arg, struct http_request *r)
 {
+	struct daemon *d = arg;
 	const char *broken = worker_pool_broken(d->pool);
 	const char *down = daemon_amqp_down(d);
 	const char *failing = journal_failing(d->journal);
@@ -194,30 +196,16 @@ daemon_find_hook(struct daemon *d, const char *path)
 	return NULL;
 }
 
-/* A request's headers are in: answer what needs no body. */
+/* A webhook request's headers are in: answer what needs no body. */
 static void
 daemon_http_begin(void *arg, struct http_request *r)
 {
-	struct daemon *d = arg;
-	const char *path = http_path(r);
-	struct source_webhook *hook = daemon_find_hook(d, path);
+	struct source_webhook *hook = daemon_find_hook(arg, http_path(r));
 
-	if (hook != NULL) {
+	if (hook != NULL)
 		source_webhook_begin(hook, r);
-		return;
-	}
-	if (strcmp(path, "/metrics") != 0 && strcmp(path, "/healthz") != 0) {
-		http_answer_error(r, 404, "no webhook has this path");
-		return;
-	}
-	if (strcmp(http_method(r), "GET") != 0 &&
-	    strcmp(http_method(r), "HEAD") != 0) {
-		http_header_add(r, "Allow", "GET");
-		http_answer_error(r, 405, "GET only");
-	} else if (strcmp(path, "/metrics") == 0)
-		daemon_metrics(d, r);
 	else
-		daemon_health(d, r);
+		http_answer_error(r, 404, "no webhook has this path");
 }
 
 /* A webhook's body is in: queue its records, answer at the commit. */
@@ -256,7 +244,8 @@ daemon_http_end(void *arg, struct http_request *r)
 struct http_server *
 daemon_http_new(struct daemon *d, const struct cfg *cfg, char **cause)
 {
-	struct http_hooks http = { daemon_http_begin, daemon_http_end, d };
+	struct http_hooks http = { daemon_http_begin, daemon_http_end,
+		daemon_metrics, daemon_health, d };
 
 	return http_new(&cfg->http, &http, cause);
 }

@@ -249,6 +249,25 @@ http_too_big(struct http_request *r)
 	    r->server->max_body);
 }
 
+/* A request to a path of the server's own, /metrics or /healthz: 1 if
+ * it is one, answered. */
+static int
+http_own_path(struct http_server *s, struct http_request *r)
+{
+	int metrics = strcmp(r->path, "/metrics") == 0;
+
+	if (!metrics && strcmp(r->path, "/healthz") != 0)
+		return 0;
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		http_header_add(r, "Allow", "GET");
+		http_answer_error(r, 405, "GET only");
+	} else if (metrics)
+		s->hooks.metrics(s->hooks.arg, r);
+	else
+		s->hooks.health(s->hooks.arg, r);
+	return 1;
+}
+
 /* A request whose headers are in: answer it now, or take its body. */
 static struct http_request *
 http_begin(struct http_server *s, struct MHD_Connection *conn, const char *url,
@@ -266,7 +285,7 @@ http_begin(struct http_server *s, struct MHD_Connection *conn, const char *url,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (length != NULL && strtoull(length, NULL, 10) > s->max_body)
 		http_too_big(r);
-	else
+	else if (!http_own_path(s, r))
 		s->hooks.begin(s->hooks.arg, r);
 	return r;
 }

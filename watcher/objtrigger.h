@@ -638,14 +638,17 @@ char *metrics_render(size_t *len);
 void metrics_reset(void);
 
 /* http.c: the HTTP server (libmicrohttpd), run from the daemon's loop.
- * A request is seen twice: when its headers are in (begin: answer now,
- * or let the body come) and when its body is (end: answer now, or later:
- * the connection waits until http_answer). */
+ * A GET or HEAD of /metrics or /healthz goes to its hook, which answers
+ * it at once. Any other request is seen twice: when its headers are in
+ * (begin: answer now, or let the body come) and when its body is (end:
+ * answer now, or later: the connection waits until http_answer). */
 struct http_server;
 struct http_request;
 struct http_hooks {
 	void (*begin)(void *, struct http_request *);
 	void (*end)(void *, struct http_request *);
+	void (*metrics)(void *, struct http_request *);
+	void (*health)(void *, struct http_request *);
 	void *arg;
 };
 struct cfg_http;
