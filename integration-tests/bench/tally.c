@@ -1,10 +1,11 @@
 /* tally.c - the amqp benchmark's transform: counts, and times the start. */
 
 /*
- * For each input, appends one line "DELAY_US" to the file named by the
- * "log" parameter, in one write to a file opened for appending (lines of
- * parallel workers never mix): the time from the message's publication
- * to this run() call, in microseconds of CLOCK_REALTIME. The publisher
+ * For each input, appends one line "DELAY_US START_US" to the file named
+ * by the "log" parameter, in one write to a file opened for appending
+ * (lines of parallel workers never mix): the time from the message's
+ * publication to this run() call, and the time of the call, in
+ * microseconds of CLOCK_REALTIME. The publisher
  * (amqp-client publish) writes that time in each key, as
  * "bench/I.PUBLISHED_US". Nothing else: no output, no read of the input,
  * so that the benchmark measures the pipeline. Built by the benchmark
@@ -39,7 +40,8 @@ tally_run(void *state, const struct ot_host *host, struct ot_context *ctx,
 	for (i = 0; i < job->count; i++) {
 		dot = strrchr(job->inputs[i].key, '.');
 		sent = dot != NULL ? strtoll(dot + 1, NULL, 10) : now;
-		len = snprintf(line, sizeof line, "%lld\n", now - sent);
+		len = snprintf(line, sizeof line, "%lld %lld\n", now - sent,
+		    now);
 		if (write(fd, line, (size_t)len) != len) {
 			close(fd);
 			return host->fail(ctx, OT_RETRY, "cannot write the log");
