@@ -362,8 +362,9 @@ sink_keep_spare(int fd, const char *name)
 	if (f < 0)
 		return -1;
 	if (fstat(f, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1 &&
-	    sb.st_uid == geteuid() && ftruncate(f, 0) == 0 &&
-	    fchmod(f, 0600) == 0 &&
+	    sb.st_uid == geteuid() &&
+	    (sb.st_size == 0 || ftruncate(f, 0) == 0) &&
+	    ((sb.st_mode & 07777) == 0600 || fchmod(f, 0600) == 0) &&
 	    (strcmp(name, SINK_SPARE_FILE) == 0 ||
 		renameat(fd, name, fd, SINK_SPARE_FILE) == 0))
 		rc = 0;
@@ -371,21 +372,19 @@ sink_keep_spare(int fd, const char *name)
 	return rc;
 }
 
-/* Removes what the folder fd (path) holds, but what keep says. Only what
- * is not a file costs a walk by path (sink_folder_remove_tree). Returns 0,
- * or -1 with errno. */
+/* Removes what the folder fd (path) holds, but what keep says, and
+ * closes fd. Only what is not a file costs a walk by path
+ * (sink_folder_remove_tree). Returns 0, or -1 with errno. */
 static int
 sink_empty_fd(int fd, const char *path, enum sink_keep keep)
 {
 	struct dirent *de;
-	int dfd, sub, rc = 0, kept = 0;
+	int sub, rc = 0, kept = 0;
 	char *subpath;
 	DIR *d;
 
-	if ((dfd = dup(fd)) < 0)
-		return -1;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
 		return -1;
 	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -411,8 +410,6 @@ sink_empty_fd(int fd, const char *path, enum sink_keep keep)
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		rc = sub >= 0 ? sink_empty_fd(sub, subpath, SINK_KEEP_SPARE) :
 				sink_folder_remove_tree(subpath);
-		if (sub >= 0)
-			close(sub);
 		free(subpath);
 	}
 	closedir(d);
@@ -503,7 +500,7 @@ sink_scratch_empty(const char *path, enum sink_keep keep, int made,
 	if (fd >= 0 && fstat(fd, &sb) == 0 && (sb.st_mode & 07777) == 0700 &&
 	    sb.st_uid == geteuid())
 		rc = sink_empty_fd(fd, path, keep);
-	if (fd >= 0)
+	else if (fd >= 0)
 		close(fd);
 	if (rc == 0)
 		return 0;

@@ -61,7 +61,8 @@ worker_field_u64(const struct wire_msg *m, const char *name)
 	return v != NULL ? strtoull(v, NULL, 10) : 0;
 }
 
-/* Lowers a soft limit; the hard limit stays so the next job can raise it. */
+/* Lowers a soft limit; the hard limit stays so the next job can raise it.
+ * A limit that is already so is left. */
 static void
 worker_set_limit(int resource, rlim_t value)
 {
@@ -69,7 +70,11 @@ worker_set_limit(int resource, rlim_t value)
 
 	if (getrlimit(resource, &rl) != 0)
 		return;
-	rl.rlim_cur = value < rl.rlim_max ? value : rl.rlim_max;
+	if (value > rl.rlim_max)
+		value = rl.rlim_max;
+	if (rl.rlim_cur == value)
+		return;
+	rl.rlim_cur = value;
 	if (setrlimit(resource, &rl) != 0)
 		log_warn("setrlimit %d: %s", resource, strerror(errno));
 }
