@@ -146,10 +146,11 @@ static const char *journal_sql[J_COUNT] = {
 	    "mtime, created, etag "
 	    "FROM jobs WHERE trigger = ? AND state IN ('pending', 'retry') "
 	    "AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+	/* Not with RETURNING, which fills a temporary table each time. */
 	[J_START] =
 	    "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
-	    " tries = tries + 1, updated = ? WHERE id = ? RETURNING attempts, "
-	    "tries",
+	    " tries = tries + 1, updated = ? WHERE id = ?",
+	[J_STARTED] = "SELECT attempts, tries FROM jobs WHERE id = ?",
 	[J_ATTEMPT] = "INSERT INTO attempts (job, n, started) "
 		      "VALUES (?, ?, ?)",
 	[J_DONE] = "UPDATE jobs SET state = 'done', error = NULL, updated = ? "
@@ -669,6 +670,10 @@ journal_start(struct journal *j, int64_t id, int64_t now)
 
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "start");
+	s = journal_stmt(j, J_STARTED);
+	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return journal_fail_sql(j, "start");
 	n = sqlite3_column_int(s, 0);

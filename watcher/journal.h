@@ -14,6 +14,7 @@ enum journal_stmt {
 	J_ADD,
 	J_RUNNABLE,
 	J_START,
+	J_STARTED,
 	J_ATTEMPT,
 	J_DONE,
 	J_STATE,
