@@ -313,6 +313,9 @@ test_scratch_clean(void **state)
 	assert_file(link, "left", NULL); /* in/0 is kept, emptied */
 	assert_int_equal(access(link, F_OK), 0);
 	assert_spare_used(link);
+	/* The input made from the spare (empty, 0600) is the spare again. */
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
+	assert_spare_used(link);
 	free(link);
 	xasprintf(&link, "%s/in", dir);
 	assert_file(link, "left", NULL);
