@@ -530,13 +530,16 @@ journal_path(const struct journal *j)
 	return j->path;
 }
 
-/* Records a job for an event; 1 if new (or revived), 0 if it was known,
- * -1 on error. With a reason, the job is recorded as skipped, not run. */
+/* Records a job for an event; 1 if new (or revived: journal_added says
+ * which), 0 if it was known, -1 on error. With a reason, the job is
+ * recorded as skipped, not run. */
 int
 journal_add(struct journal *j, const struct journal_event *e,
     const char *trigger, const char *skipped, int64_t now)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_ADD);
+	int64_t last = sqlite3_last_insert_rowid(j->db);
+	char state[16];
 
 	sqlite3_bind_text(s, 1, trigger, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, e->watch, -1, SQLITE_STATIC);
@@ -557,14 +560,21 @@ journal_add(struct journal *j, const struct journal_event *e,
 	sqlite3_bind_text(s, 15, JOURNAL_SKIPPED_EXISTING, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "add");
-	return sqlite3_changes(j->db) > 0;
+	if (sqlite3_changes(j->db) == 0)
+		return 0;
+	/* A revival (the upsert's update) leaves the last rowid as it was. */
+	j->added = sqlite3_last_insert_rowid(j->db);
+	if (j->added == last &&
+	    journal_find(j, e, trigger, &j->added, state, sizeof state) < 0)
+		return -1;
+	return 1;
 }
 
-/* The id of the job journal_add added last. */
+/* The id of the job journal_add added or revived last. */
 int64_t
 journal_added(const struct journal *j)
 {
-	return sqlite3_last_insert_rowid(j->db);
+	return j->added;
 }
 
 /* The job a trigger has for an event: its id and state ("pending",

@@ -66,6 +66,7 @@ struct journal {
 	int64_t *started; /* jobs this transaction started */
 	size_t nstarted;
 	int wal_frames; /* in the WAL after the last commit, if counted */
+	int64_t added; /* the job journal_add added or revived last */
 	void (*busy)(void *); /* called while it waits for a lock */
 	void *busy_arg;
 	uint64_t busy_since;

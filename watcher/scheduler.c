@@ -72,7 +72,14 @@ scheduler_ended(struct scheduler *s, int64_t id, const char *trigger,
 		    error);
 }
 
-/* The job a trigger has for an event, if it has not ended: into *ids.
+static void
+scheduler_hold_id(int64_t **ids, size_t *n, int64_t id)
+{
+	*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+	(*ids)[(*n)++] = id;
+}
+
+/* The job a trigger had for an event, if it has not ended: into *ids.
  * A dead one runs again (its event came again: sent back from a
  * dead-letter queue). -1 if the journal failed. */
 static int
@@ -94,8 +101,7 @@ scheduler_hold_job(struct scheduler *s, const struct journal_event *e,
 	} else if (strcmp(state, "pending") != 0 &&
 	    strcmp(state, "running") != 0 && strcmp(state, "retry") != 0)
 		return 0; /* it ended: done, skipped, forgotten */
-	*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-	(*ids)[(*n)++] = id;
+	scheduler_hold_id(ids, n, id);
 	return 0;
 }
 
@@ -132,7 +138,11 @@ scheduler_add(struct scheduler *s, const struct journal_event *e, int64_t **ids,
 			    skip != NULL ? "skipped" : "queued");
 		} else if (rc < 0)
 			failed = 1;
-		if (rc >= 0 && ids != NULL &&
+		if (ids == NULL || rc < 0)
+			continue;
+		if (rc == 1 && skip == NULL) /* queued */
+			scheduler_hold_id(ids, n, journal_added(s->journal));
+		else if (rc == 0 &&
 		    scheduler_hold_job(s, e, t->cfg->name, ids, n) != 0)
 			failed = 1;
 	}

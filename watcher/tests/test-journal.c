@@ -591,6 +591,7 @@ test_triggers(void **state)
 	struct journal_event e = { "drop", "/srv/drop", "a", "created", 1, 1,
 		1, NULL, JOURNAL_EXISTING_SCAN, NULL };
 	struct journal_job *jobs;
+	int64_t skipped;
 	size_t n;
 
 	assert_int_equal(journal_trigger_known(j, "t", "folder /a"), 0);
@@ -599,16 +600,23 @@ test_triggers(void **state)
 	assert_int_equal(journal_trigger_known(j, "t", "folder /b"), 0);
 	assert_int_equal(journal_add(j, &e, "t", JOURNAL_SKIPPED_EXISTING, NOW),
 	    1);
+	skipped = journal_added(j);
 	assert_int_equal(journal_add(j, &e, "t", NULL, NOW), 0);
 	assert_int_equal(journal_runnable(j, "t", NOW, 10, &jobs, &n), 0);
 	assert_int_equal(n, 0);
 	free(jobs);
-	/* An event for it (not a scan): it came after all, and runs. */
+	/* Another job is added after it. */
+	assert_int_equal(add_version(j, "t", "b", 2, 2, 2), 1);
+	assert_true(journal_added(j) != skipped);
+	/* An event for it (not a scan): it came after all, and runs, as the
+	 * job added. */
 	e.existing = 0;
 	assert_int_equal(journal_add(j, &e, "t", NULL, NOW), 1);
+	assert_int_equal(journal_added(j), skipped);
 	assert_int_equal(journal_runnable(j, "t", NOW, 10, &jobs, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	journal_job_free(&jobs[0]);
+	journal_job_free(&jobs[1]);
 	free(jobs);
 }
 
