@@ -30,6 +30,8 @@
 #include "xmalloc.h"
 
 #define READER_MAX_ATTRS 24
+/* The longest batch-window of a trigger of an amqp watch. */
+#define AMQP_BATCH_WINDOW_MAX_MS (10 * 60 * 1000)
 
 /* One element being read: the attributes asked for so far. */
 struct reader {
@@ -961,6 +963,31 @@ check_amqp(struct cfg *cfg, const struct cfg_watch *w)
 		cfg_error(cfg, w->line, "no <broker> is named '%s'", w->broker);
 }
 
+/* A trigger of an amqp watch holds each message unacked until its job
+ * ended: a batch must run well before the broker's consumer timeout (30
+ * minutes by default) closes the channel and gives the messages again. */
+static void
+check_amqp_batch(struct cfg *cfg, const struct cfg_trigger *t,
+    const struct cfg_watch *w)
+{
+	if (w == NULL || w->type != CFG_WATCH_AMQP)
+		return;
+	if (t->batch_every_ms != 0)
+		cfg_error(cfg, t->line,
+		    "<trigger name=\"%s\" batch-every>: watch %s is of type "
+		    "amqp, whose messages stay unacked until their jobs end: "
+		    "a calendar batch would hold them past the broker's "
+		    "consumer timeout; use batch-size and batch-window",
+		    t->name != NULL ? t->name : "", w->name);
+	else if (t->batch_window_ms > AMQP_BATCH_WINDOW_MAX_MS)
+		cfg_error(cfg, t->line,
+		    "<trigger name=\"%s\" batch-window>: at most 10m on watch "
+		    "%s, of type amqp, whose messages stay unacked until their "
+		    "jobs end (the broker's consumer timeout is 30m by "
+		    "default)",
+		    t->name != NULL ? t->name : "", w->name);
+}
+
 /* A webhook needs the server, and a path of its own. */
 static void
 check_webhook(struct cfg *cfg, size_t i)
@@ -1017,6 +1044,7 @@ check_references(struct cfg *cfg)
 		for (k = 0; k < t->noutputs; k++)
 			check_store(cfg, t->outputs[k].store,
 			    t->outputs[k].line);
+		check_amqp_batch(cfg, t, w);
 	}
 }
 

@@ -22,10 +22,11 @@
  * WAL's sync after its end, and a sync takes milliseconds, so with one
  * message a slot the slots wait for the disk rather than run; with a few
  * more, the next jobs run meanwhile (and one sync acks them together).
- * It stays bounded, so an instance does not hoard the queue: the others
- * get the rest. When the connection goes, the messages held are forgotten:
- * the broker gives them again (to this instance or another), and their
- * jobs go on here meanwhile.
+ * A batch trigger's slot holds two batches: one running, the next
+ * filling. It stays bounded, so an instance does not hoard the queue: the
+ * others get the rest. When the connection goes, the messages held are
+ * forgotten: the broker gives them again (to this instance or another),
+ * and their jobs go on here meanwhile.
  */
 
 #include <stdio.h>
@@ -426,25 +427,29 @@ amqp_down(void *arg, const char *why)
 	s->consumer = NULL;
 }
 
-/* The prefetch: AMQP_PER_SLOT for each worker slot the watch's triggers
- * can use. */
+/* The prefetch: for each worker slot the watch's triggers can use,
+ * AMQP_PER_SLOT messages, or two batches of its triggers' largest: one
+ * running (its messages held until it ends) and the next filling. */
 static unsigned
 amqp_prefetch(const struct cfg *cfg, const struct cfg_watch *w)
 {
-	unsigned slots = 0;
+	unsigned slots = 0, per_slot = AMQP_PER_SLOT;
 	size_t i;
 
 	for (i = 0; i < cfg->ntriggers; i++) {
-		if (strcmp(cfg->triggers[i].watch, w->name) == 0)
-			slots += cfg->triggers[i].concurrency;
+		if (strcmp(cfg->triggers[i].watch, w->name) != 0)
+			continue;
+		slots += cfg->triggers[i].concurrency;
+		if (cfg->triggers[i].batch_size > per_slot / 2)
+			per_slot = 2 * cfg->triggers[i].batch_size;
 	}
 	if (slots > cfg->workers.count)
 		slots = cfg->workers.count;
 	if (slots == 0)
 		slots = 1;
-	if (slots > AMQP_PREFETCH_MAX / AMQP_PER_SLOT)
+	if (slots > AMQP_PREFETCH_MAX / per_slot)
 		return AMQP_PREFETCH_MAX;
-	return slots * AMQP_PER_SLOT;
+	return slots * per_slot;
 }
 
 struct source_amqp *

@@ -631,6 +631,43 @@ test_publish(void **state)
 	cfg_free(cfg);
 }
 
+/* A trigger of an amqp watch batches by size and a short window only:
+ * its messages stay unacked until the batch ran. */
+static void
+test_amqp_batch(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load("<objtrigger>\n" TEST_STORE
+		   "  <broker name=\"mq\" url=\"amqp://h\" exchange=\"x\"/>\n"
+		   "  <watch name=\"q\" type=\"amqp\" broker=\"mq\""
+		   " queue=\"q\" store=\"rgw\"/>\n"
+		   "  <trigger name=\"a\" watch=\"q\" batch-size=\"500\""
+		   " batch-window=\"10m\"><transform plugin=\"copy\"/>"
+		   "<output path=\"/tmp/out/{key}\"/></trigger>\n"
+		   "</objtrigger>\n");
+	assert_clean(cfg);
+	cfg_free(cfg);
+
+	cfg = load("<objtrigger>\n" TEST_STORE
+		   "  <broker name=\"mq\" url=\"amqp://h\" exchange=\"x\"/>\n"
+		   "  <watch name=\"q\" type=\"amqp\" broker=\"mq\""
+		   " queue=\"q\" store=\"rgw\"/>\n"
+		   "  <trigger name=\"d\" watch=\"q\" batch-every=\"day\">"
+		   "<transform plugin=\"copy\"/>"
+		   "<output path=\"/tmp/out/{key}\"/></trigger>\n"
+		   "  <trigger name=\"w\" watch=\"q\" batch-size=\"10\""
+		   " batch-window=\"11m\"><transform plugin=\"copy\"/>"
+		   "<output path=\"/tmp/out/{key}\"/></trigger>\n"
+		   "</objtrigger>\n");
+	assert_error(cfg, 5,
+	    "<trigger name=\"d\" batch-every>: watch q is of type amqp");
+	assert_error(cfg, 6, "<trigger name=\"w\" batch-window>: at most 10m");
+	assert_int_equal(cfg->nerrors, 2);
+	cfg_free(cfg);
+}
+
 int
 main(void)
 {
@@ -651,6 +688,7 @@ main(void)
 		cmocka_unit_test(test_webhook_errors),
 		cmocka_unit_test(test_amqp_good),
 		cmocka_unit_test(test_amqp_errors),
+		cmocka_unit_test(test_amqp_batch),
 		cmocka_unit_test(test_publish),
 		cmocka_unit_test(test_unreadable),
 	};
