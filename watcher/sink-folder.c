@@ -28,23 +28,58 @@
 
 #include "objtrigger.h"
 
+/* A folder's entries, read with getdents64 itself: a job's folders are
+ * walked after each job and emptied before the next, and opendir's
+ * checks and buffer cost more than reading them. */
+struct sink_dir {
+	int fd;
+	ssize_t len, pos;
+	union {
+		struct dirent64 align;
+		char bytes[4096];
+	} buf;
+};
+
+/* The next entry of d, or NULL at its end or on an error (*error set). */
+static const struct dirent64 *
+sink_dir_next(struct sink_dir *d, int *error)
+{
+	const struct dirent64 *de;
+
+	if (d->pos >= d->len) {
+		d->pos = 0;
+		if ((d->len = getdents64(d->fd, d->buf.bytes,
+			 sizeof d->buf.bytes)) <= 0) {
+			*error = d->len < 0;
+			return NULL;
+		}
+	}
+	de = (const struct dirent64 *)(d->buf.bytes + d->pos);
+	d->pos += de->d_reclen;
+	return de;
+}
+
+/* Walks the folder rel under top (sink_folder_walk). A folder that is a
+ * link (put there by a transform, say) is not followed: the walk fails. */
 static int
 sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
     char **cause)
 {
-	struct dirent *de;
+	struct sink_dir d;
+	const struct dirent64 *de;
 	struct stat sb;
 	char *dir, *path, *child;
-	DIR *d;
-	int rc = 0;
+	int rc = 0, error = 0;
 
 	xasprintf(&dir, "%s%s%s", top, *rel != '\0' ? "/" : "", rel);
-	if ((d = opendir(dir)) == NULL) {
+	d.pos = d.len = 0;
+	if ((d.fd = open(dir,
+		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		free(dir);
 		return -1;
 	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while (rc == 0 && (de = sink_dir_next(&d, &error)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
@@ -64,7 +99,11 @@ sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
 		free(path);
 		free(child);
 	}
-	closedir(d);
+	if (error && rc == 0) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	close(d.fd);
 	free(dir);
 	return rc;
 }
@@ -344,6 +383,21 @@ enum sink_keep {
 	SINK_KEEP_SPARE /* in/N: a file is kept, empty, as SINK_SPARE_FILE */
 };
 
+/* This process's user, asked once: a job's folders are checked to be
+ * its own before each job. */
+static uid_t
+sink_euid(void)
+{
+	static uid_t euid;
+	static int known;
+
+	if (!known) {
+		euid = geteuid();
+		known = 1;
+	}
+	return euid;
+}
+
 /*
  * Keeps name, a file in the folder fd, emptied, as the folder's spare: the
  * next job's input there is that inode renamed, not a new one (which ext4
@@ -362,7 +416,7 @@ sink_keep_spare(int fd, const char *name)
 	if (f < 0)
 		return -1;
 	if (fstat(f, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1 &&
-	    sb.st_uid == geteuid() &&
+	    sb.st_uid == sink_euid() &&
 	    (sb.st_size == 0 || ftruncate(f, 0) == 0) &&
 	    ((sb.st_mode & 07777) == 0600 || fchmod(f, 0600) == 0) &&
 	    (strcmp(name, SINK_SPARE_FILE) == 0 ||
@@ -372,22 +426,41 @@ sink_keep_spare(int fd, const char *name)
 	return rc;
 }
 
+static int sink_empty_fd(int, const char *, enum sink_keep);
+
+/* Removes the entry name of the folder fd (path) that is not a file:
+ * emptied and kept if keep says so and it is a folder, else its tree
+ * removed by path (sink_folder_remove_tree). Returns 0, or -1 with
+ * errno. */
+static int
+sink_empty_sub(int fd, const char *path, const char *name, enum sink_keep keep)
+{
+	char *subpath;
+	int sub = -1, rc;
+
+	xasprintf(&subpath, "%s/%s", path, name);
+	if (keep == SINK_KEEP_FOLDERS)
+		sub = openat(fd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rc = sub >= 0 ? sink_empty_fd(sub, subpath, SINK_KEEP_SPARE) :
+			sink_folder_remove_tree(subpath);
+	free(subpath);
+	return rc;
+}
+
 /* Removes what the folder fd (path) holds, but what keep says, and
  * closes fd. Only what is not a file costs a walk by path
  * (sink_folder_remove_tree). Returns 0, or -1 with errno. */
 static int
 sink_empty_fd(int fd, const char *path, enum sink_keep keep)
 {
-	struct dirent *de;
-	int sub, rc = 0, kept = 0;
-	char *subpath;
-	DIR *d;
+	struct sink_dir d;
+	const struct dirent64 *de;
+	int rc = 0, kept = 0, error = 0;
 
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	d.fd = fd;
+	d.pos = d.len = 0;
+	while (rc == 0 && (de = sink_dir_next(&d, &error)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
 		    (kept && strcmp(de->d_name, SINK_SPARE_FILE) == 0))
@@ -397,22 +470,22 @@ sink_empty_fd(int fd, const char *path, enum sink_keep keep)
 			kept = 1;
 			continue;
 		}
-		if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+		/* A folder (as it was read) is not unlinked first. */
+		if (de->d_type == DT_DIR)
+			rc = sink_empty_sub(fd, path, de->d_name, keep);
+		else if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
 			continue;
-		if (errno != EISDIR) {
+		else if (errno == EISDIR)
+			rc = sink_empty_sub(fd, path, de->d_name, keep);
+		else
 			rc = -1;
-			break;
-		}
-		xasprintf(&subpath, "%s/%s", path, de->d_name);
-		sub = -1;
-		if (keep == SINK_KEEP_FOLDERS)
-			sub = openat(fd, de->d_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		rc = sub >= 0 ? sink_empty_fd(sub, subpath, SINK_KEEP_SPARE) :
-				sink_folder_remove_tree(subpath);
-		free(subpath);
 	}
-	closedir(d);
+	error = error ? errno : 0;
+	close(fd);
+	if (error != 0 && rc == 0) {
+		errno = error;
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -423,7 +496,7 @@ sink_scratch_ok(const char *path)
 	struct stat sb;
 
 	return lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) &&
-	    (sb.st_mode & 07777) == 0700 && sb.st_uid == geteuid();
+	    (sb.st_mode & 07777) == 0700 && sb.st_uid == sink_euid();
 }
 
 /* Makes dir with out and tmp in it, removing what was there: 0, or -1
@@ -498,7 +571,7 @@ sink_scratch_empty(const char *path, enum sink_keep keep, int made,
 	int rc = -1;
 
 	if (fd >= 0 && fstat(fd, &sb) == 0 && (sb.st_mode & 07777) == 0700 &&
-	    sb.st_uid == geteuid())
+	    sb.st_uid == sink_euid())
 		rc = sink_empty_fd(fd, path, keep);
 	else if (fd >= 0)
 		close(fd);

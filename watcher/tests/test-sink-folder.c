@@ -298,6 +298,21 @@ test_scratch_clean(void **state)
 	xasprintf(&link, "%s/in/0", dir);
 	assert_int_equal(mkdir(link, 0700), 0);
 	free(write_file(link, "left", "x\n"));
+	/* A tree in out, and links to a folder outside in out and in/0:
+	 * the tree and the links go, what they point to stays. */
+	xasprintf(&other, "%s/sub", out);
+	assert_int_equal(mkdir(other, 0700), 0);
+	free(other);
+	xasprintf(&other, "%s/sub/deeper", out);
+	assert_int_equal(mkdir(other, 0700), 0);
+	free(write_file(other, "deep", "x\n"));
+	free(other);
+	xasprintf(&other, "%s/outside", out);
+	assert_int_equal(symlink(d->root, other), 0);
+	free(other);
+	xasprintf(&other, "%s/outside", link);
+	assert_int_equal(symlink(d->root, other), 0);
+	free(other);
 	/* A file with another link is not kept as the spare (emptied). */
 	free(write_file(d->root, "linked", "kept\n"));
 	xasprintf(&hard, "%s/linked", d->root);
@@ -309,6 +324,9 @@ test_scratch_clean(void **state)
 	assert_file(d->root, "linked", "kept\n");
 	assert_file(link, "hard", NULL);
 	assert_file(out, "left", NULL);
+	assert_file(out, "sub", NULL);
+	assert_file(out, "outside", NULL);
+	assert_file(link, "outside", NULL);
 	assert_file(tmp, "left", NULL);
 	assert_file(link, "left", NULL); /* in/0 is kept, emptied */
 	assert_int_equal(access(link, F_OK), 0);
@@ -365,6 +383,46 @@ test_scratch_clean_own(void **state)
 	free(out0);
 }
 
+static int
+count_file(void *arg, const char *rel, const char *path, char **cause)
+{
+	(void)rel;
+	(void)path;
+	(void)cause;
+	++*(int *)arg;
+	return 0;
+}
+
+/* A job's output folder that a transform swapped for a link to another
+ * folder is not walked: that folder's files are not taken as outputs. */
+static void
+test_walk_refuses_link(void **state)
+{
+	struct dirs *d = *state;
+	char *out, *sub, *cause = NULL;
+	int n = 0;
+
+	free(write_file(d->root, "not-an-output", "x\n"));
+	xasprintf(&out, "%s/out", d->job);
+	assert_int_equal(symlink(d->root, out), 0);
+	assert_int_equal(sink_folder_walk(out, count_file, &n, &cause), -1);
+	assert_non_null(strstr(cause, "out"));
+	assert_int_equal(n, 0);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(unlink(out), 0);
+	/* A real one, with a file in a folder in it, is. */
+	assert_int_equal(mkdir(out, 0700), 0);
+	xasprintf(&sub, "%s/sub", out);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	free(write_file(sub, "made", "x\n"));
+	assert_int_equal(sink_folder_walk(out, count_file, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(sink_folder_remove_tree(out), 0);
+	free(sub);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -384,6 +442,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scratch_clean_refuses,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_clean_own, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_walk_refuses_link, setup,
 		    teardown),
 	};
 
