@@ -63,18 +63,71 @@ struct metrics_series {
 static struct metrics_series *metrics_series;
 static size_t metrics_nseries;
 
-/* Writes a label value escaped as the format asks: \\, \" and \n. */
-static void
-metrics_escape(FILE *f, const char *v)
+/* A label value's byte as the format writes it: \\, \" and \n escaped. */
+static const char *
+metrics_escaped(const char *c, char buf[2])
 {
-	for (; *v != '\0'; v++) {
-		if (*v == '\\' || *v == '"')
-			fprintf(f, "\\%c", *v);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
+	if (*c == '\\')
+		return "\\\\";
+	if (*c == '"')
+		return "\\\"";
+	if (*c == '\n')
+		return "\\n";
+	buf[0] = *c;
+	buf[1] = '\0';
+	return buf;
+}
+
+/* The label pairs of ap (name, value, ..., NULL) as the format writes
+ * them: name="value",...; allocated. */
+static char *
+metrics_labels(va_list ap)
+{
+	const char *name, *sep = "", *v;
+	char *labels, buf[2];
+	size_t len;
+	FILE *f = open_memstream(&labels, &len);
+
+	if (f == NULL)
+		fatal("out of memory");
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		fprintf(f, "%s%s=\"", sep, name);
+		for (v = va_arg(ap, const char *); *v != '\0'; v++)
+			fputs(metrics_escaped(v, buf), f);
+		fputc('"', f);
+		sep = ",";
 	}
+	fclose(f);
+	return labels;
+}
+
+/* Whether labels are the pairs of ap, compared as metrics_labels would
+ * write them without writing them: a series is looked up at each event. */
+static int
+metrics_match(const char *labels, va_list ap)
+{
+	const char *name, *v, *e, *p = labels;
+	char buf[2];
+	size_t n;
+
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		if (p != labels && *p++ != ',')
+			return 0;
+		n = strlen(name);
+		if (strncmp(p, name, n) != 0 || strncmp(p + n, "=\"", 2) != 0)
+			return 0;
+		p += n + 2;
+		for (v = va_arg(ap, const char *); *v != '\0'; v++) {
+			e = metrics_escaped(v, buf);
+			n = strlen(e);
+			if (strncmp(p, e, n) != 0)
+				return 0;
+			p += n;
+		}
+		if (*p++ != '"')
+			return 0;
+	}
+	return *p == '\0';
 }
 
 /* The series of a family and label pairs (name, value, ..., NULL). */
@@ -82,33 +135,26 @@ static struct metrics_series *
 metrics_find(enum metric family, va_list ap)
 {
 	struct metrics_series *s;
-	const char *name, *sep = "";
-	char *labels;
-	size_t len, i;
-	FILE *f = open_memstream(&labels, &len);
+	va_list try;
+	size_t i;
+	int found;
 
-	if (f == NULL)
-		fatal("out of memory");
-	while ((name = va_arg(ap, const char *)) != NULL) {
-		fprintf(f, "%s%s=\"", sep, name);
-		metrics_escape(f, va_arg(ap, const char *));
-		fputc('"', f);
-		sep = ",";
-	}
-	fclose(f);
 	for (i = 0; i < metrics_nseries; i++) {
 		s = &metrics_series[i];
-		if (s->family == family && strcmp(s->labels, labels) == 0) {
-			free(labels);
+		if (s->family != family)
+			continue;
+		va_copy(try, ap);
+		found = metrics_match(s->labels, try);
+		va_end(try);
+		if (found)
 			return s;
-		}
 	}
 	metrics_series = xreallocarray(metrics_series, metrics_nseries + 1,
 	    sizeof *metrics_series);
 	s = &metrics_series[metrics_nseries++];
 	memset(s, 0, sizeof *s);
 	s->family = family;
-	s->labels = labels;
+	s->labels = metrics_labels(ap);
 	if (strcmp(metrics_families[family].type, "histogram") == 0)
 		s->buckets = xcalloc(METRICS_NBUCKETS, sizeof *s->buckets);
 	return s;
