@@ -324,6 +324,10 @@ journal_open(const char *state, char **cause)
 		return NULL;
 	}
 	xasprintf(&j->path, "%s/journal.db", state);
+	/* Nothing reads SQLite's memory statistics, and keeping them takes
+	 * a lock at each of its allocations; set before SQLite starts (the
+	 * first open), it is refused, harmlessly, after. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(j->path, &j->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		    SQLITE_OPEN_NOMUTEX,
