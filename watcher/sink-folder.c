@@ -60,26 +60,29 @@ sink_dir_next(struct sink_dir *d, int *error)
 }
 
 /* Walks the folder rel under top (sink_folder_walk). A folder that is a
- * link (put there by a transform, say) is not followed: the walk fails. */
+ * link (put there by a transform, say) is not followed: the walk fails.
+ * Its reader is on the heap: a transform may nest folders as deep as a
+ * path allows, some two thousand. */
 static int
 sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
     char **cause)
 {
-	struct sink_dir d;
+	struct sink_dir *d = xmalloc(sizeof *d);
 	const struct dirent64 *de;
 	struct stat sb;
 	char *dir, *path, *child;
 	int rc = 0, error = 0;
 
 	xasprintf(&dir, "%s%s%s", top, *rel != '\0' ? "/" : "", rel);
-	d.pos = d.len = 0;
-	if ((d.fd = open(dir,
+	d->pos = d->len = 0;
+	if ((d->fd = open(dir,
 		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		free(dir);
+		free(d);
 		return -1;
 	}
-	while (rc == 0 && (de = sink_dir_next(&d, &error)) != NULL) {
+	while (rc == 0 && (de = sink_dir_next(d, &error)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
@@ -103,7 +106,8 @@ sink_walk_dir(const char *top, const char *rel, sink_walk_cb cb, void *arg,
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		rc = -1;
 	}
-	close(d.fd);
+	close(d->fd);
+	free(d);
 	free(dir);
 	return rc;
 }
