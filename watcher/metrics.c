@@ -63,98 +63,72 @@ struct metrics_series {
 static struct metrics_series *metrics_series;
 static size_t metrics_nseries;
 
-/* A label value's byte as the format writes it: \\, \" and \n escaped. */
-static const char *
-metrics_escaped(const char *c, char buf[2])
+/* Appends the n bytes of text to buf (of size bytes) at *len, as far as
+ * they fit, and counts them all in *len. */
+static void
+metrics_put(char *buf, size_t size, size_t *len, const char *text, size_t n)
 {
-	if (*c == '\\')
-		return "\\\\";
-	if (*c == '"')
-		return "\\\"";
-	if (*c == '\n')
-		return "\\n";
-	buf[0] = *c;
-	buf[1] = '\0';
-	return buf;
+	if (*len < size)
+		memcpy(buf + *len, text, n < size - *len ? n : size - *len);
+	*len += n;
 }
 
-/* The label pairs of ap (name, value, ..., NULL) as the format writes
- * them: name="value",...; allocated. */
-static char *
-metrics_labels(va_list ap)
+/* Writes the label pairs of ap (name, value, ..., NULL) as the format
+ * does, name="value",... with \\, \" and \n escaped, into buf, NUL-ended
+ * if they fit; returns their length. */
+static size_t
+metrics_labels(char *buf, size_t size, va_list ap)
 {
-	const char *name, *sep = "", *v;
-	char *labels, buf[2];
-	size_t len;
-	FILE *f = open_memstream(&labels, &len);
+	const char *name, *v, *sep = "";
+	size_t len = 0;
 
-	if (f == NULL)
-		fatal("out of memory");
 	while ((name = va_arg(ap, const char *)) != NULL) {
-		fprintf(f, "%s%s=\"", sep, name);
-		for (v = va_arg(ap, const char *); *v != '\0'; v++)
-			fputs(metrics_escaped(v, buf), f);
-		fputc('"', f);
+		metrics_put(buf, size, &len, sep, strlen(sep));
+		metrics_put(buf, size, &len, name, strlen(name));
+		metrics_put(buf, size, &len, "=\"", 2);
+		for (v = va_arg(ap, const char *); *v != '\0'; v++) {
+			if (*v == '\\' || *v == '"' || *v == '\n')
+				metrics_put(buf, size, &len, "\\", 1);
+			metrics_put(buf, size, &len, *v == '\n' ? "n" : v, 1);
+		}
+		metrics_put(buf, size, &len, "\"", 1);
 		sep = ",";
 	}
-	fclose(f);
-	return labels;
+	if (len < size)
+		buf[len] = '\0';
+	return len;
 }
 
-/* Whether labels are the pairs of ap, compared as metrics_labels would
- * write them without writing them: a series is looked up at each event. */
-static int
-metrics_match(const char *labels, va_list ap)
-{
-	const char *name, *v, *e, *p = labels;
-	char buf[2];
-	size_t n;
-
-	while ((name = va_arg(ap, const char *)) != NULL) {
-		if (p != labels && *p++ != ',')
-			return 0;
-		n = strlen(name);
-		if (strncmp(p, name, n) != 0 || strncmp(p + n, "=\"", 2) != 0)
-			return 0;
-		p += n + 2;
-		for (v = va_arg(ap, const char *); *v != '\0'; v++) {
-			e = metrics_escaped(v, buf);
-			n = strlen(e);
-			if (strncmp(p, e, n) != 0)
-				return 0;
-			p += n;
-		}
-		if (*p++ != '"')
-			return 0;
-	}
-	return *p == '\0';
-}
-
-/* The series of a family and label pairs (name, value, ..., NULL). */
+/* The series of a family and label pairs (name, value, ..., NULL). The
+ * labels are written on the stack: a series is looked up at each event. */
 static struct metrics_series *
 metrics_find(enum metric family, va_list ap)
 {
 	struct metrics_series *s;
-	va_list try;
-	size_t i;
-	int found;
+	char buf[256], *labels = buf;
+	va_list again;
+	size_t i, len;
 
+	va_copy(again, ap);
+	if ((len = metrics_labels(buf, sizeof buf, ap)) >= sizeof buf) {
+		labels = xmalloc(len + 1);
+		metrics_labels(labels, len + 1, again);
+	}
+	va_end(again);
 	for (i = 0; i < metrics_nseries; i++) {
 		s = &metrics_series[i];
-		if (s->family != family)
-			continue;
-		va_copy(try, ap);
-		found = metrics_match(s->labels, try);
-		va_end(try);
-		if (found)
+		if (s->family == family && strcmp(s->labels, labels) == 0) {
+			if (labels != buf)
+				free(labels);
 			return s;
+		}
 	}
 	metrics_series = xreallocarray(metrics_series, metrics_nseries + 1,
 	    sizeof *metrics_series);
 	s = &metrics_series[metrics_nseries++];
 	memset(s, 0, sizeof *s);
 	s->family = family;
-	s->labels = metrics_labels(ap);
+	s->labels = labels != buf ? labels : xstrdup(buf);
 	if (strcmp(metrics_families[family].type, "histogram") == 0)
 		s->buckets = xcalloc(METRICS_NBUCKETS, sizeof *s->buckets);
 	return s;

@@ -61,11 +61,41 @@ test_series(void **state)
 	metrics_reset();
 }
 
+/* Labels longer than the lookup's stack buffer find their series too. */
+static void
+test_long_labels(void **state)
+{
+	char value[400], *line, *text;
+	size_t len;
+
+	(void)state;
+	memset(value, 'v', sizeof value - 1);
+	value[sizeof value - 1] = '\0';
+	metrics_reset();
+	metrics_add(M_JOBS, 1, "trigger", value, NULL);
+	metrics_add(M_JOBS, 2, "trigger", value, NULL);
+	value[0] = 'w';
+	metrics_add(M_JOBS, 4, "trigger", value, NULL);
+	text = metrics_render(&len);
+	assert_true(asprintf(&line, "objtrigger_jobs_total{trigger=\"%s\"} 4",
+			value) > 0);
+	assert_true(has_line(text, line));
+	free(line);
+	value[0] = 'v';
+	assert_true(asprintf(&line, "objtrigger_jobs_total{trigger=\"%s\"} 3",
+			value) > 0);
+	assert_true(has_line(text, line));
+	free(line);
+	free(text);
+	metrics_reset();
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_series),
+		cmocka_unit_test(test_long_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
