@@ -36,6 +36,24 @@ pass=$((${pass:-0} + ${xfail:-0}))
 failed=$((${fail:-0} + ${error:-0} + ${xpass:-0}))
 [ "$rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 
+# why: what each failed test said (its "not ok" lines with the comments
+# under them, or the end of its log), printed again at the end of the
+# run, where a reader of a long run's last lines finds it.
+why() {
+	find . -name '*.trs' -exec grep -l '^:test-result: \(FAIL\|ERROR\|XPASS\)' {} + |
+	    sort | while read -r trs; do
+		log=${trs%.trs}.log
+		echo "== ${log#./}"
+		if grep -q '^not ok' "$log"; then
+			awk '/^not ok/ { p = 1; print; next }
+			    /^ok / { p = 0 } p && /^#/' "$log" | head -n 80
+		else
+			tail -n 30 "$log"
+		fi
+	done
+}
+why >failed.txt 2>&1
+
 # A sanitizer report anywhere fails the run, even in a test that passed.
 reports=$(grep -rlE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
     --include='*.log' . 2>/dev/null | grep -v '^./config.log$')
@@ -73,11 +91,16 @@ if [ "${FULL:-0}" = 1 ]; then
 else
 	target=distcheck-quick
 fi
-if make -j"$jobs" $target; then
+if make -j"$jobs" $target >distcheck.log 2>&1; then
 	pass=$((pass + 1))
 else
-	echo "test.sh: make $target failed"
+	tail -n 40 distcheck.log
+	echo "test.sh: make $target failed (all of its output in $build/distcheck.log)"
 	failed=$((failed + 1))
+fi
+if [ -s failed.txt ]; then
+	echo "test.sh: the failed tests said:"
+	cat failed.txt
 fi
 [ "$failed" = 0 ]
 tally "$pass" "$failed" "${skip:-0}" $?

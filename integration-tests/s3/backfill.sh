@@ -12,7 +12,7 @@ rgw_bucket backfill || fail "no bucket"
 mkdir up
 i=0
 while [ $i -lt "$N" ]; do
-	mkdir -p "up/d$((i / 500))"
+	[ $((i % 500)) != 0 ] || mkdir "up/d$((i / 500))"
 	echo "$i" >"up/d$((i / 500))/o$i"
 	i=$((i + 1))
 done
