@@ -30,8 +30,8 @@
 #include "xmalloc.h"
 
 #define READER_MAX_ATTRS 24
-/* The longest batch-window of a trigger of an amqp watch. */
-#define AMQP_BATCH_WINDOW_MAX_MS (10 * 60 * 1000)
+/* The longest batch-window of a trigger of an amqp watch, in minutes. */
+#define AMQP_BATCH_WINDOW_MAX_MIN 10
 
 /* One element being read: the attributes asked for so far. */
 struct reader {
@@ -979,13 +979,14 @@ check_amqp_batch(struct cfg *cfg, const struct cfg_trigger *t,
 		    "a calendar batch would hold them past the broker's "
 		    "consumer timeout; use batch-size and batch-window",
 		    t->name != NULL ? t->name : "", w->name);
-	else if (t->batch_window_ms > AMQP_BATCH_WINDOW_MAX_MS)
+	else if (t->batch_window_ms > AMQP_BATCH_WINDOW_MAX_MIN * 60 * 1000)
 		cfg_error(cfg, t->line,
-		    "<trigger name=\"%s\" batch-window>: at most 10m on watch "
+		    "<trigger name=\"%s\" batch-window>: at most %dm on watch "
 		    "%s, of type amqp, whose messages stay unacked until their "
 		    "jobs end (the broker's consumer timeout is 30m by "
 		    "default)",
-		    t->name != NULL ? t->name : "", w->name);
+		    t->name != NULL ? t->name : "", AMQP_BATCH_WINDOW_MAX_MIN,
+		    w->name);
 }
 
 /* A webhook needs the server, and a path of its own. */
