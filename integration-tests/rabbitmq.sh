@@ -16,7 +16,8 @@
 #   rabbitmq_kill          kills it with SIGKILL (its data stays)
 #   rabbitmq_running       it is alive
 #   rabbitmqctl ARGS       rabbitmqctl on this broker
-#   rabbitmq_depth QUEUE   the messages QUEUE holds (ready and unacked)
+#   rabbitmq_depth QUEUE   the messages QUEUE holds (ready and unacked),
+#                          nothing if there is none, "?" if unknown
 #   rabbitmq_unacked QUEUE the messages of QUEUE a consumer holds
 #   rabbitmq_publish KEY FILE  FILE to the exchange objtrigger, key KEY
 #
@@ -158,15 +159,32 @@ rabbitmq_restart() {
 	_rabbitmq_launch
 }
 
-# rabbitmq_depth QUEUE: messages in QUEUE, ready or unacked.
+# rabbitmq_depth QUEUE: messages in QUEUE, ready or unacked; nothing if
+# there is no such queue.
 rabbitmq_depth() {
-	rabbitmqctl list_queues name messages | awk -v q="$1" '$1 == q { print $2 }'
+	_rabbitmq_column "$1" messages
 }
 
 # rabbitmq_unacked QUEUE: the messages of QUEUE a consumer holds.
 rabbitmq_unacked() {
-	rabbitmqctl list_queues name messages_unacknowledged |
-	    awk -v q="$1" '$1 == q { print $2 }'
+	_rabbitmq_column "$1" messages_unacknowledged
+}
+
+# _rabbitmq_column QUEUE COLUMN: COLUMN of list_queues for QUEUE. On a
+# loaded machine rabbitmqctl sometimes fails to reach the node: it tries
+# three times, then prints "?" (which no check takes for a count or for
+# an absent queue) and the error on stderr.
+_rabbitmq_column() {
+	for _rabbitmq_try in 1 2 3; do
+		_rabbitmq_out=$(rabbitmqctl list_queues name "$2" 2>&1) && {
+			printf '%s\n' "$_rabbitmq_out" |
+			    awk -v q="$1" '$1 == q { print $2 }'
+			return
+		}
+		sleep 1
+	done
+	echo "rabbitmqctl list_queues: $_rabbitmq_out" >&2
+	echo "?"
 }
 
 # rabbitmq_publish KEY FILE: publishes FILE's bytes to the exchange

@@ -13,6 +13,7 @@
 #   rgw_stop_gateway   stops radosgw only
 #   rgw_start_gateway  starts radosgw again, on the same port
 #   rgw_bucket NAME    a fresh, empty bucket NAME
+#   rgw_curl PATH ARG...  curl to the gateway, the request signed
 #   rgw_rss            the resident memory of each daemon
 #
 # They return non-zero after a message (and the tail of the log of the
@@ -366,11 +367,23 @@ rgw_rss() {
 # an empty <Message>, into "argument of type 'NoneType' is not iterable";
 # --debug shows the real answer.)
 rgw_bucket() {
-	if aws --endpoint-url "$RGW_ENDPOINT" s3api head-bucket \
-	    --bucket "$1" >/dev/null 2>&1; then
+	if rgw_curl "/$1" --head -o /dev/null; then
 		aws --endpoint-url "$RGW_ENDPOINT" s3 rb "s3://$1" --force \
 		    >/dev/null || { _rgw_say "cannot remove bucket $1"; return 1; }
 	fi
-	aws --endpoint-url "$RGW_ENDPOINT" s3api create-bucket --bucket "$1" \
-	    >/dev/null || { _rgw_say "cannot create bucket $1"; return 1; }
+	rgw_curl "/$1" -X PUT -H "Content-Length: 0" ||
+	    { _rgw_say "cannot create bucket $1"; return 1; }
 }
+
+# rgw_curl PATH [ARG...]: a request without a body for PATH (/BUCKET?QUERY,
+# the query's names in sorted order) made by curl with ARGS, signed (V4)
+# as the user; the answer's body on stdout, and non-zero for an error
+# status. 15 ms, where aws(1) takes over a second to start.
+rgw_curl() {
+	_rgw_path=$1
+	shift
+	curl -s --fail --aws-sigv4 aws:amz:default:s3 \
+	    -H "x-amz-content-sha256: $_RGW_EMPTY_SHA256" \
+	    --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" "$@" "$RGW_ENDPOINT$_rgw_path"
+}
+_RGW_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

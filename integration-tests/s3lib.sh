@@ -37,16 +37,12 @@ XML
 }
 
 # s3_count BUCKET [PREFIX]: how many objects BUCKET holds under PREFIX,
-# summed over the pages of a listing made with curl (signature V4): a
-# poll of wait_until costs no start of aws(1), a second of CPU.
+# summed over the pages of a listing made with rgw_curl: a poll of
+# wait_until costs no start of aws(1), a second of CPU.
 s3_count() {
 	_s3_n=0 _s3_after=
-	# The query's names in sorted order, as the signature wants them.
 	while :; do
-		_s3_page=$(curl -s --fail --aws-sigv4 aws:amz:default:s3 \
-		    -H "x-amz-content-sha256: $S3_EMPTY_SHA256" \
-		    --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
-		    "$RGW_ENDPOINT/$1?list-type=2&prefix=$(s3_escape "${2:-}")$_s3_after") ||
+		_s3_page=$(rgw_curl "/$1?list-type=2&prefix=$(s3_escape "${2:-}")$_s3_after") ||
 		    return 1
 		_s3_n=$((_s3_n + $(printf '%s\n' "$_s3_page" |
 		    sed -n 's|.*<KeyCount>\([0-9]*\)</KeyCount>.*|\1|p')))
@@ -57,7 +53,6 @@ s3_count() {
 	done
 	echo "$_s3_n"
 }
-S3_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 # s3_escape STRING [xml]: STRING percent-encoded for a query (first
 # unescaped from XML text with "xml").

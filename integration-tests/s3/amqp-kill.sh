@@ -44,7 +44,8 @@ wait_until 60 empty || fail "$(rabbitmq_depth kill) messages left"
 amqp_stop 1
 amqp_stop 2
 diff -r up out/ >/dev/null || fail "the outputs are not the objects' bytes"
-[ "$(rabbitmq_depth kill.dead)" = 0 ] || fail "dead letters"
+dead=$(rabbitmq_depth kill.dead)
+[ "$dead" = 0 ] || fail "kill.dead holds $dead messages"
 runs=$(cat runs1.log runs2.log | wc -l)
 again=$((runs - N))
 # A message held at a kill runs at most twice more: once where the broker

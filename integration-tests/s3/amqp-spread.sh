@@ -39,13 +39,16 @@ for n in 1 2 3; do
 done
 diff -r up out/ >/dev/null || fail "the outputs are not the objects' bytes"
 cat runs1.log runs2.log runs3.log | sort | uniq -d >twice.txt
-[ -s twice.txt ] && fail "ran twice: $(head -3 twice.txt)"
+[ -s twice.txt ] &&
+    fail "ran twice: $(head -3 twice.txt); the logs say of $(head -1 twice.txt):
+$(grep -F "$(head -1 twice.txt)" d1.log d2.log d3.log)"
 [ "$(cat runs1.log runs2.log runs3.log | wc -l)" = "$N" ] ||
     fail "$(cat runs1.log runs2.log runs3.log | wc -l) runs for $N objects"
 for n in 1 2 3; do
 	[ -s "runs$n.log" ] || fail "instance $n ran nothing"
 done
-[ "$(rabbitmq_depth spread.dead)" = 0 ] || fail "dead letters"
+dead=$(rabbitmq_depth spread.dead)
+[ "$dead" = 0 ] || fail "spread.dead holds $dead messages"
 echo "# $N uploads in ${up}s, all processed in ${done_at}s;" \
     "runs per instance: $(wc -l <runs1.log), $(wc -l <runs2.log), $(wc -l <runs3.log)"
 exit 0
