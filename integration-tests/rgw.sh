@@ -382,7 +382,7 @@ rgw_bucket() {
 rgw_curl() {
 	_rgw_path=$1
 	shift
-	curl -s --fail --aws-sigv4 aws:amz:default:s3 \
+	curl --noproxy '*' -s --fail --aws-sigv4 aws:amz:default:s3 \
 	    -H "x-amz-content-sha256: $_RGW_EMPTY_SHA256" \
 	    --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" "$@" "$RGW_ENDPOINT$_rgw_path"
 }
