@@ -194,7 +194,9 @@ EOF
 # _rgw_write_clients: the aws(1) and s3cmd settings, in RGW_DIR, with the
 # Debian-packaged clients first on PATH, whatever else a developer has
 # (pyenv's aws 1.x, say). Newer SDKs than Debian's add a checksum to every
-# upload; the config asks for them only where S3 requires one.
+# upload; the config asks for them only where S3 requires one. A request
+# the gateway fails (a 503 on a loaded machine) is tried up to 10 times,
+# not 3: an upload of a thousand files must not fail a case on one.
 _rgw_write_clients() {
 	mkdir -p "$RGW_DIR/bin" "$RGW_DIR/aws" || return 1
 	for _rgw_c in aws s3cmd; do
@@ -212,6 +214,8 @@ output = json
 cli_pager =
 request_checksum_calculation = when_required
 response_checksum_validation = when_required
+retry_mode = standard
+max_attempts = 10
 s3 =
     addressing_style = path
 EOF
