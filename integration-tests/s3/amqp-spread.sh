@@ -48,7 +48,10 @@ for n in 1 2 3; do
 	[ -s "runs$n.log" ] || fail "instance $n ran nothing"
 done
 dead=$(rabbitmq_depth spread.dead)
-[ "$dead" = 0 ] || fail "spread.dead holds $dead messages"
+[ "$dead" = 0 ] || fail "spread.dead holds $dead messages; status says:
+$("$OBJTRIGGER" status -c "$T/ot-1.xml" 2>&1 | tail -n 30)
+the instances' warnings and errors:
+$(grep -E 'warn|error' d1.log d2.log d3.log | tail -n 30)"
 echo "# $N uploads in ${up}s, all processed in ${done_at}s;" \
     "runs per instance: $(wc -l <runs1.log), $(wc -l <runs2.log), $(wc -l <runs3.log)"
 exit 0
