@@ -379,15 +379,15 @@ rgw_bucket() {
 	    { _rgw_say "cannot create bucket $1"; return 1; }
 }
 
-# rgw_curl PATH [ARG...]: a request without a body for PATH (/BUCKET?QUERY,
+# rgw_curl PATH [ARG...]: a request for PATH (/BUCKET/KEY?QUERY, escaped,
 # the query's names in sorted order) made by curl with ARGS, signed (V4)
-# as the user; the answer's body on stdout, and non-zero for an error
-# status. 15 ms, where aws(1) takes over a second to start.
+# as the user, its body (if any) unsigned; the answer's body on stdout,
+# and non-zero for an error status. 15 ms, where aws(1) takes over a
+# second to start.
 rgw_curl() {
 	_rgw_path=$1
 	shift
 	curl --noproxy '*' -s --fail --aws-sigv4 aws:amz:default:s3 \
-	    -H "x-amz-content-sha256: $_RGW_EMPTY_SHA256" \
+	    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
 	    --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" "$@" "$RGW_ENDPOINT$_rgw_path"
 }
-_RGW_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

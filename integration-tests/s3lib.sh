@@ -54,15 +54,23 @@ s3_count() {
 	echo "$_s3_n"
 }
 
-# s3_escape STRING [xml]: STRING percent-encoded for a query (first
-# unescaped from XML text with "xml").
+# s3_escape STRING [path|xml]: STRING percent-encoded for a query, or with
+# "path" for a path (its slashes kept), or with "xml" first unescaped from
+# XML text.
 s3_escape() {
 	case $1 in
 	*[!A-Za-z0-9._~/-]*)
 		python3 -c 'import html, sys, urllib.parse
-s = html.unescape(sys.argv[1]) if sys.argv[2] else sys.argv[1]
-print(urllib.parse.quote(s, safe="-_.~"))' "$1" "${2:-}" ;;
-	*) printf '%s\n' "$1" | sed 's|/|%2F|g' ;;
+s, how = sys.argv[1], sys.argv[2]
+s = html.unescape(s) if how == "xml" else s
+print(urllib.parse.quote(s, safe="-_.~/" if how == "path" else "-_.~"))' \
+		    "$1" "${2:-}" ;;
+	*)
+		if [ "${2:-}" = path ]; then
+			printf '%s\n' "$1"
+		else
+			printf '%s\n' "$1" | sed 's|/|%2F|g'
+		fi ;;
 	esac
 }
 
