@@ -198,6 +198,10 @@ host_template_unknown(const char *tmpl, const char *const *known)
 static const struct ot_event *
 host_event(struct ot_context *ctx, size_t i)
 {
+	if (ctx->make_events != NULL) {
+		ctx->make_events(ctx);
+		ctx->make_events = NULL;
+	}
 	return i < ctx->nevents ? &ctx->events[i] : NULL;
 }
 

@@ -114,8 +114,12 @@ struct ot_context {
 	char *message; /* set by fail() */
 	/* The job's limits, for its commands; 0: none. */
 	uint64_t memory, cpu_ms, file_size, open_files;
-	const struct ot_event *events; /* one per input, or NULL */
+	/* One event per input, made by make_events on the first call of
+	 * host->event: most plugins never ask. */
+	const struct ot_event *events;
 	size_t nevents;
+	void (*make_events)(struct ot_context *);
+	void *job; /* the worker's, for make_events */
 	uint64_t retry_after_ms; /* set by retry_after() */
 };
 extern const struct ot_host host_functions;
@@ -255,7 +259,7 @@ int sink_folder_remove_tree(const char *);
 char *sink_folder_scratch(const char *parent, char **cause);
 void sink_folder_scratch_done(char *);
 int sink_folder_scratch_clean(const char *outdir, const char *tmpdir,
-    char **cause);
+    const char *const *names, size_t nnames, char **cause);
 
 /* sink-folder-commit.c: staged outputs made durable and visible. */
 typedef void (*sink_committed_cb)(void *owner, const char *why);

@@ -384,7 +384,15 @@ static unsigned long sink_scratch_made;
 enum sink_keep {
 	SINK_KEEP_NOTHING,
 	SINK_KEEP_FOLDERS, /* in: its folders in/N are kept, emptied */
-	SINK_KEEP_SPARE /* in/N: a file is kept, empty, as SINK_SPARE_FILE */
+	SINK_KEEP_SPARE /* in/N: a file is kept, empty, as the next input */
+};
+
+/* The names the next job's inputs have in in/N, by N: the file kept in
+ * in/N is renamed to it at once (or to SINK_SPARE_FILE if it has none),
+ * so that making the input costs no second rename. */
+struct sink_names {
+	const char *const *v;
+	size_t n;
 };
 
 /* This process's user, asked once: a job's folders are checked to be
@@ -403,14 +411,14 @@ sink_euid(void)
 }
 
 /*
- * Keeps name, a file in the folder fd, emptied, as the folder's spare: the
- * next job's input there is that inode renamed, not a new one (which ext4
- * without a journal gives slowly, after looking past every inode freed
- * lately). Only a file of ours with one link is kept. Returns 0, or -1 if
- * it is not kept.
+ * Keeps name, a file in the folder fd, emptied, as the folder's spare,
+ * renamed to spare: the next job's input there is that inode, not a new
+ * one (which ext4 without a journal gives slowly, after looking past every
+ * inode freed lately). Only a file of ours with one link is kept. Returns
+ * 0, or -1 if it is not kept.
  */
 static int
-sink_keep_spare(int fd, const char *name)
+sink_keep_spare(int fd, const char *name, const char *spare)
 {
 	int f =
 	    openat(fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -423,22 +431,38 @@ sink_keep_spare(int fd, const char *name)
 	    sb.st_uid == sink_euid() &&
 	    (sb.st_size == 0 || ftruncate(f, 0) == 0) &&
 	    ((sb.st_mode & 07777) == 0600 || fchmod(f, 0600) == 0) &&
-	    (strcmp(name, SINK_SPARE_FILE) == 0 ||
-		renameat(fd, name, fd, SINK_SPARE_FILE) == 0))
+	    (strcmp(name, spare) == 0 || renameat(fd, name, fd, spare) == 0))
 		rc = 0;
 	close(f);
 	return rc;
 }
 
-static int sink_empty_fd(int, const char *, enum sink_keep);
+static int sink_empty_fd(int, const char *, enum sink_keep,
+    const struct sink_names *);
+
+/* The name the file kept in in/NAME gets. */
+static const char *
+sink_spare_name(const char *name, const struct sink_names *names)
+{
+	char *end;
+	unsigned long i = strtoul(name, &end, 10);
+
+	if (names != NULL && *name >= '0' && *name <= '9' && *end == '\0' &&
+	    i < names->n && names->v[i] != NULL)
+		return names->v[i];
+	return SINK_SPARE_FILE;
+}
 
 /* Removes the entry name of the folder fd (path) that is not a file:
  * emptied and kept if keep says so and it is a folder, else its tree
  * removed by path (sink_folder_remove_tree). Returns 0, or -1 with
  * errno. */
 static int
-sink_empty_sub(int fd, const char *path, const char *name, enum sink_keep keep)
+sink_empty_sub(int fd, const char *path, const char *name, enum sink_keep keep,
+    const struct sink_names *names)
 {
+	struct sink_names spare = { NULL, 1 };
+	const char *spare_name;
 	char *subpath;
 	int sub = -1, rc;
 
@@ -446,17 +470,24 @@ sink_empty_sub(int fd, const char *path, const char *name, enum sink_keep keep)
 	if (keep == SINK_KEEP_FOLDERS)
 		sub = openat(fd, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	rc = sub >= 0 ? sink_empty_fd(sub, subpath, SINK_KEEP_SPARE) :
-			sink_folder_remove_tree(subpath);
+	if (sub >= 0) {
+		spare_name = sink_spare_name(name, names);
+		spare.v = &spare_name;
+		rc = sink_empty_fd(sub, subpath, SINK_KEEP_SPARE, &spare);
+	} else
+		rc = sink_folder_remove_tree(subpath);
 	free(subpath);
 	return rc;
 }
 
 /* Removes what the folder fd (path) holds, but what keep says, and
- * closes fd. Only what is not a file costs a walk by path
- * (sink_folder_remove_tree). Returns 0, or -1 with errno. */
+ * closes fd: with SINK_KEEP_FOLDERS, names are those of in/N's files; with
+ * SINK_KEEP_SPARE, names->v[0] is what the file kept is renamed to. Only
+ * what is not a file costs a walk by path (sink_folder_remove_tree).
+ * Returns 0, or -1 with errno. */
 static int
-sink_empty_fd(int fd, const char *path, enum sink_keep keep)
+sink_empty_fd(int fd, const char *path, enum sink_keep keep,
+    const struct sink_names *names)
 {
 	struct sink_dir d;
 	const struct dirent64 *de;
@@ -467,20 +498,20 @@ sink_empty_fd(int fd, const char *path, enum sink_keep keep)
 	while (rc == 0 && (de = sink_dir_next(&d, &error)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
-		    (kept && strcmp(de->d_name, SINK_SPARE_FILE) == 0))
+		    (kept && strcmp(de->d_name, names->v[0]) == 0))
 			continue;
 		if (keep == SINK_KEEP_SPARE && !kept &&
-		    sink_keep_spare(fd, de->d_name) == 0) {
+		    sink_keep_spare(fd, de->d_name, names->v[0]) == 0) {
 			kept = 1;
 			continue;
 		}
 		/* A folder (as it was read) is not unlinked first. */
 		if (de->d_type == DT_DIR)
-			rc = sink_empty_sub(fd, path, de->d_name, keep);
+			rc = sink_empty_sub(fd, path, de->d_name, keep, names);
 		else if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
 			continue;
 		else if (errno == EISDIR)
-			rc = sink_empty_sub(fd, path, de->d_name, keep);
+			rc = sink_empty_sub(fd, path, de->d_name, keep, names);
 		else
 			rc = -1;
 	}
@@ -567,8 +598,8 @@ sink_folder_scratch_done(char *dir)
  * again if the job needs it (made); a missing one is made then too.
  * Returns 0, or -1 with *cause. */
 static int
-sink_scratch_empty(const char *path, enum sink_keep keep, int made,
-    char **cause)
+sink_scratch_empty(const char *path, enum sink_keep keep,
+    const struct sink_names *names, int made, char **cause)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat sb;
@@ -576,7 +607,7 @@ sink_scratch_empty(const char *path, enum sink_keep keep, int made,
 
 	if (fd >= 0 && fstat(fd, &sb) == 0 && (sb.st_mode & 07777) == 0700 &&
 	    sb.st_uid == sink_euid())
-		rc = sink_empty_fd(fd, path, keep);
+		rc = sink_empty_fd(fd, path, keep, names);
 	else if (fd >= 0)
 		close(fd);
 	if (rc == 0)
@@ -593,11 +624,14 @@ sink_scratch_empty(const char *path, enum sink_keep keep, int made,
 }
 
 /* Empties the folders of a job, before it runs: its outdir and tmpdir,
- * and the in beside outdir that holds its inputs' in/N (kept). Returns 0,
+ * and the in beside outdir that holds its inputs' in/N (kept), names[N]
+ * the name of the file in/N is to hold for the job (NULL: none). Returns 0,
  * or -1 with *cause. */
 int
-sink_folder_scratch_clean(const char *outdir, const char *tmpdir, char **cause)
+sink_folder_scratch_clean(const char *outdir, const char *tmpdir,
+    const char *const *names, size_t nnames, char **cause)
 {
+	const struct sink_names in_names = { names, nnames };
 	const char *slash = strrchr(outdir, '/');
 	char *dir, *in;
 	int rc = -1;
@@ -611,9 +645,11 @@ sink_folder_scratch_clean(const char *outdir, const char *tmpdir, char **cause)
 	if (!sink_scratch_ok(dir))
 		xasprintf(cause, "%s is not a job's folder of objtrigger's",
 		    dir);
-	else if (sink_scratch_empty(outdir, SINK_KEEP_NOTHING, 1, cause) == 0 &&
-	    sink_scratch_empty(tmpdir, SINK_KEEP_NOTHING, 1, cause) == 0 &&
-	    sink_scratch_empty(in, SINK_KEEP_FOLDERS, 0, cause) == 0)
+	else if (sink_scratch_empty(outdir, SINK_KEEP_NOTHING, NULL, 1,
+		     cause) == 0 &&
+	    sink_scratch_empty(tmpdir, SINK_KEEP_NOTHING, NULL, 1, cause) ==
+		0 &&
+	    sink_scratch_empty(in, SINK_KEEP_FOLDERS, &in_names, 0, cause) == 0)
 		rc = 0;
 	free(in);
 	free(dir);

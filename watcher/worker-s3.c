@@ -114,7 +114,8 @@ worker_s3_fetches(const struct worker_s3 *ws)
 /* Creates the file at path, an input of the job's (in/N/NAME in its
  * folder), and the two folders above it: the daemon names them, the
  * worker makes them, beside the daemon's loop. The file is the spare the
- * folder's last job left (sink-folder.c), renamed, if there is one.
+ * folder's last job left (sink-folder.c), if there is one: already
+ * renamed to path as the folder was emptied, or renamed now.
  * Returns a descriptor open for writing, or -1 with errno. */
 int
 worker_s3_input_file(const char *path)
@@ -122,7 +123,7 @@ worker_s3_input_file(const char *path)
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	char *dir = xstrdup(path), *name = strrchr(dir, '/'), *n = NULL;
 	char *spare;
-	int fd = -1;
+	int fd;
 
 	if (name != NULL) {
 		*name = '\0';
@@ -132,6 +133,11 @@ worker_s3_input_file(const char *path)
 		free(dir);
 		errno = EINVAL;
 		return -1;
+	}
+	fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT) {
+		free(dir);
+		return fd;
 	}
 	xasprintf(&spare, "%s/%s", dir, SINK_SPARE_FILE);
 	if (rename(spare, path) == 0)

@@ -234,13 +234,15 @@ worker_job_free(struct worker_job *wj)
 	free(wj->params);
 }
 
-/* The events of the inputs left in the job, in their order: those taken
- * out kept their order, and their keys are the pointers parsed. What
- * tells a version of an object from another: its ETag and size; of a
- * file, its inode, size and time (its size and time with fetch="no"). */
+/* Makes the events of the inputs left in the job (ctx->job), when the
+ * plugin first asks for one, in their order: those taken out kept their
+ * order, and their keys are the pointers parsed. What tells a version of
+ * an object from another: its ETag and size; of a file, its inode, size
+ * and time (its size and time with fetch="no"). */
 static void
-worker_job_events(struct worker_job *wj, struct ot_context *ctx)
+worker_job_events(struct ot_context *ctx)
 {
+	struct worker_job *wj = ctx->job;
 	const struct worker_version *v;
 	const struct ot_input *in;
 	char version[256];
@@ -452,6 +454,30 @@ worker_open_inputs(struct worker_job *wj, struct ot_context *ctx,
 	return status;
 }
 
+/* Empties the job's folders before it runs; the inputs it makes itself
+ * (fetched, or empty with fetch="no") have their in/N/NAME named at once.
+ * Returns 0, or -1 with *why. */
+static int
+worker_scratch_clean(const struct worker_job *wj, int fetches, char **why)
+{
+	const char **names = NULL, *slash;
+	size_t i, n = 0;
+	int rc;
+
+	if (wj->empty || fetches) {
+		n = wj->job.count;
+		names = xcalloc(n, sizeof *names);
+		for (i = 0; i < n; i++) {
+			slash = strrchr(wj->inputs[i].path, '/');
+			names[i] = slash != NULL ? slash + 1 : NULL;
+		}
+	}
+	rc = sink_folder_scratch_clean(wj->job.outdir, wj->job.tmpdir, names, n,
+	    why);
+	free(names);
+	return rc;
+}
+
 /* Runs a job: its objects fetched first and its outputs put last, if it
  * has any; res gets what the daemon must know of them. */
 static enum ot_status
@@ -468,8 +494,7 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		worker_s3_free(ws);
 		return host_functions.fail(ctx, OT_FATAL, "malformed request");
 	}
-	if (sink_folder_scratch_clean(wj->job.outdir, wj->job.tmpdir, &why) !=
-	    0)
+	if (worker_scratch_clean(wj, worker_s3_fetches(ws), &why) != 0)
 		status = OT_RETRY;
 	else if (wj->empty)
 		status = worker_make_empty(wj, ctx);
@@ -478,8 +503,8 @@ worker_run_job(const struct ot_transform *t, struct worker_job *wj,
 		    wj->job.trigger, res, &why);
 	if (status == OT_OK && wj->job.count > 0)
 		status = worker_open_inputs(wj, ctx, res);
-	if (status == OT_OK && wj->job.count > 0)
-		worker_job_events(wj, ctx);
+	ctx->make_events = worker_job_events;
+	ctx->job = wj;
 	if (status == OT_OK && wj->job.count > 0 && t->init != NULL)
 		status = t->init(&host_functions, ctx, &state);
 	if (status == OT_OK && wj->job.count > 0) {

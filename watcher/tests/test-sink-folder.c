@@ -238,18 +238,43 @@ test_scratch_clean_refuses(void **state)
 	assert_int_equal(worker_s3_input_file("0/name"), -1);
 	assert_int_equal(errno, EINVAL);
 
-	assert_int_equal(sink_folder_scratch_clean("out", "tmp", &cause), -1);
+	assert_int_equal(sink_folder_scratch_clean("out", "tmp", NULL, 0,
+			     &cause),
+	    -1);
 	assert_non_null(cause);
 	free(cause);
 	cause = NULL;
 	free(write_file(d->root, "kept", "kept\n"));
 	assert_int_equal(chmod(d->root, 0755), 0);
 	xasprintf(&out, "%s/out", d->root);
-	assert_int_equal(sink_folder_scratch_clean(out, out, &cause), -1);
+	assert_int_equal(sink_folder_scratch_clean(out, out, NULL, 0, &cause),
+	    -1);
 	assert_non_null(strstr(cause, "not a job's folder"));
 	assert_file(d->root, "kept", "kept\n");
 	free(cause);
 	free(out);
+}
+
+/* in/N (folder) kept its last file, "next", emptied, renamed to the
+ * name its next input has, "named": the input made there is that inode,
+ * and no spare is left. */
+static void
+assert_named_input(const char *folder)
+{
+	struct stat kept, input;
+	char *path;
+	int fd;
+
+	xasprintf(&path, "%s/named", folder);
+	assert_int_equal(stat(path, &kept), 0);
+	assert_int_equal(kept.st_size, 0);
+	assert_file(folder, "next", NULL);
+	assert_file(folder, SINK_SPARE_FILE, NULL);
+	assert_true((fd = worker_s3_input_file(path)) >= 0);
+	assert_int_equal(fstat(fd, &input), 0);
+	assert_int_equal(input.st_ino, kept.st_ino);
+	close(fd);
+	free(path);
 }
 
 /* in/N (folder) kept its last file as its spare, emptied, and the next
@@ -283,7 +308,10 @@ static void
 test_scratch_clean(void **state)
 {
 	struct dirs *d = *state;
+	const char *names[] = { "named" };
 	char *dir, *out, *tmp, *link, *hard, *other, *cause = NULL;
+	struct stat sb;
+	int fd;
 
 	dir = sink_folder_scratch(d->job, &cause);
 	assert_non_null(dir);
@@ -320,7 +348,8 @@ test_scratch_clean(void **state)
 	assert_int_equal(linkat(AT_FDCWD, hard, AT_FDCWD, other, 0), 0);
 	free(other);
 	free(hard);
-	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, NULL, 0, &cause),
+	    0);
 	assert_file(d->root, "linked", "kept\n");
 	assert_file(link, "hard", NULL);
 	assert_file(out, "left", NULL);
@@ -332,8 +361,30 @@ test_scratch_clean(void **state)
 	assert_int_equal(access(link, F_OK), 0);
 	assert_spare_used(link);
 	/* The input made from the spare (empty, 0600) is the spare again. */
-	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, NULL, 0, &cause),
+	    0);
 	assert_spare_used(link);
+	/* Given the next input's name, the spare is renamed to it at once. */
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, names, 1, &cause),
+	    0);
+	assert_named_input(link);
+	/* A folder a command left in the input's name goes, and the input
+	 * made there is a file. */
+	xasprintf(&other, "%s/named", link);
+	assert_int_equal(unlink(other), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	free(write_file(other, "x", "x\n"));
+	free(write_file(link, "other", "x\n"));
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, names, 1, &cause),
+	    0);
+	assert_file(link, "other", NULL);
+	assert_file(other, "x", NULL);
+	assert_true((fd = worker_s3_input_file(other)) >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_size, 0);
+	close(fd);
+	free(other);
 	free(link);
 	xasprintf(&link, "%s/in", dir);
 	assert_file(link, "left", NULL);
@@ -342,7 +393,8 @@ test_scratch_clean(void **state)
 	free(write_file(d->root, "kept", "kept\n"));
 	assert_int_equal(sink_folder_remove_tree(out), 0);
 	assert_int_equal(symlink(d->root, out), 0);
-	assert_int_equal(sink_folder_scratch_clean(out, tmp, &cause), 0);
+	assert_int_equal(sink_folder_scratch_clean(out, tmp, NULL, 0, &cause),
+	    0);
 	assert_file(d->root, "kept", "kept\n");
 	assert_file(out, "kept", NULL);
 	assert_file(link, "kept", NULL); /* in, a link: removed */
@@ -370,7 +422,8 @@ test_scratch_clean_own(void **state)
 	assert_int_equal(mkdir(out1, 0700), 0);
 	free(write_file(out0, "left", "x\n"));
 	free(write_file(out1, "theirs", "y\n"));
-	assert_int_equal(sink_folder_scratch_clean(out0, tmp0, &cause), 0);
+	assert_int_equal(sink_folder_scratch_clean(out0, tmp0, NULL, 0, &cause),
+	    0);
 	assert_file(out0, "left", NULL);
 	assert_file(out1, "theirs", "y\n");
 	assert_int_equal(access(other, F_OK), -1);
