@@ -4,6 +4,13 @@
  * A bucket watch's listing is diffed against the last one (listings,
  * listed); a webhook's events are ordered by their sequencers; a trigger
  * remembers the place of its first scan (existing=).
+ *
+ * Only what changed between two listings is written to the journal: the
+ * keys a cycle saw are kept in a temporary table of the connection
+ * (listing_seen, in memory or an unsynced file, never in the WAL), and
+ * what listed holds that the cycle did not see is gone when it ends. So
+ * a bucket of a million unchanged objects, listed every few seconds,
+ * writes nothing.
  */
 
 #include <stdlib.h>
@@ -52,6 +59,10 @@ journal_listing_start(struct journal *j, const char *watch, const char *where,
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return journal_fail_sql(j, "listing reset");
 	}
+	s = journal_stmt(j, J_SEEN_RESET);
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return journal_fail_sql(j, "listing");
 	return journal_listing_set(j, watch, where, *cycle, *listed);
 }
 
@@ -69,15 +80,20 @@ int
 journal_listed(struct journal *j, const char *watch, const char *key,
     const char *etag, uint64_t size, int64_t cycle)
 {
-	sqlite3_stmt *s = journal_stmt(j, J_LISTED_SAME);
+	sqlite3_stmt *s = journal_stmt(j, J_SEEN_ADD);
+	int same;
 
 	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, cycle);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "listed");
-	if (sqlite3_changes(j->db) > 0)
+	s = journal_stmt(j, J_LISTED_GET);
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	same = sqlite3_step(s) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), etag) == 0;
+	sqlite3_reset(s);
+	if (same)
 		return 0;
 	s = journal_stmt(j, J_LISTED_PUT);
 	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
@@ -93,14 +109,13 @@ journal_listed(struct journal *j, const char *watch, const char *key,
 /* Hands each object that a whole listing no longer holds to gone, then
  * forgets them. */
 int
-journal_unlisted(struct journal *j, const char *watch, int64_t cycle,
-    journal_gone_cb gone, void *arg)
+journal_unlisted(struct journal *j, const char *watch, journal_gone_cb gone,
+    void *arg)
 {
 	sqlite3_stmt *s = journal_stmt(j, J_LISTED_GONE);
 	int rc;
 
 	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cycle);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		gone(arg, (const char *)sqlite3_column_text(s, 0),
 		    (const char *)sqlite3_column_text(s, 1),
@@ -110,7 +125,6 @@ journal_unlisted(struct journal *j, const char *watch, int64_t cycle,
 		return journal_fail_sql(j, "unlisted");
 	s = journal_stmt(j, J_LISTED_DROP);
 	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cycle);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return journal_fail_sql(j, "unlisted");
 	return 0;

@@ -72,7 +72,9 @@ static const char journal_schema[] =
     " watch TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
     " size INTEGER NOT NULL, cycle INTEGER NOT NULL,"
     " PRIMARY KEY (watch, key)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS listed_cycle ON listed (watch, cycle);"
+    /* A listing marked each key it held with its cycle, in this index;
+     * now only what changed is written (journal-listing.c). */
+    "DROP INDEX IF EXISTS listed_cycle;"
     /* The newest sequencer each webhook saw for a key: an event with an
      * older one comes late, and is dropped as stale. */
     "CREATE TABLE IF NOT EXISTS sequencers ("
@@ -107,6 +109,13 @@ static const char journal_schema[] =
 
 /* A journal of version 1 gets the backfill column; its triggers that ran
  * had their first scan (anywhere: place ""). */
+/* The connection's own: the keys a listing cycle of each watch saw so
+ * far (journal-listing.c). */
+static const char journal_temp_schema[] =
+    "CREATE TEMP TABLE listing_seen ("
+    " watch TEXT NOT NULL, key TEXT NOT NULL,"
+    " PRIMARY KEY (watch, key)) WITHOUT ROWID;";
+
 static const char journal_migrate_1[] =
     "BEGIN IMMEDIATE;"
     "ALTER TABLE jobs ADD COLUMN backfill INTEGER;";
@@ -188,13 +197,18 @@ static const char *journal_sql[J_COUNT] = {
 	[J_LISTING_SET] = "INSERT OR REPLACE INTO listings (watch, place, "
 			  "cycle, listed) VALUES (?, ?, ?, ?)",
 	[J_LISTING_RESET] = "DELETE FROM listed WHERE watch = ?",
-	[J_LISTED_SAME] = "UPDATE listed SET cycle = ?4 WHERE watch = ?1 AND "
-			  "key = ?2 AND etag = ?3",
+	[J_LISTED_GET] = "SELECT etag FROM listed WHERE watch = ? AND key = ?",
 	[J_LISTED_PUT] = "INSERT OR REPLACE INTO listed (watch, key, etag, "
 			 "size, cycle) VALUES (?, ?, ?, ?, ?)",
-	[J_LISTED_GONE] = "SELECT key, etag, size FROM listed WHERE watch = ? "
-			  "AND cycle < ?",
-	[J_LISTED_DROP] = "DELETE FROM listed WHERE watch = ? AND cycle < ?",
+	[J_LISTED_GONE] = "SELECT key, etag, size FROM listed WHERE watch = ?1 "
+			  "AND NOT EXISTS (SELECT 1 FROM temp.listing_seen s "
+			  "WHERE s.watch = ?1 AND s.key = listed.key)",
+	[J_LISTED_DROP] = "DELETE FROM listed WHERE watch = ?1 AND NOT EXISTS "
+			  "(SELECT 1 FROM temp.listing_seen s WHERE "
+			  "s.watch = ?1 AND s.key = listed.key)",
+	[J_SEEN_ADD] = "INSERT OR IGNORE INTO temp.listing_seen (watch, key) "
+		       "VALUES (?, ?)",
+	[J_SEEN_RESET] = "DELETE FROM temp.listing_seen WHERE watch = ?",
 	[J_SEQ_GET] = "SELECT seq FROM sequencers WHERE watch = ? AND "
 		      "bucket = ? AND key = ?",
 	[J_SEQ_PUT] = "INSERT OR REPLACE INTO sequencers (watch, bucket, key, "
@@ -340,7 +354,10 @@ journal_open(const char *state, char **cause)
 		"PRAGMA journal_size_limit=4194304;", /* the WAL, once reset */
 		NULL, NULL, &err) != SQLITE_OK ||
 	    journal_migrate(j, &err) != 0 ||
-	    sqlite3_exec(j->db, journal_schema, NULL, NULL, &err) != SQLITE_OK)
+	    sqlite3_exec(j->db, journal_schema, NULL, NULL, &err) !=
+		SQLITE_OK ||
+	    sqlite3_exec(j->db, journal_temp_schema, NULL, NULL, &err) !=
+		SQLITE_OK)
 		goto fail;
 	for (i = 0; i < J_COUNT; i++) {
 		if (sqlite3_prepare_v3(j->db, journal_sql[i], -1,

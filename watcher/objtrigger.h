@@ -345,8 +345,8 @@ int journal_listed(struct journal *, const char *watch, const char *key,
     const char *etag, uint64_t size, int64_t cycle);
 typedef void (
     *journal_gone_cb)(void *, const char *key, const char *etag, uint64_t size);
-int journal_unlisted(struct journal *, const char *watch, int64_t cycle,
-    journal_gone_cb, void *);
+int journal_unlisted(struct journal *, const char *watch, journal_gone_cb,
+    void *);
 int journal_revive(struct journal *, const char *trigger, int64_t id,
     int64_t now);
 int journal_forget(struct journal *, const char *trigger, int64_t id,

@@ -269,8 +269,7 @@ source_s3_end(struct source_s3 *s, int rc, const struct s3_error *err)
 		return;
 	}
 	if (s->listed)
-		journal_unlisted(s->journal, w->name, s->cycle, source_s3_gone,
-		    s);
+		journal_unlisted(s->journal, w->name, source_s3_gone, s);
 	journal_listing_end(s->journal, w->name, s->where, s->cycle);
 	if (s->full || !s->listed)
 		s->hooks.listed(s->hooks.arg, w->name);

@@ -422,6 +422,20 @@ gone(void *arg, const char *key, const char *etag, uint64_t size)
 	snprintf(gone_key, sizeof gone_key, "%s", key);
 }
 
+/* Starts a listing cycle of watch at where; its number, and in *listed
+ * whether a whole listing of that place ended before. */
+static int64_t
+cycle_start(struct fixture *f, const char *watch, const char *where,
+    int *listed)
+{
+	int64_t cycle;
+
+	assert_int_equal(journal_listing_start(f->j, watch, where, &cycle,
+			     listed),
+	    0);
+	return cycle;
+}
+
 /* A listing is diffed with the last one: new keys and new ETags only. */
 static void
 test_listing(void **state)
@@ -430,41 +444,86 @@ test_listing(void **state)
 	int64_t cycle;
 	int listed;
 
-	assert_int_equal(journal_listing_start(f->j, "w", "rgw/b/", &cycle,
-			     &listed),
-	    0);
+	cycle = cycle_start(f, "w", "rgw/b/", &listed);
 	assert_int_equal(cycle, 1);
 	assert_int_equal(listed, 0); /* nothing to diff with yet */
 	assert_int_equal(journal_listed(f->j, "w", "a", "e1", 1, cycle), 1);
 	assert_int_equal(journal_listed(f->j, "w", "b", "e2", 2, cycle), 1);
 	assert_int_equal(journal_listing_end(f->j, "w", "rgw/b/", cycle), 0);
 
-	assert_int_equal(journal_listing_start(f->j, "w", "rgw/b/", &cycle,
-			     &listed),
-	    0);
+	cycle = cycle_start(f, "w", "rgw/b/", &listed);
 	assert_int_equal(cycle, 2);
 	assert_int_equal(listed, 1);
 	assert_int_equal(journal_listed(f->j, "w", "a", "e1", 1, cycle), 0);
 	assert_int_equal(journal_listed(f->j, "w", "c", "e3", 3, cycle), 1);
 	gone_count = 0;
-	assert_int_equal(journal_unlisted(f->j, "w", cycle, gone, NULL), 0);
+	assert_int_equal(journal_unlisted(f->j, "w", gone, NULL), 0);
 	assert_int_equal(gone_count, 1); /* b */
 	assert_string_equal(gone_key, "b");
 	assert_int_equal(journal_listing_end(f->j, "w", "rgw/b/", cycle), 0);
 
 	/* A new ETag is a change; the same one again is not. */
-	assert_int_equal(journal_listing_start(f->j, "w", "rgw/b/", &cycle,
-			     &listed),
-	    0);
+	cycle = cycle_start(f, "w", "rgw/b/", &listed);
 	assert_int_equal(journal_listed(f->j, "w", "a", "e9", 1, cycle), 1);
 	assert_int_equal(journal_listed(f->j, "w", "c", "e3", 3, cycle), 0);
 
 	/* The watch pointed elsewhere starts afresh. */
-	assert_int_equal(journal_listing_start(f->j, "w", "rgw/other/",
-			     &cycle, &listed),
-	    0);
+	cycle = cycle_start(f, "w", "rgw/other/", &listed);
 	assert_int_equal(listed, 0);
 	assert_int_equal(journal_listed(f->j, "w", "a", "e9", 1, cycle), 1);
+}
+
+/* The cycle listed holds for a key. */
+static int64_t
+listed_cycle(struct fixture *f, const char *watch, const char *key)
+{
+	sqlite3_stmt *s;
+	int64_t cycle = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(journal_db(f->j),
+			     "SELECT cycle FROM listed WHERE watch = ? AND "
+			     "key = ?",
+			     -1, &s, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		cycle = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return cycle;
+}
+
+/* A key the last listing held as it is now is not written again; what a
+ * cycle saw is its own (an interrupted one's keys count for nothing)
+ * and its watch's. */
+static void
+test_listing_writes_changes(void **state)
+{
+	struct fixture *f = *state;
+	int64_t cycle;
+	int listed;
+
+	cycle = cycle_start(f, "w", "rgw/b/", &listed);
+	assert_int_equal(journal_listed(f->j, "w", "a", "e1", 1, cycle), 1);
+	assert_int_equal(journal_listed(f->j, "w", "b", "e2", 2, cycle), 1);
+	assert_int_equal(journal_listing_end(f->j, "w", "rgw/b/", cycle), 0);
+	cycle = cycle_start(f, "v", "rgw/c/", &listed);
+	assert_int_equal(journal_listed(f->j, "v", "a", "e1", 1, cycle), 1);
+	assert_int_equal(journal_listing_end(f->j, "v", "rgw/c/", cycle), 0);
+
+	/* Cut short after a: a new cycle starts over. */
+	cycle = cycle_start(f, "w", "rgw/b/", &listed);
+	assert_int_equal(journal_listed(f->j, "w", "a", "e1", 1, cycle), 0);
+	cycle = cycle_start(f, "w", "rgw/b/", &listed);
+	assert_int_equal(cycle, 3);
+	assert_int_equal(journal_listed(f->j, "w", "b", "e2", 2, cycle), 0);
+	assert_int_equal(listed_cycle(f, "w", "b"), 1); /* not written */
+	gone_count = 0;
+	assert_int_equal(journal_unlisted(f->j, "w", gone, NULL), 0);
+	assert_int_equal(gone_count, 1);
+	assert_string_equal(gone_key, "a");
+	assert_int_equal(listed_cycle(f, "w", "a"), -1);
+	assert_int_equal(listed_cycle(f, "v", "a"), 1); /* another watch's */
 }
 
 /* An object's version is its ETag: the same key, new bytes, a new job. */
@@ -537,7 +596,8 @@ test_migrate(void **state)
 			     "mtime));"
 			     "INSERT INTO jobs (trigger, watch, folder, key, "
 			     "inode, size, mtime, event, created, updated) "
-			     "VALUES ('t', 'drop', '/srv/drop', 'old', 1, 1, 1, "
+			     "VALUES ('t', 'drop', '/srv/drop', 'old', 1, 1, "
+			     "1, "
 			     "'created', 1, 1);",
 			     NULL, NULL, NULL),
 	    SQLITE_OK);
@@ -588,8 +648,8 @@ static void
 test_triggers(void **state)
 {
 	struct journal *j = ((struct fixture *)*state)->j;
-	struct journal_event e = { "drop", "/srv/drop", "a", "created", 1, 1,
-		1, NULL, JOURNAL_EXISTING_SCAN, NULL };
+	struct journal_event e = { "drop", "/srv/drop", "a", "created", 1, 1, 1,
+		NULL, JOURNAL_EXISTING_SCAN, NULL };
 	struct journal_job *jobs;
 	int64_t skipped;
 	size_t n;
@@ -654,7 +714,8 @@ static void
 test_attempt_ends(void **state)
 {
 	struct journal *j = ((struct fixture *)*state)->j;
-	const char *sql = "SELECT 'open', count(*) FROM attempts WHERE ended IS NULL";
+	const char *sql =
+	    "SELECT 'open', count(*) FROM attempts WHERE ended IS NULL";
 	struct counts c = { 0, 0, 0 };
 	int64_t id;
 
@@ -696,11 +757,11 @@ test_upgrade_indexes(void **state)
 	assert_int_equal(journal_begin(f->j), 0);
 	assert_int_equal(journal_add_output(f->j, f->state, &sb, 1), 0);
 	assert_int_equal(journal_commit(f->j), 0);
-	assert_int_equal(journal_query(f->j, "DROP INDEX outputs_job", NULL,
-			     -1, count_row, &c),
+	assert_int_equal(journal_query(f->j, "DROP INDEX outputs_job", NULL, -1,
+			     count_row, &c),
 	    0);
-	assert_int_equal(journal_query(f->j, "DROP INDEX s3_outputs_job",
-			     NULL, -1, count_row, &c),
+	assert_int_equal(journal_query(f->j, "DROP INDEX s3_outputs_job", NULL,
+			     -1, count_row, &c),
 	    0);
 	assert_int_equal(journal_query(f->j, sql, NULL, -1, count_row, &c), 0);
 	assert_int_equal(c.rows, 0);
@@ -875,6 +936,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing_writes_changes,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_indexes, setup,
