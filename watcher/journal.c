@@ -775,23 +775,32 @@ journal_write_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
 {
 	const char *state = dead ? "dead" : "retry";
 
+	j->next_due_known &= dead;
 	if (journal_end_attempt(j, id, state, error, now) != 0)
 		return -1;
 	return journal_set_state(j, id, state, next_at, error, now);
 }
 
-/* The earliest time after now a retry is due, or -1 if none waits. */
+/* The earliest time after now a retry is due, or -1 if none waits. It
+ * is asked on every turn of the daemon's loop, so the answer is kept
+ * until a retry is written or that time comes: it may then name the time
+ * of a retry that started since, and the loop wakes up for nothing. */
 int64_t
 journal_next_due(struct journal *j, int64_t now)
 {
-	sqlite3_stmt *s = journal_stmt(j, J_NEXT_DUE);
+	sqlite3_stmt *s;
 	int64_t due = -1;
 
+	if (j->next_due_known && (j->next_due < 0 || j->next_due > now))
+		return j->next_due; /* only this process writes retries */
+	s = journal_stmt(j, J_NEXT_DUE);
 	sqlite3_bind_int64(s, 1, now);
 	if (sqlite3_step(s) == SQLITE_ROW &&
 	    sqlite3_column_type(s, 0) != SQLITE_NULL)
 		due = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
+	j->next_due = due;
+	j->next_due_known = 1;
 	return due;
 }
 

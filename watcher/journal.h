@@ -69,6 +69,8 @@ struct journal {
 	size_t nstarted;
 	int wal_frames; /* in the WAL after the last commit, if counted */
 	int64_t added; /* the job journal_add added or revived last */
+	int64_t next_due; /* journal_next_due's answer, while next_due_known */
+	int next_due_known; /* until a retry is written, or it is due */
 	void (*busy)(void *); /* called while it waits for a lock */
 	void *busy_arg;
 	uint64_t busy_since;
