@@ -22,11 +22,12 @@
  * WAL's sync after its end, and a sync takes milliseconds, so with one
  * message a slot the slots wait for the disk rather than run; with a few
  * more, the next jobs run meanwhile (and one sync acks them together).
- * A batch trigger's slot holds two batches: one running, the next
- * filling. It stays bounded, so an instance does not hoard the queue: the
- * others get the rest. When the connection goes, the messages held are
- * forgotten: the broker gives them again (to this instance or another),
- * and their jobs go on here meanwhile.
+ * A batch trigger's slot holds three batches: one running, the next
+ * filling, the one before waiting for its sync. It stays bounded, so an
+ * instance does not hoard the queue: the others get the rest. When the
+ * connection goes, the messages held are forgotten: the broker gives them
+ * again (to this instance or another), and their jobs go on here
+ * meanwhile.
  */
 
 #include <stdio.h>
@@ -428,8 +429,10 @@ amqp_down(void *arg, const char *why)
 }
 
 /* The prefetch: for each worker slot the watch's triggers can use,
- * AMQP_PER_SLOT messages, or two batches of its triggers' largest: one
- * running (its messages held until it ends) and the next filling. */
+ * AMQP_PER_SLOT messages, or three batches of its triggers' largest: one
+ * running (its messages held until it ends), the next filling, and the
+ * one before waiting for the disk's sync, then its ack (with two, the
+ * instance waited for those acks to get more). */
 static unsigned
 amqp_prefetch(const struct cfg *cfg, const struct cfg_watch *w)
 {
@@ -440,8 +443,8 @@ amqp_prefetch(const struct cfg *cfg, const struct cfg_watch *w)
 		if (strcmp(cfg->triggers[i].watch, w->name) != 0)
 			continue;
 		slots += cfg->triggers[i].concurrency;
-		if (cfg->triggers[i].batch_size > per_slot / 2)
-			per_slot = 2 * cfg->triggers[i].batch_size;
+		if (3 * cfg->triggers[i].batch_size > per_slot)
+			per_slot = 3 * cfg->triggers[i].batch_size;
 	}
 	if (slots > cfg->workers.count)
 		slots = cfg->workers.count;
