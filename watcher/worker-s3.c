@@ -134,7 +134,10 @@ worker_s3_input_file(const char *path)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	/* Emptying the folder left nothing there but a file of ours; what
+	 * else came since (a pipe) is refused, not waited on. */
+	fd = open(path,
+	    O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0 || errno != ENOENT) {
 		free(dir);
 		return fd;

@@ -237,6 +237,16 @@ test_scratch_clean_refuses(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(worker_s3_input_file("0/name"), -1);
 	assert_int_equal(errno, EINVAL);
+	/* A pipe where the input goes is refused, not waited on. */
+	xasprintf(&out, "%s/0", d->root);
+	assert_int_equal(mkdir(out, 0700), 0);
+	free(out);
+	xasprintf(&out, "%s/0/name", d->root);
+	assert_int_equal(mkfifo(out, 0600), 0);
+	assert_int_equal(worker_s3_input_file(out), -1);
+	assert_int_equal(errno, ENXIO);
+	assert_int_equal(unlink(out), 0);
+	free(out);
 
 	assert_int_equal(sink_folder_scratch_clean("out", "tmp", NULL, 0,
 			     &cause),
