@@ -107,8 +107,6 @@ static const char journal_schema[] =
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (broker, next_at, id);"
     "PRAGMA user_version = 3;";
 
-/* A journal of version 1 gets the backfill column; its triggers that ran
- * had their first scan (anywhere: place ""). */
 /* The connection's own: the keys a listing cycle of each watch saw so
  * far (journal-listing.c). */
 static const char journal_temp_schema[] =
@@ -116,6 +114,8 @@ static const char journal_temp_schema[] =
     " watch TEXT NOT NULL, key TEXT NOT NULL,"
     " PRIMARY KEY (watch, key)) WITHOUT ROWID;";
 
+/* A journal of version 1 gets the backfill column; its triggers that ran
+ * had their first scan (anywhere: place ""). */
 static const char journal_migrate_1[] =
     "BEGIN IMMEDIATE;"
     "ALTER TABLE jobs ADD COLUMN backfill INTEGER;";
