@@ -775,7 +775,8 @@ journal_write_failed(struct journal *j, int64_t id, int dead, int64_t next_at,
 {
 	const char *state = dead ? "dead" : "retry";
 
-	j->next_due_known &= dead;
+	if (!dead)
+		j->next_due_known = 0;
 	if (journal_end_attempt(j, id, state, error, now) != 0)
 		return -1;
 	return journal_set_state(j, id, state, next_at, error, now);

@@ -1,8 +1,8 @@
 # amqp-batch.sh - a batch trigger on an amqp watch gets whole batches: the
 # prefetch holds three batches a worker slot (one running, the next
-# filling, the one before waiting for its sync). With 16 messages a slot, a batch larger than the prefetch
-# never filled, and ran only when its window ran out, with what the
-# prefetch let in.
+# filling, the one before waiting for its sync). With 16 messages a slot,
+# a batch larger than the prefetch never filled, and ran only when its
+# window ran out, with what the prefetch let in.
 [ -n "${RABBITMQ_URL:-}" ] || skip "no RabbitMQ broker"
 . "$top_srcdir/integration-tests/s3lib.sh"
 
